@@ -1,0 +1,24 @@
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
+
+from doorstep.accounts.admin import site as admin_site
+from doorstep.web import views as web_views
+from doorstep.web.urls import api_urlpatterns as web_api
+
+api_v1 = [
+    path("", include("doorstep.accounts.api_urls")),
+    path("", include(web_api)),
+]
+
+urlpatterns = [
+    path("admin/", admin_site.urls),
+    path("api/v1/", include(api_v1)),
+    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("healthz", web_views.healthz, name="healthz"),
+    path("", include("doorstep.accounts.urls")),
+    path("", include("doorstep.web.urls")),
+]
+
+handler404 = "doorstep.web.views.not_found"
+handler500 = "doorstep.web.views.server_error"

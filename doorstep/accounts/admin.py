@@ -1,0 +1,126 @@
+"""The Django admin, for system administrators only: users and the org tree.
+
+Role assignments are not here (the security admin grants them in the console) and the
+audit log is not here (only the auditor reads it): that is the separation of duties.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import admin
+from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
+from django.http import HttpRequest
+from django.utils.translation import gettext_lazy as _
+
+from doorstep.core.errors import DomainError
+from doorstep.orgs.models import Department, PartyOrg, Unit
+from doorstep.orgs.services import unit_create, unit_move
+
+from .models import User
+from .rules import can_use_admin_site
+
+
+class DoorstepAdminSite(admin.AdminSite):
+    site_header = _("家门口 · 系统管理")
+    site_title = _("家门口系统管理")
+    index_title = _("系统管理")
+
+    def has_permission(self, request: HttpRequest) -> bool:
+        return can_use_admin_site(request.user)
+
+
+site = DoorstepAdminSite(name="admin")
+
+
+class SystemAdminOnly:
+    def has_module_permission(self, request: HttpRequest) -> bool:
+        return can_use_admin_site(request.user)
+
+    def has_view_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return can_use_admin_site(request.user)
+
+    def has_add_permission(self, request: HttpRequest, *args: Any) -> bool:
+        return can_use_admin_site(request.user)
+
+    def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return can_use_admin_site(request.user)
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False  # nothing an auditor may ask about is deleted; deactivate instead
+
+
+@admin.register(User, site=site)
+class UserAdmin(SystemAdminOnly, DjangoUserAdmin):
+    list_display = ["username", "display_name", "is_active", "last_login", "password_changed_at"]
+    search_fields = ["username", "display_name"]
+    list_filter = ["is_active"]
+    fieldsets = (
+        (None, {"fields": ("username", "password")}),
+        (_("资料"), {"fields": ("display_name", "elder_mode", "preferred_language")}),
+        (_("状态"), {"fields": ("is_active", "last_login", "date_joined", "password_changed_at")}),
+    )
+    readonly_fields = ["last_login", "date_joined", "password_changed_at"]
+    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("username", "display_name", "password1", "password2")}),)
+
+
+@admin.register(Unit, site=site)
+class UnitAdmin(SystemAdminOnly, admin.ModelAdmin):
+    list_display = ["name", "kind", "code", "parent", "depth", "is_active"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name", "code"]
+    raw_id_fields = ["parent"]
+    filter_horizontal = ["spans"]
+    fields = ["kind", "name", "code", "parent", "lat", "lng", "boundary", "spans", "is_active"]
+
+    def save_model(self, request: HttpRequest, obj: Unit, form: Any, change: bool) -> None:
+        try:
+            if not change:
+                created = unit_create(
+                    kind=obj.kind, name=obj.name, parent=obj.parent, code=obj.code, lat=obj.lat, lng=obj.lng,
+                    boundary=obj.boundary,
+                )
+                obj.pk, obj.path, obj.depth = created.pk, created.path, created.depth
+                obj._state.adding = False
+                obj.save(update_fields=["is_active"])
+                return
+            previous = Unit.objects.get(pk=obj.pk)
+            if previous.parent_id != obj.parent_id:
+                moved = unit_move(unit=previous, new_parent=obj.parent)
+                obj.path, obj.depth = moved.path, moved.depth
+            obj.save(update_fields=["name", "code", "lat", "lng", "boundary", "is_active", "updated_at"])
+        except DomainError as exc:
+            self.message_user(request, str(exc.message), level="error")
+            raise
+
+
+@admin.register(PartyOrg, site=site)
+class PartyOrgAdmin(SystemAdminOnly, admin.ModelAdmin):
+    list_display = ["name", "kind", "unit", "secretary_name", "is_active"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name"]
+    raw_id_fields = ["parent", "unit"]
+    readonly_fields = ["parent"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [] if obj is None else ["parent"]
+
+    def save_model(self, request: HttpRequest, obj: PartyOrg, form: Any, change: bool) -> None:
+        if not change:
+            from doorstep.orgs.services import party_org_create
+
+            created = party_org_create(
+                kind=obj.kind, name=obj.name, unit=obj.unit, parent=obj.parent, secretary_name=obj.secretary_name
+            )
+            obj.pk, obj.path, obj.depth = created.pk, created.path, created.depth
+            obj._state.adding = False
+            return
+        obj.save(update_fields=["kind", "name", "unit", "secretary_name", "is_active", "updated_at"])
+
+
+@admin.register(Department, site=site)
+class DepartmentAdmin(SystemAdminOnly, admin.ModelAdmin):
+    list_display = ["name", "kind", "unit", "office_phone", "is_active"]
+    list_filter = ["kind", "is_active"]
+    search_fields = ["name"]
+    raw_id_fields = ["unit"]

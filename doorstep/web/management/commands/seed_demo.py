@@ -1,0 +1,63 @@
+"""Build the demo jurisdiction: the org tree of the three case studies and one account
+per role. Deterministic (fixed seed) apart from the passwords; runs once and then
+reports that the demo is already there."""
+
+from __future__ import annotations
+
+import random
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from doorstep.accounts import demo as accounts_demo
+from doorstep.accounts.roles import Role
+from doorstep.orgs import demo as orgs_demo
+from doorstep.orgs.models import Unit
+
+SEED = 20261126
+MARKER_CODE = "510500"  # 泸州市: present once the demo has been loaded
+
+
+class Command(BaseCommand):
+    help = "Load the demo jurisdiction (泸州市江阳区, 东山县, 白银区) and demo accounts."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--credentials", default=str(Path(settings.VAR_DIR) / "demo-credentials.txt"))
+        parser.add_argument("--reset-passwords", action="store_true", help="Give every demo account a new password.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        credentials = Path(options["credentials"])
+        if options["reset_passwords"]:
+            accounts_demo.reset_passwords(credentials)
+            self.stdout.write(f"New demo passwords written to {credentials}")
+            return
+        if Unit.objects.filter(code=MARKER_CODE).exists():
+            self.stdout.write("The demo jurisdiction is already loaded.")
+            return
+        rng = random.Random(SEED)
+        with transaction.atomic():
+            tree = orgs_demo.build(rng)
+            accounts = accounts_demo.create_accounts(rng, self._scopes(tree))
+        accounts_demo.write_credentials(credentials, accounts)
+        self.stdout.write(
+            f"Demo jurisdiction loaded: {len(tree.units)} units, {len(tree.party_orgs)} party organizations, "
+            f"{len(tree.departments)} departments, {len(accounts)} accounts.\n"
+            f"Demo account passwords: {credentials}"
+        )
+
+    @staticmethod
+    def _scopes(tree: orgs_demo.DemoTree) -> dict[str, Any]:
+        units = tree.units
+        return {
+            Role.BUILDING_LEADER: units["mianfang_b1"],
+            Role.COMMUNITY_STAFF: units["yihe"],
+            Role.PARTY_SECRETARY: tree.party_orgs["yihe"],
+            Role.STREET_ADMIN: units["town_5"],
+            Role.DISTRICT_ADMIN: units["jiangyang"],
+            Role.COUNTY_ADMIN: units["dongshan"],
+            Role.CITY_ADMIN: units["luzhou"],
+            Role.DEPARTMENT_STAFF: tree.departments["ds_fisheries"],
+        }

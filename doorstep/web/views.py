@@ -1,0 +1,180 @@
+"""The resident home, the console shell and its org-tree pages, preferences, health."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.db import connection
+from django.db.models import Q
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.shortcuts import redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from doorstep.accounts.rules import is_staff_user
+from doorstep.accounts.scope_rules import anchor_unit
+from doorstep.accounts.scoping import get_scoped_or_404, grants, scoped
+from doorstep.accounts.selectors import my_grants_display
+from doorstep.accounts.services import user_set_preferences
+from doorstep.core.pages import render_page
+from doorstep.orgs.choices import DepartmentKind, PartyOrgKind, UnitKind
+from doorstep.orgs.models import Department, PartyOrg, Unit
+from doorstep.orgs.selectors import kind_counts, public_grassroots_directory, unit_ancestors
+
+from .middleware import ELDER_COOKIE
+
+
+def home(request: HttpRequest) -> HttpResponse:
+    return render(
+        request,
+        "web/home.html",
+        {"directory": public_grassroots_directory(), "my_roles": my_grants_display(request.user)},
+    )
+
+
+@login_required
+def after_login(request: HttpRequest) -> HttpResponse:
+    return redirect("web:console" if is_staff_user(request.user) else "web:home")
+
+
+def _staff_only(request: HttpRequest) -> None:
+    if not is_staff_user(request.user):
+        raise Http404
+
+
+@login_required
+def console(request: HttpRequest) -> HttpResponse:
+    if not is_staff_user(request.user):
+        return redirect("web:home")
+    places = []
+    seen: set[int] = set()
+    for grant in grants(request.user):
+        unit = anchor_unit(grant)
+        if unit is None or unit.pk in seen:
+            continue
+        seen.add(unit.pk)
+        counts = kind_counts(unit)
+        places.append(
+            {
+                "grant": grant,
+                "unit": unit,
+                "counts": [(UnitKind(kind).label, counts[kind]) for kind in UnitKind.values if counts.get(kind)],
+            }
+        )
+    return render(request, "web/console.html", {"places": places, "my_roles": my_grants_display(request.user)})
+
+
+@login_required
+def units(request: HttpRequest) -> HttpResponse:
+    """Top of the org tree as far as the user may see: the anchors of their grants, or
+    the roots for administrators who see everything."""
+    _staff_only(request)
+    visible = scoped(request.user, Unit)
+    query = request.GET.get("q", "").strip()
+    if query:
+        results = visible.filter(Q(name__icontains=query) | Q(code__startswith=query)).order_by("path")[:100]
+        return render_page(request, "web/units.html", {"results": results, "q": query}, fragment="web/_unit_results.html")
+    anchors = {unit.pk: unit for grant in grants(request.user) if (unit := anchor_unit(grant)) is not None}
+    tops = list(anchors.values()) or list(visible.filter(parent__isnull=True).order_by("name"))
+    return render(request, "web/units.html", {"tops": tops, "q": query})
+
+
+@login_required
+def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    _staff_only(request)
+    unit = get_scoped_or_404(request.user, Unit, pk=pk)
+    children = scoped(request.user, Unit).filter(parent=unit).order_by("kind", "name")
+    visible_paths = set(scoped(request.user, Unit).filter(path__in=[a.path for a in unit_ancestors(unit)]).values_list("path", flat=True))
+    crumbs = [(a, a.path in visible_paths) for a in unit_ancestors(unit)]
+    context = {
+        "unit": unit,
+        "children": Paginator(children, 100).get_page(request.GET.get("page")),
+        "crumbs": crumbs,
+        "party_orgs": scoped(request.user, PartyOrg).filter(unit=unit).order_by("path"),
+        "departments": scoped(request.user, Department).filter(unit=unit).order_by("name"),
+        "counts": [(UnitKind(k).label, n) for k, n in kind_counts(unit).items()],
+    }
+    return render_page(request, "web/unit_detail.html", context, fragment="web/_unit_children.html")
+
+
+@login_required
+def party_orgs(request: HttpRequest) -> HttpResponse:
+    _staff_only(request)
+    qs = scoped(request.user, PartyOrg).select_related("unit", "parent").order_by("path")
+    kind = request.GET.get("kind", "")
+    if kind in PartyOrgKind.values:
+        qs = qs.filter(kind=kind)
+    if query := request.GET.get("q", "").strip():
+        qs = qs.filter(name__icontains=query)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render_page(
+        request, "web/party_orgs.html", {"page": page, "kinds": PartyOrgKind.choices, "filters": request.GET},
+        fragment="web/_party_org_rows.html",
+    )
+
+
+@login_required
+def departments(request: HttpRequest) -> HttpResponse:
+    _staff_only(request)
+    qs = scoped(request.user, Department).select_related("unit").order_by("unit__path", "name")
+    kind = request.GET.get("kind", "")
+    if kind in DepartmentKind.values:
+        qs = qs.filter(kind=kind)
+    if query := request.GET.get("q", "").strip():
+        qs = qs.filter(name__icontains=query)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render_page(
+        request, "web/departments.html", {"page": page, "kinds": DepartmentKind.choices, "filters": request.GET},
+        fragment="web/_department_rows.html",
+    )
+
+
+def _back(request: HttpRequest) -> str:
+    target = request.POST.get("next") or request.META.get("HTTP_REFERER") or "/"
+    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+        target = "/"
+    return target
+
+
+@require_POST
+def elder_mode(request: HttpRequest) -> HttpResponse:
+    """Switch the elder-friendly mode on or off; remembered on this phone and account."""
+    value = request.POST.get("on") == "1"
+    response = HttpResponseRedirect(_back(request))
+    response.set_cookie(ELDER_COOKIE, "1" if value else "0", max_age=settings.LANGUAGE_COOKIE_AGE, samesite="Lax")
+    if request.user.is_authenticated:
+        user_set_preferences(user=request.user, elder_mode=value)
+    return response
+
+
+@require_POST
+def set_language(request: HttpRequest) -> HttpResponse:
+    """Django's language switch, which also remembers the choice on the account."""
+    from django.views.i18n import set_language as django_set_language
+
+    response = django_set_language(request)
+    language = request.POST.get("language", "")
+    if request.user.is_authenticated and language in dict(settings.LANGUAGES):
+        user_set_preferences(user=request.user, language=language)
+    return response
+
+
+def healthz(request: HttpRequest) -> JsonResponse:
+    """Liveness and readiness for the load balancer: answers 503 when the database does not."""
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+            cursor.fetchone()
+    except Exception:  # any database failure means "not ready"
+        return JsonResponse({"status": "unavailable", "database": "error"}, status=503)
+    return JsonResponse({"status": "ok", "database": "ok"})
+
+
+def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    return render(request, "web/error.html", {"code": 404, "message": _("页面不存在，或您无权查看。")}, status=404)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    return render(request, "web/error.html", {"code": 500, "message": _("服务器出错了，请稍后再试。")}, status=500)
