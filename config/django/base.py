@@ -11,6 +11,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 import dj_database_url
 from django.utils.translation import gettext_lazy as _
@@ -127,9 +128,11 @@ SQLITE_OPTIONS = {
 }
 
 
-def database_config(url: str | None, sqlite_path: Path) -> dict:
+def database_config(url: str | None, sqlite_path: Path) -> dict[str, Any]:
     if url:
-        config = dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+        config: dict[str, Any] = dict(
+            dj_database_url.parse(url, conn_max_age=60, conn_health_checks=True)
+        )
         if config["ENGINE"] == "django.db.backends.sqlite3":
             config["OPTIONS"] = dict(SQLITE_OPTIONS)
         return config
@@ -140,7 +143,9 @@ def database_config(url: str | None, sqlite_path: Path) -> dict:
     }
 
 
-DATABASES = {"default": database_config(os.environ.get("DATABASE_URL"), VAR_DIR / "doorstep.sqlite3")}
+DATABASES = {
+    "default": database_config(os.environ.get("DATABASE_URL"), VAR_DIR / "doorstep.sqlite3")
+}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 # Database triggers that refuse UPDATE/DELETE on the audit log (accounts migration 0002).

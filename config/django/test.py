@@ -5,9 +5,7 @@ import os
 from .base import *  # noqa: F403
 from .base import VAR_DIR, database_config
 
-DATABASES = {
-    "default": database_config(os.environ.get("DATABASE_URL"), VAR_DIR / "test.sqlite3")
-}
+DATABASES = {"default": database_config(os.environ.get("DATABASE_URL"), VAR_DIR / "test.sqlite3")}
 DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
 if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": "doorstep_test"}

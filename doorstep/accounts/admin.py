@@ -61,7 +61,15 @@ class UserAdmin(SystemAdminOnly, DjangoUserAdmin):
         (_("状态"), {"fields": ("is_active", "last_login", "date_joined", "password_changed_at")}),
     )
     readonly_fields = ["last_login", "date_joined", "password_changed_at"]
-    add_fieldsets = ((None, {"classes": ("wide",), "fields": ("username", "display_name", "password1", "password2")}),)
+    add_fieldsets = (
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("username", "display_name", "password1", "password2"),
+            },
+        ),
+    )
 
 
 @admin.register(Unit, site=site)
@@ -77,7 +85,12 @@ class UnitAdmin(SystemAdminOnly, admin.ModelAdmin):
         try:
             if not change:
                 created = unit_create(
-                    kind=obj.kind, name=obj.name, parent=obj.parent, code=obj.code, lat=obj.lat, lng=obj.lng,
+                    kind=obj.kind,
+                    name=obj.name,
+                    parent=obj.parent,
+                    code=obj.code,
+                    lat=obj.lat,
+                    lng=obj.lng,
                     boundary=obj.boundary,
                 )
                 obj.pk, obj.path, obj.depth = created.pk, created.path, created.depth
@@ -88,7 +101,9 @@ class UnitAdmin(SystemAdminOnly, admin.ModelAdmin):
             if previous.parent_id != obj.parent_id:
                 moved = unit_move(unit=previous, new_parent=obj.parent)
                 obj.path, obj.depth = moved.path, moved.depth
-            obj.save(update_fields=["name", "code", "lat", "lng", "boundary", "is_active", "updated_at"])
+            obj.save(
+                update_fields=["name", "code", "lat", "lng", "boundary", "is_active", "updated_at"]
+            )
         except DomainError as exc:
             self.message_user(request, str(exc.message), level="error")
             raise
@@ -110,12 +125,18 @@ class PartyOrgAdmin(SystemAdminOnly, admin.ModelAdmin):
             from doorstep.orgs.services import party_org_create
 
             created = party_org_create(
-                kind=obj.kind, name=obj.name, unit=obj.unit, parent=obj.parent, secretary_name=obj.secretary_name
+                kind=obj.kind,
+                name=obj.name,
+                unit=obj.unit,
+                parent=obj.parent,
+                secretary_name=obj.secretary_name,
             )
             obj.pk, obj.path, obj.depth = created.pk, created.path, created.depth
             obj._state.adding = False
             return
-        obj.save(update_fields=["kind", "name", "unit", "secretary_name", "is_active", "updated_at"])
+        obj.save(
+            update_fields=["kind", "name", "unit", "secretary_name", "is_active", "updated_at"]
+        )
 
 
 @admin.register(Department, site=site)

@@ -31,14 +31,24 @@ class MeApi(APIView):
         username = serializers.CharField()
         display_name = serializers.CharField()
         roles = inline_serializer(
-            "MeRole", {"role": serializers.CharField(), "label": serializers.CharField(), "scope": serializers.CharField()},
+            "MeRole",
+            {
+                "role": serializers.CharField(),
+                "label": serializers.CharField(),
+                "scope": serializers.CharField(),
+            },
             many=True,
         )
 
     @extend_schema(responses=MeOutputSerializer, operation_id="me")
     def get(self, request: Request) -> Response:
         user = request.user
-        data = {"id": user.pk, "username": user.get_username(), "display_name": str(user), "roles": my_grants_display(user)}
+        data = {
+            "id": user.pk,
+            "username": user.get_username(),
+            "display_name": str(user),
+            "roles": my_grants_display(user),
+        }
         return Response(self.MeOutputSerializer(data).data)
 
 
@@ -52,21 +62,31 @@ class TokenApi(APIView):
 
     class TokenInputSerializer(serializers.Serializer):
         username = serializers.CharField(max_length=150)
-        password = serializers.CharField(max_length=128, trim_whitespace=False, style={"input_type": "password"})
+        password = serializers.CharField(
+            max_length=128, trim_whitespace=False, style={"input_type": "password"}
+        )
 
     class TokenOutputSerializer(serializers.Serializer):
         token = serializers.CharField()
 
-    @extend_schema(request=TokenInputSerializer, responses=TokenOutputSerializer, operation_id="token_create")
+    @extend_schema(
+        request=TokenInputSerializer, responses=TokenOutputSerializer, operation_id="token_create"
+    )
     def post(self, request: Request) -> Response:
         serializer = self.TokenInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         user = authenticate(request._request, **serializer.validated_data)
         if user is None:
-            raise ValidationError(_("用户名或密码不正确。"), field="password", code="invalid_credentials")
+            raise ValidationError(
+                _("用户名或密码不正确。"), field="password", code="invalid_credentials"
+            )
         token, _created = Token.objects.get_or_create(user=user)
-        audit_record(action=AuditAction.TOKEN_ISSUED, actor=user, obj=user, request=request._request)
-        return Response(self.TokenOutputSerializer({"token": token.key}).data, status=status.HTTP_200_OK)
+        audit_record(
+            action=AuditAction.TOKEN_ISSUED, actor=user, obj=user, request=request._request
+        )
+        return Response(
+            self.TokenOutputSerializer({"token": token.key}).data, status=status.HTTP_200_OK
+        )
 
 
 class RoleAssignmentOutput(serializers.ModelSerializer):
@@ -74,7 +94,16 @@ class RoleAssignmentOutput(serializers.ModelSerializer):
 
     class Meta:
         model = RoleAssignment
-        fields = ["id", "username", "role", "scope_kind", "scope_id", "created_at", "revoked_at", "note"]
+        fields = [
+            "id",
+            "username",
+            "role",
+            "scope_kind",
+            "scope_id",
+            "created_at",
+            "revoked_at",
+            "note",
+        ]
 
 
 class RoleAssignmentListApi(APIView):
@@ -91,12 +120,20 @@ class RoleAssignmentListApi(APIView):
     )
     def get(self, request: Request) -> Response:
         active = request.query_params.get("active", "true").lower() != "false"
-        qs = role_assignment_list(actor=request.user, active_only=active, username=request.query_params.get("username", ""))
+        qs = role_assignment_list(
+            actor=request.user,
+            active_only=active,
+            username=request.query_params.get("username", ""),
+        )
         paginator = Pagination()
         page = paginator.paginate_queryset(qs, request, view=self)
         return paginator.get_paginated_response(RoleAssignmentOutput(page, many=True).data)
 
-    @extend_schema(request=RoleGrantInputSerializer, responses={201: RoleAssignmentOutput}, operation_id="role_assignments_create")
+    @extend_schema(
+        request=RoleGrantInputSerializer,
+        responses={201: RoleAssignmentOutput},
+        operation_id="role_assignments_create",
+    )
     def post(self, request: Request) -> Response:
         serializer = self.RoleGrantInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
@@ -105,14 +142,20 @@ class RoleAssignmentListApi(APIView):
         if user is None:
             raise ValidationError(_("找不到该用户。"), field="username")
         assignment = role_grant(
-            actor=request.user, user=user, role=data["role"], scope=data.get("scope_id"),
-            note=data.get("note", ""), request=request._request,
+            actor=request.user,
+            user=user,
+            role=data["role"],
+            scope=data.get("scope_id"),
+            note=data.get("note", ""),
+            request=request._request,
         )
         return Response(RoleAssignmentOutput(assignment).data, status=status.HTTP_201_CREATED)
 
 
 class RoleAssignmentRevokeApi(APIView):
-    @extend_schema(request=None, responses=RoleAssignmentOutput, operation_id="role_assignments_revoke")
+    @extend_schema(
+        request=None, responses=RoleAssignmentOutput, operation_id="role_assignments_revoke"
+    )
     def post(self, request: Request, pk: int) -> Response:
         get_scoped_or_404(request.user, RoleAssignment, pk=pk)
         assignment = role_revoke(actor=request.user, assignment_id=pk, request=request._request)
@@ -122,17 +165,34 @@ class RoleAssignmentRevokeApi(APIView):
 class AuditEventOutput(serializers.ModelSerializer):
     class Meta:
         model = AuditEvent
-        fields = ["id", "at", "actor_username", "action", "outcome", "object_type", "object_id", "object_repr", "ip", "detail"]
+        fields = [
+            "id",
+            "at",
+            "actor_username",
+            "action",
+            "outcome",
+            "object_type",
+            "object_id",
+            "object_repr",
+            "ip",
+            "detail",
+        ]
 
 
 class AuditEventListApi(APIView):
     @extend_schema(
         responses=AuditEventOutput(many=True),
-        parameters=[OpenApiParameter("action", str), OpenApiParameter("username", str), OpenApiParameter("outcome", str)],
+        parameters=[
+            OpenApiParameter("action", str),
+            OpenApiParameter("username", str),
+            OpenApiParameter("outcome", str),
+        ],
         operation_id="audit_events_list",
     )
     def get(self, request: Request) -> Response:
-        params: dict[str, Any] = {k: request.query_params.get(k, "") for k in ("action", "username", "outcome")}
+        params: dict[str, Any] = {
+            k: request.query_params.get(k, "") for k in ("action", "username", "outcome")
+        }
         qs = audit_event_list(actor=request.user, **params)
         paginator = Pagination()
         page = paginator.paginate_queryset(qs, request, view=self)
@@ -144,6 +204,3 @@ class AuditEventDetailApi(APIView):
     def get(self, request: Request, pk: int) -> Response:
         event = get_scoped_or_404(request.user, AuditEvent, pk=pk)
         return Response(AuditEventOutput(event).data)
-
-
-

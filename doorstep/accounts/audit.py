@@ -19,7 +19,7 @@ def audit_record(
     outcome: str = AuditOutcome.SUCCESS,
     actor: User | Any | None = None,
     username: str = "",
-    obj: models.Model | None = None,
+    obj: models.Model | Any | None = None,
     object_type: str = "",
     object_id: str | int = "",
     request: HttpRequest | None = None,
@@ -33,7 +33,8 @@ def audit_record(
         object_type = object_type or obj._meta.label_lower
         object_id = object_id or obj.pk
     clean_detail = {
-        key: redact(value) if isinstance(value, str) else value for key, value in (detail or {}).items()
+        key: redact(value) if isinstance(value, str) else value
+        for key, value in (detail or {}).items()
     }
     return AuditEvent.objects.create(
         actor=actor,

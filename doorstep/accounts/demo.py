@@ -50,10 +50,14 @@ def create_accounts(rng: random.Random, scopes: dict[str, Any]) -> list[DemoAcco
             continue
         username = f"demo_{role}"
         password = random_password()
-        user = user_create(username=username, password=password, display_name=person_name(rng), validate=False)
+        user = user_create(
+            username=username, password=password, display_name=person_name(rng), validate=False
+        )
         scope = scopes.get(role)
         role_grant(actor=None, user=user, role=role, scope=scope, note="demo")
-        accounts.append(DemoAccount(username, password, role, str(scope) if scope is not None else ""))
+        accounts.append(
+            DemoAccount(username, password, role, str(scope) if scope is not None else "")
+        )
     return accounts
 
 

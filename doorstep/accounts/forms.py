@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
@@ -18,6 +20,7 @@ class RoleGrantForm(forms.Form):
     scope = forms.IntegerField(label=_("范围"), required=False, min_value=1)
     note = forms.CharField(label=_("备注"), max_length=200, required=False)
 
-    def __init__(self, *args, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["role"].choices = [(role, Role(role).label) for role in available_roles()]
+        role_field: Any = self.fields["role"]
+        role_field.choices = [(role, Role(role).label) for role in available_roles()]

@@ -42,16 +42,28 @@ class SessionPolicyMiddleware:
             idle_limit = settings.STAFF_IDLE_TIMEOUT.total_seconds()
             last_seen = request.session.get(LAST_SEEN_KEY)
             if last_seen is not None and now - float(last_seen) > idle_limit:
-                audit_record(action=AuditAction.SESSION_EXPIRED, actor=user, obj=user, request=request)
+                audit_record(
+                    action=AuditAction.SESSION_EXPIRED, actor=user, obj=user, request=request
+                )
                 logout(request)  # flushes the server-side session too
-                return self._to_login(request, _("您已长时间未操作，为保护数据安全已自动退出，请重新登录。"))
+                return self._to_login(
+                    request, _("您已长时间未操作，为保护数据安全已自动退出，请重新登录。")
+                )
             request.session[LAST_SEEN_KEY] = now
             # The server-side record expires with the idle limit as well.
             request.session.set_expiry(int(idle_limit))
         if password_expired(user) and not request.path.startswith(EXEMPT_PREFIXES):
             if request.path.startswith("/api/"):
                 return JsonResponse(
-                    {"errors": [{"field": "password", "code": "password_expired", "message": _("密码已过期，请先修改密码。")}]},
+                    {
+                        "errors": [
+                            {
+                                "field": "password",
+                                "code": "password_expired",
+                                "message": _("密码已过期，请先修改密码。"),
+                            }
+                        ]
+                    },
                     status=403,
                 )
             messages.warning(request, _("密码已过期，请先修改密码。"))
@@ -60,7 +72,10 @@ class SessionPolicyMiddleware:
 
     def _to_login(self, request: HttpRequest, message: str) -> HttpResponse:
         if request.path.startswith("/api/"):
-            return JsonResponse({"errors": [{"field": None, "code": "session_expired", "message": message}]}, status=401)
+            return JsonResponse(
+                {"errors": [{"field": None, "code": "session_expired", "message": message}]},
+                status=401,
+            )
         messages.info(request, message)
         url = reverse(settings.LOGIN_URL) + "?" + urlencode({"next": request.get_full_path()})
         response = HttpResponseRedirect(url)

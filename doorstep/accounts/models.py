@@ -40,16 +40,28 @@ class RoleAssignment(BaseModel):
     """A role held by a user over a scope. Revoked, never deleted: who held which power
     when is something an auditor may ask about."""
 
-    user = models.ForeignKey(User, verbose_name=_("用户"), on_delete=models.PROTECT, related_name="role_assignments")
+    user = models.ForeignKey(
+        User, verbose_name=_("用户"), on_delete=models.PROTECT, related_name="role_assignments"
+    )
     role = models.CharField(_("角色"), max_length=30, choices=Role.choices)
     scope_kind = models.CharField(_("范围类型"), max_length=20, editable=False)
     scope_id = models.BigIntegerField(_("范围对象"), null=True, blank=True)
     granted_by = models.ForeignKey(
-        User, verbose_name=_("授予人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        User,
+        verbose_name=_("授予人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     revoked_at = models.DateTimeField(_("撤销时间"), null=True, blank=True)
     revoked_by = models.ForeignKey(
-        User, verbose_name=_("撤销人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        User,
+        verbose_name=_("撤销人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     note = models.CharField(_("备注"), max_length=200, blank=True)
 
@@ -74,7 +86,9 @@ class RoleAssignment(BaseModel):
                 fields=["user"],
                 condition=Q(revoked_at__isnull=True) & Q(role__in=sorted(SEPARATED_ADMIN_ROLES)),
                 name="accounts_roleassignment_one_separated_admin_role",
-                violation_error_message=_("系统管理员、安全管理员、审计员三种角色不能由同一账号兼任。"),
+                violation_error_message=_(
+                    "系统管理员、安全管理员、审计员三种角色不能由同一账号兼任。"
+                ),
             ),
             models.CheckConstraint(
                 condition=(Q(scope_kind__in=["self", "system"]) & Q(scope_id__isnull=True))
@@ -125,7 +139,12 @@ class AuditEvent(models.Model):
 
     at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
     actor = models.ForeignKey(
-        User, verbose_name=_("操作人"), null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+        User,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
     )
     actor_username = models.CharField(_("用户名"), max_length=150, blank=True)
     action = models.CharField(_("操作"), max_length=30, choices=AuditAction.choices)

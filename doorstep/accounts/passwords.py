@@ -34,7 +34,9 @@ PROFILES = {
 def active_profile() -> Profile:
     name = getattr(settings, "PASSWORD_PROFILE", "mlps")
     if name not in PROFILES:
-        raise ValueError(f"DOORSTEP_PASSWORD_PROFILE must be one of {sorted(PROFILES)}, not {name!r}")
+        raise ValueError(
+            f"DOORSTEP_PASSWORD_PROFILE must be one of {sorted(PROFILES)}, not {name!r}"
+        )
     return PROFILES[name]
 
 
@@ -66,13 +68,15 @@ class ProfileValidator:
         if len(password) < profile.min_length:
             errors.append(
                 ValidationError(
-                    _("密码至少需要 %(n)d 个字符。") % {"n": profile.min_length}, code="password_too_short"
+                    _("密码至少需要 %(n)d 个字符。") % {"n": profile.min_length},
+                    code="password_too_short",
                 )
             )
         if profile.min_classes and character_classes(password) < profile.min_classes:
             errors.append(
                 ValidationError(
-                    _("密码需包含小写字母、大写字母、数字、符号中的至少 %(n)d 类。") % {"n": profile.min_classes},
+                    _("密码需包含小写字母、大写字母、数字、符号中的至少 %(n)d 类。")
+                    % {"n": profile.min_classes},
                     code="password_too_simple",
                 )
             )
@@ -83,7 +87,9 @@ class ProfileValidator:
         profile = active_profile()
         text = _("至少 %(n)d 个字符。") % {"n": profile.min_length}
         if profile.min_classes:
-            text += _("需包含小写字母、大写字母、数字、符号中的至少 %(n)d 类。") % {"n": profile.min_classes}
+            text += _("需包含小写字母、大写字母、数字、符号中的至少 %(n)d 类。") % {
+                "n": profile.min_classes
+            }
         if profile.max_age:
             text += _("每 %(d)d 天需更换一次。") % {"d": profile.max_age.days}
         return text

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from django.apps import apps
 from django.db import models
@@ -37,7 +38,9 @@ class Role(models.TextChoices):
 
 
 # Separation of duties (MLPS level 3 三员分立): no account holds two of these.
-SEPARATED_ADMIN_ROLES = frozenset({Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR})
+SEPARATED_ADMIN_ROLES: frozenset[str] = frozenset(
+    {Role.SYSTEM_ADMIN, Role.SECURITY_ADMIN, Role.AUDITOR}
+)
 
 # Roles scoped to a unit subtree, with the unit kinds each may be granted over.
 UNIT_ROLE_KINDS: dict[str, frozenset[str]] = {
@@ -64,7 +67,7 @@ ROLE_SCOPE_KIND: dict[str, str] = {
 }
 
 # Roles whose holders work in the console (and whose sessions time out when idle).
-STAFF_ROLES = frozenset(role for role in Role if role != Role.RESIDENT)
+STAFF_ROLES: frozenset[str] = frozenset(str(role) for role in Role if role != Role.RESIDENT)
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,7 @@ class ScopeKind:
 
     name: str
     model_label: str | None
-    anchor_unit: Callable[[models.Model], models.Model | None] = field(default=lambda obj: None)
+    anchor_unit: Callable[[Any], Any] = field(default=lambda obj: None)
 
     @property
     def model(self) -> type[models.Model] | None:

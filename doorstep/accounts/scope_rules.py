@@ -13,7 +13,14 @@ from django.db.models import Q
 from doorstep.core.tree import ancestor_paths, subtree_q
 
 from . import scoping
-from .roles import SEPARATED_ADMIN_ROLES, STAFF_ROLES, Role, ScopeKind, register_scope_kind, scope_kind
+from .roles import (
+    SEPARATED_ADMIN_ROLES,
+    STAFF_ROLES,
+    Role,
+    ScopeKind,
+    register_scope_kind,
+    scope_kind,
+)
 from .scoping import ALL, NOTHING, Grant
 
 # Roles whose scope is a place in the tree (directly or through their scope object).
@@ -50,7 +57,9 @@ def register_foundation() -> None:
 
     register_scope_kind(ScopeKind("unit", "orgs.Unit", anchor_unit=lambda unit: unit))
     register_scope_kind(ScopeKind("party_org", "orgs.PartyOrg", anchor_unit=lambda org: org.unit))
-    register_scope_kind(ScopeKind("department", "orgs.Department", anchor_unit=lambda dept: dept.unit))
+    register_scope_kind(
+        ScopeKind("department", "orgs.Department", anchor_unit=lambda dept: dept.unit)
+    )
 
     scoping.register(
         Unit,
@@ -75,7 +84,9 @@ def register_foundation() -> None:
         unit = anchor_unit(grant)
         if unit is None:
             return NOTHING
-        return Q(unit__path__in=ancestor_paths(unit.path)) | subtree_q(unit.path, field="unit__path")
+        return Q(unit__path__in=ancestor_paths(unit.path)) | subtree_q(
+            unit.path, field="unit__path"
+        )
 
     scoping.register(
         Department,

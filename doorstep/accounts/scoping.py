@@ -88,7 +88,9 @@ def grants(user: User | Any) -> list[Grant]:
     cached = getattr(user, "_doorstep_grants", None)
     if cached is not None:
         return cached
-    assignments = list(RoleAssignment.objects.filter(user=user, revoked_at__isnull=True).order_by("id"))
+    assignments = list(
+        RoleAssignment.objects.filter(user=user, revoked_at__isnull=True).order_by("id")
+    )
     by_kind: dict[str, set[int]] = {}
     for assignment in assignments:
         if assignment.scope_id is not None:
@@ -103,11 +105,15 @@ def grants(user: User | Any) -> list[Grant]:
             objects[(kind_name, obj.pk)] = obj
     result = []
     for assignment in assignments:
-        scope = objects.get((assignment.scope_kind, assignment.scope_id)) if assignment.scope_id else None
+        scope = (
+            objects.get((assignment.scope_kind, assignment.scope_id))
+            if assignment.scope_id
+            else None
+        )
         if assignment.scope_id is not None and scope is None:
             continue
         result.append(Grant(role=assignment.role, assignment=assignment, scope=scope, user=user))
-    user._doorstep_grants = result
+    user._doorstep_grants = result  # type: ignore[union-attr]
     return result
 
 
@@ -161,7 +167,9 @@ def scoped(user: User | Any, model: type[M], queryset: QuerySet[M] | None = None
     return qs.distinct() if _REGISTRY[model].distinct else qs
 
 
-def get_scoped_or_404(user: User | Any, model: type[M], queryset: QuerySet[M] | None = None, **lookup: Any) -> M:
+def get_scoped_or_404(
+    user: User | Any, model: type[M], queryset: QuerySet[M] | None = None, **lookup: Any
+) -> M:
     """One row the user may see, or 404 — the same answer whether it is missing or out of
     scope, so that scope cannot be probed."""
     try:

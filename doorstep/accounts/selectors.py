@@ -37,12 +37,16 @@ def audit_event_list(
     return qs.order_by("-at", "-id")
 
 
-def role_assignment_list(*, actor: User | Any, active_only: bool = True, username: str = "") -> QuerySet[RoleAssignment]:
+def role_assignment_list(
+    *, actor: User | Any, active_only: bool = True, username: str = ""
+) -> QuerySet[RoleAssignment]:
     qs = scoped(actor, RoleAssignment).select_related("user", "granted_by")
     if active_only:
         qs = qs.filter(revoked_at__isnull=True)
     if username:
-        qs = qs.filter(Q(user__username__icontains=username) | Q(user__display_name__icontains=username))
+        qs = qs.filter(
+            Q(user__username__icontains=username) | Q(user__display_name__icontains=username)
+        )
     return qs.order_by("user__username", "role")
 
 
@@ -60,7 +64,9 @@ def scope_labels(assignments: list[RoleAssignment]) -> dict[int, str]:
             continue
         for obj in model._default_manager.filter(pk__in=pks):
             names[(kind_name, obj.pk)] = str(obj)
-    return {a.pk: names.get((a.scope_kind, a.scope_id), "—") if a.scope_id else "" for a in assignments}
+    return {
+        a.pk: names.get((a.scope_kind, a.scope_id), "—") if a.scope_id else "" for a in assignments
+    }
 
 
 def scope_options(*, role: str, query: str = "", limit: int = 200) -> list[tuple[int, str]]:
@@ -91,6 +97,10 @@ def scope_options(*, role: str, query: str = "", limit: int = 200) -> list[tuple
 
 def my_grants_display(user: User | Any) -> list[dict[str, Any]]:
     return [
-        {"role": grant.role, "label": grant.assignment.get_role_display(), "scope": str(grant.scope) if grant.scope else ""}
+        {
+            "role": grant.role,
+            "label": grant.assignment.get_role_display(),
+            "scope": str(grant.scope) if grant.scope else "",
+        }
         for grant in grants(user)
     ]

@@ -15,7 +15,14 @@ from doorstep.core.errors import Conflict, NotFound, PermissionDenied, Validatio
 
 from .audit import audit_record
 from .models import AuditAction, AuditOutcome, RoleAssignment, User
-from .roles import ROLE_SCOPE_KIND, SEPARATED_ADMIN_ROLES, UNIT_ROLE_KINDS, Role, role_available, scope_kind
+from .roles import (
+    ROLE_SCOPE_KIND,
+    SEPARATED_ADMIN_ROLES,
+    UNIT_ROLE_KINDS,
+    Role,
+    role_available,
+    scope_kind,
+)
 from .rules import can_manage_roles
 from .scoping import forget_grants
 
@@ -79,7 +86,7 @@ def _resolve_scope(role: str, scope: Any) -> int | None:
 @transaction.atomic
 def role_grant(
     *,
-    actor: User | None,
+    actor: User | Any | None,
     user: User,
     role: str,
     scope: Any = None,
@@ -90,8 +97,12 @@ def role_grant(
     is None only for set-up commands run from the shell), never to themselves."""
     if actor is not None and not can_manage_roles(actor):
         audit_record(
-            action=AuditAction.ROLE_GRANT_REFUSED, outcome=AuditOutcome.DENIED, actor=actor, obj=user,
-            request=request, detail={"role": role},
+            action=AuditAction.ROLE_GRANT_REFUSED,
+            outcome=AuditOutcome.DENIED,
+            actor=actor,
+            obj=user,
+            request=request,
+            detail={"role": role},
         )
         raise PermissionDenied(_("只有安全管理员可以授予角色。"))
     if actor is not None and actor.pk == user.pk:
@@ -104,11 +115,18 @@ def role_grant(
     User.objects.select_for_update().filter(pk=user.pk).first()  # serialize grants per user
     active = RoleAssignment.objects.filter(user=user, revoked_at__isnull=True)
     if role in SEPARATED_ADMIN_ROLES and active.filter(role__in=SEPARATED_ADMIN_ROLES).exists():
-        raise ValidationError(_("系统管理员、安全管理员、审计员三种角色不能由同一账号兼任。"), field="role")
+        raise ValidationError(
+            _("系统管理员、安全管理员、审计员三种角色不能由同一账号兼任。"), field="role"
+        )
     if active.filter(role=role, scope_id=scope_id).exists():
         raise Conflict(_("该用户已拥有此角色和范围。"), field="role")
     assignment = RoleAssignment(
-        user=user, role=role, scope_kind=ROLE_SCOPE_KIND[role], scope_id=scope_id, granted_by=actor, note=note
+        user=user,
+        role=role,
+        scope_kind=ROLE_SCOPE_KIND[role],
+        scope_id=scope_id,
+        granted_by=actor,
+        note=note,
     )
     try:
         with transaction.atomic():
@@ -116,8 +134,17 @@ def role_grant(
     except IntegrityError:
         raise Conflict(_("该角色授予与现有授权冲突。"), field="role") from None
     audit_record(
-        action=AuditAction.ROLE_GRANTED, actor=actor, username="system", obj=assignment, request=request,
-        detail={"user": user.username, "role": role, "scope_kind": assignment.scope_kind, "scope_id": scope_id},
+        action=AuditAction.ROLE_GRANTED,
+        actor=actor,
+        username="system",
+        obj=assignment,
+        request=request,
+        detail={
+            "user": user.username,
+            "role": role,
+            "scope_kind": assignment.scope_kind,
+            "scope_id": scope_id,
+        },
     )
     forget_grants(user)
     return assignment
@@ -125,7 +152,7 @@ def role_grant(
 
 @transaction.atomic
 def role_revoke(
-    *, actor: User | None, assignment_id: int, request: HttpRequest | None = None
+    *, actor: User | Any | None, assignment_id: int, request: HttpRequest | None = None
 ) -> RoleAssignment:
     if actor is not None and not can_manage_roles(actor):
         raise PermissionDenied(_("只有安全管理员可以撤销角色。"))
@@ -140,15 +167,25 @@ def role_revoke(
     assignment.revoked_by = actor
     assignment.save(update_fields=["revoked_at", "revoked_by", "updated_at"])
     audit_record(
-        action=AuditAction.ROLE_REVOKED, actor=actor, username="system", obj=assignment, request=request,
-        detail={"user": assignment.user.username, "role": assignment.role, "scope_id": assignment.scope_id},
+        action=AuditAction.ROLE_REVOKED,
+        actor=actor,
+        username="system",
+        obj=assignment,
+        request=request,
+        detail={
+            "user": assignment.user.username,
+            "role": assignment.role,
+            "scope_id": assignment.scope_id,
+        },
     )
     forget_grants(assignment.user)
     return assignment
 
 
 @transaction.atomic
-def user_set_preferences(*, user: User, elder_mode: bool | None = None, language: str | None = None) -> User:
+def user_set_preferences(
+    *, user: User, elder_mode: bool | None = None, language: str | None = None
+) -> User:
     fields = []
     if elder_mode is not None:
         user.elder_mode = elder_mode

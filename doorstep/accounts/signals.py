@@ -20,7 +20,12 @@ def _on_login(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 
 def _on_login_failed(sender: Any, credentials: dict, request: Any = None, **kwargs: Any) -> None:
     username = str(credentials.get("username", ""))[:150]
-    audit_record(action=AuditAction.LOGIN_FAILED, outcome=AuditOutcome.FAILURE, username=username, request=request)
+    audit_record(
+        action=AuditAction.LOGIN_FAILED,
+        outcome=AuditOutcome.FAILURE,
+        username=username,
+        request=request,
+    )
 
 
 def _on_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
@@ -30,5 +35,7 @@ def _on_logout(sender: Any, request: Any, user: Any, **kwargs: Any) -> None:
 
 def connect() -> None:
     auth_signals.user_logged_in.connect(_on_login, dispatch_uid="doorstep.audit.login")
-    auth_signals.user_login_failed.connect(_on_login_failed, dispatch_uid="doorstep.audit.login_failed")
+    auth_signals.user_login_failed.connect(
+        _on_login_failed, dispatch_uid="doorstep.audit.login_failed"
+    )
     auth_signals.user_logged_out.connect(_on_logout, dispatch_uid="doorstep.audit.logout")

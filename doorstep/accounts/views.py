@@ -43,24 +43,40 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
-        audit_record(action=AuditAction.PASSWORD_CHANGED, actor=self.request.user, obj=self.request.user, request=self.request)
+        audit_record(
+            action=AuditAction.PASSWORD_CHANGED,
+            actor=self.request.user,
+            obj=self.request.user,
+            request=self.request,
+        )
         messages.success(self.request, _("密码已修改。"))
         return response
 
 
-def lockout_response(request: HttpRequest, credentials: dict | None = None, *args: Any, **kwargs: Any) -> HttpResponse:
+def lockout_response(
+    request: HttpRequest, credentials: dict | None = None, *args: Any, **kwargs: Any
+) -> HttpResponse:
     """What django-axes answers while a username is locked out; the attempt is audited."""
     username = str((credentials or {}).get("username") or request.POST.get("username", ""))[:150]
-    audit_record(action=AuditAction.LOGIN_LOCKED, outcome=AuditOutcome.DENIED, username=username, request=request)
+    audit_record(
+        action=AuditAction.LOGIN_LOCKED,
+        outcome=AuditOutcome.DENIED,
+        username=username,
+        request=request,
+    )
     message = _("登录失败次数过多，该账号已锁定15分钟，请稍后再试。")
     if request.path.startswith("/api/"):
         from django.http import JsonResponse
 
-        return JsonResponse({"errors": [{"field": "username", "code": "locked_out", "message": message}]}, status=429)
+        return JsonResponse(
+            {"errors": [{"field": "username", "code": "locked_out", "message": message}]},
+            status=429,
+        )
     return render(request, "accounts/locked.html", {"message": message}, status=429)
 
 
 # --- Security admin: roles ------------------------------------------------------------------
+
 
 def _require(predicate: Any, request: HttpRequest) -> None:
     if not predicate(request.user):
@@ -88,7 +104,11 @@ def role_list(request: HttpRequest) -> HttpResponse:
 def role_scope_options(request: HttpRequest) -> HttpResponse:
     _require(can_manage_roles, request)
     role = request.GET.get("role", "")
-    options = scope_options(role=role, query=request.GET.get("scope_q", "")) if role in Role.values else []
+    options = (
+        scope_options(role=role, query=request.GET.get("scope_q", ""))
+        if role in Role.values
+        else []
+    )
     return render(request, "accounts/_scope_options.html", {"options": options, "role": role})
 
 
@@ -104,8 +124,12 @@ def role_grant_view(request: HttpRequest) -> HttpResponse:
         else:
             try:
                 role_grant(
-                    actor=request.user, user=user, role=form.cleaned_data["role"],
-                    scope=form.cleaned_data["scope"], note=form.cleaned_data["note"], request=request,
+                    actor=request.user,
+                    user=user,
+                    role=form.cleaned_data["role"],
+                    scope=form.cleaned_data["scope"],
+                    note=form.cleaned_data["note"],
+                    request=request,
                 )
             except DomainError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
@@ -115,8 +139,10 @@ def role_grant_view(request: HttpRequest) -> HttpResponse:
     assignments = role_assignment_list(actor=request.user)
     page = Paginator(assignments, 50).get_page(1)
     return render(
-        request, "accounts/role_list.html",
-        {"page": page, "labels": scope_labels(list(page.object_list)), "form": form, "q": ""}, status=400,
+        request,
+        "accounts/role_list.html",
+        {"page": page, "labels": scope_labels(list(page.object_list)), "form": form, "q": ""},
+        status=400,
     )
 
 
@@ -135,6 +161,7 @@ def role_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 # --- Auditor: audit log -------------------------------------------------------------------
 
+
 def _audit_filters(request: HttpRequest) -> dict[str, Any]:
     def day(name: str) -> dt.datetime | None:
         value = parse_date(request.GET.get(name, "") or "") if request.GET.get(name) else None
@@ -142,8 +169,12 @@ def _audit_filters(request: HttpRequest) -> dict[str, Any]:
 
     until = day("until")
     return {
-        "action": request.GET.get("action", "") if request.GET.get("action") in AuditAction.values else "",
-        "outcome": request.GET.get("outcome", "") if request.GET.get("outcome") in AuditOutcome.values else "",
+        "action": request.GET.get("action", "")
+        if request.GET.get("action") in AuditAction.values
+        else "",
+        "outcome": request.GET.get("outcome", "")
+        if request.GET.get("outcome") in AuditOutcome.values
+        else "",
         "username": request.GET.get("username", ""),
         "since": day("since"),
         "until": until + dt.timedelta(days=1) if until else None,
@@ -158,7 +189,12 @@ def audit_log(request: HttpRequest) -> HttpResponse:
     return render_page(
         request,
         "accounts/audit_log.html",
-        {"page": page, "actions": AuditAction.choices, "outcomes": AuditOutcome.choices, "filters": request.GET},
+        {
+            "page": page,
+            "actions": AuditAction.choices,
+            "outcomes": AuditOutcome.choices,
+            "filters": request.GET,
+        },
         fragment="accounts/_audit_rows.html",
     )
 
@@ -169,25 +205,43 @@ class _Echo:
 
 
 @login_required
-def audit_log_export(request: HttpRequest) -> HttpResponse:
+def audit_log_export(request: HttpRequest) -> StreamingHttpResponse:
     """CSV of the filtered audit log. The export itself is an audited event."""
     _require(can_read_audit_log, request)
     filters = _audit_filters(request)
     events = audit_event_list(actor=request.user, **filters)
     audit_record(
-        action=AuditAction.EXPORT, actor=request.user, object_type="accounts.auditevent", request=request,
+        action=AuditAction.EXPORT,
+        actor=request.user,
+        object_type="accounts.auditevent",
+        request=request,
         detail={"filters": {k: str(v) for k, v in filters.items() if v}, "rows": events.count()},
     )
     writer = csv.writer(_Echo())
-    header = [_("时间"), _("用户名"), _("操作"), _("结果"), _("对象类型"), _("对象编号"), _("来源IP")]
+    header = [
+        _("时间"),
+        _("用户名"),
+        _("操作"),
+        _("结果"),
+        _("对象类型"),
+        _("对象编号"),
+        _("来源IP"),
+    ]
 
     def rows() -> Any:
         yield "\ufeff" + writer.writerow(header)
         for event in events.iterator(chunk_size=2000):
-            yield writer.writerow([
-                event.at.astimezone(LOCAL_TZ).isoformat(), event.actor_username, event.action, event.outcome,
-                event.object_type, event.object_id, event.ip or "",
-            ])
+            yield writer.writerow(
+                [
+                    event.at.astimezone(LOCAL_TZ).isoformat(),
+                    event.actor_username,
+                    event.action,
+                    event.outcome,
+                    event.object_type,
+                    event.object_id,
+                    event.ip or "",
+                ]
+            )
 
     response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = 'attachment; filename="audit-log.csv"'

@@ -19,7 +19,9 @@ class DomainError(Exception):
     status_code = 400
     code = "invalid"
 
-    def __init__(self, message: str | Promise, *, field: str | None = None, code: str | None = None):
+    def __init__(
+        self, message: str | Promise, *, field: str | None = None, code: str | None = None
+    ):
         super().__init__(str(message))
         self.message = message
         self.field = field

@@ -118,4 +118,6 @@ def to_wgs84(lat: float, lng: float, datum: str = "wgs84") -> tuple[float, float
         return gcj02_to_wgs84(lat, lng)
     if datum == "bd09":
         return gcj02_to_wgs84(*bd09_to_gcj02(lat, lng))
-    raise ValidationError(_("未知的坐标系：%(datum)s（可用 wgs84、gcj02、bd09）。") % {"datum": datum}, field="datum")
+    raise ValidationError(
+        _("未知的坐标系：%(datum)s（可用 wgs84、gcj02、bd09）。") % {"datum": datum}, field="datum"
+    )

@@ -8,7 +8,9 @@ import re
 # 18-digit resident ID numbers (last character may be X) and mainland mobile numbers.
 _ID_NUMBER = re.compile(r"(?<!\d)(\d{6})\d{8}(\d{3}[\dXx])(?!\d)")
 _MOBILE = re.compile(r"(?<!\d)(1[3-9]\d)\d{4}(\d{4})(?!\d)")
-_SECRET = re.compile(r"(?i)(password|passwd|secret|token|api_key|authorization)(\W{1,3})([^\s&,;\"']+)")
+_SECRET = re.compile(
+    r"(?i)(password|passwd|secret|token|api_key|authorization)(\W{1,3})([^\s&,;\"']+)"
+)
 
 
 def redact(text: str) -> str:

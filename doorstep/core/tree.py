@@ -43,7 +43,7 @@ def provisional_path() -> str:
 
 def ancestor_paths(path: str) -> list[str]:
     """Paths of the node's ancestors, root first, the node itself last."""
-    return [path[: end] for end in range(SEGMENT, len(path) + 1, SEGMENT)]
+    return [path[:end] for end in range(SEGMENT, len(path) + 1, SEGMENT)]
 
 
 class TreeNode(models.Model):
@@ -81,9 +81,12 @@ def move_subtree(node: TreeNode, new_parent: TreeNode | None) -> int:
     shift = (len(new_prefix) - len(old_prefix)) // SEGMENT
     model = type(node)
     moved = model.objects.filter(subtree_q(old_prefix)).update(  # type: ignore[attr-defined]
-        path=Concat(models.Value(new_prefix), Substr("path", len(old_prefix) + 1), output_field=models.CharField()),
+        path=Concat(
+            models.Value(new_prefix),
+            Substr("path", len(old_prefix) + 1),
+            output_field=models.CharField(),
+        ),
         depth=models.F("depth") + shift,
     )
     node.path, node.depth = new_prefix, node.depth + shift
     return moved
-

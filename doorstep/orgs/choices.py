@@ -32,7 +32,12 @@ ALLOWED_PARENTS: dict[str, set[str | None]] = {
     UnitKind.AREA: {UnitKind.STREET, UnitKind.TOWN, UnitKind.DISTRICT, UnitKind.COUNTY},
     UnitKind.COMPOUND: {UnitKind.COMMUNITY, UnitKind.VILLAGE, UnitKind.AREA},
     UnitKind.NATURAL_VILLAGE: {UnitKind.VILLAGE},
-    UnitKind.BUILDING: {UnitKind.COMPOUND, UnitKind.COMMUNITY, UnitKind.NATURAL_VILLAGE, UnitKind.VILLAGE},
+    UnitKind.BUILDING: {
+        UnitKind.COMPOUND,
+        UnitKind.COMMUNITY,
+        UnitKind.NATURAL_VILLAGE,
+        UnitKind.VILLAGE,
+    },
 }
 
 # Code formats: 6-digit GB/T 2260 division codes, 12-digit statistical codes, or free.

@@ -23,13 +23,22 @@ class Unit(TreeNode, BaseModel):
     name = models.CharField(_("名称"), max_length=100)
     code = models.CharField(_("代码"), max_length=32, blank=True)
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("上级"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
     lat = models.FloatField(_("纬度"), null=True, blank=True)
     lng = models.FloatField(_("经度"), null=True, blank=True)
     boundary = models.JSONField(_("边界（GeoJSON）"), null=True, blank=True)
     spans = models.ManyToManyField(
-        "self", verbose_name=_("跨区域覆盖"), symmetrical=False, blank=True, related_name="served_by_areas"
+        "self",
+        verbose_name=_("跨区域覆盖"),
+        symmetrical=False,
+        blank=True,
+        related_name="served_by_areas",
     )
     is_active = models.BooleanField(_("启用"), default=True)
 
@@ -69,9 +78,16 @@ class PartyOrg(TreeNode, BaseModel):
     kind = models.CharField(_("类型"), max_length=20, choices=PartyOrgKind.choices)
     name = models.CharField(_("名称"), max_length=100)
     parent = models.ForeignKey(
-        "self", verbose_name=_("上级党组织"), null=True, blank=True, on_delete=models.PROTECT, related_name="children"
+        "self",
+        verbose_name=_("上级党组织"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
     )
-    unit = models.ForeignKey(Unit, verbose_name=_("所属单元"), on_delete=models.PROTECT, related_name="party_orgs")
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("所属单元"), on_delete=models.PROTECT, related_name="party_orgs"
+    )
     secretary_name = models.CharField(_("书记"), max_length=50, blank=True)
     is_active = models.BooleanField(_("启用"), default=True)
 
@@ -97,7 +113,9 @@ class Department(BaseModel):
 
     kind = models.CharField(_("类型"), max_length=30, choices=DepartmentKind.choices)
     name = models.CharField(_("名称"), max_length=100)
-    unit = models.ForeignKey(Unit, verbose_name=_("服务单元"), on_delete=models.PROTECT, related_name="departments")
+    unit = models.ForeignKey(
+        Unit, verbose_name=_("服务单元"), on_delete=models.PROTECT, related_name="departments"
+    )
     office_phone = models.CharField(_("办公电话"), max_length=30, blank=True)
     is_active = models.BooleanField(_("启用"), default=True)
 

@@ -33,7 +33,9 @@ def grassroots_units() -> QuerySet[Unit]:
 def public_grassroots_directory() -> list[dict]:
     """Each district/county with its communities and villages, for the resident home page."""
     counties = list(
-        Unit.objects.filter(kind__in=[UnitKind.DISTRICT, UnitKind.COUNTY], is_active=True).order_by("path")
+        Unit.objects.filter(kind__in=[UnitKind.DISTRICT, UnitKind.COUNTY], is_active=True).order_by(
+            "path"
+        )
     )
     grassroots = list(
         grassroots_units()

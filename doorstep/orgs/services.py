@@ -28,9 +28,13 @@ def validate_unit_code(kind: str, code: str) -> None:
     if not code:
         return
     if kind in SIX_DIGIT_KINDS and not re.fullmatch(r"\d{6}", code):
-        raise ValidationError(_("区、县、市的代码必须是6位行政区划代码（GB/T 2260）。"), field="code")
+        raise ValidationError(
+            _("区、县、市的代码必须是6位行政区划代码（GB/T 2260）。"), field="code"
+        )
     if kind in TWELVE_DIGIT_KINDS and not re.fullmatch(r"\d{12}", code):
-        raise ValidationError(_("街道、乡镇、社区、村的代码必须是12位统计用区划代码。"), field="code")
+        raise ValidationError(
+            _("街道、乡镇、社区、村的代码必须是12位统计用区划代码。"), field="code"
+        )
     if len(code) > 32:
         raise ValidationError(_("代码不能超过32个字符。"), field="code")
 
@@ -43,7 +47,10 @@ def _validate_parent(kind: str, parent: Unit | None) -> None:
     if parent_kind not in allowed:
         raise ValidationError(
             _("%(kind)s 不能设在 %(parent)s 之下。")
-            % {"kind": UnitKind(kind).label, "parent": UnitKind(parent_kind).label if parent_kind else _("顶层")},
+            % {
+                "kind": UnitKind(kind).label,
+                "parent": UnitKind(parent_kind).label if parent_kind else _("顶层"),
+            },
             field="parent",
         )
     if parent is not None and parent.depth + 1 >= MAX_DEPTH:
@@ -82,12 +89,15 @@ def validate_boundary(boundary: dict) -> None:
     kind = boundary.get("type") if isinstance(boundary, dict) else None
     if kind not in ("Polygon", "MultiPolygon"):
         raise ValidationError(_("边界必须是 GeoJSON Polygon 或 MultiPolygon。"), field="boundary")
-    polygons = [boundary.get("coordinates")] if kind == "Polygon" else boundary.get("coordinates")
+    coordinates: Any = boundary.get("coordinates")
+    polygons: Any = [coordinates] if kind == "Polygon" else coordinates
     try:
         for polygon in polygons or []:
-            for ring in polygon:
+            for ring in polygon or []:
                 if len(ring) < 4 or ring[0] != ring[-1]:
-                    raise ValidationError(_("边界的每个环至少需要4个点且首尾相同。"), field="boundary")
+                    raise ValidationError(
+                        _("边界的每个环至少需要4个点且首尾相同。"), field="boundary"
+                    )
                 for lng, lat, *_rest in ring:
                     validate_point(lat, lng, field="boundary")
     except (TypeError, ValueError):
@@ -111,7 +121,13 @@ def unit_move(*, unit: Unit, new_parent: Unit | None) -> Unit:
 def party_org_create(
     *, kind: str, name: str, unit: Unit, parent: PartyOrg | None = None, secretary_name: str = ""
 ) -> PartyOrg:
-    org = PartyOrg(kind=kind, name=(name or "").strip(), unit=unit, parent=parent, secretary_name=secretary_name)
+    org = PartyOrg(
+        kind=kind,
+        name=(name or "").strip(),
+        unit=unit,
+        parent=parent,
+        secretary_name=secretary_name,
+    )
     _full_clean(org)
     org.path = provisional_path()
     org.save()
@@ -121,7 +137,9 @@ def party_org_create(
 
 @transaction.atomic
 def department_create(*, kind: str, name: str, unit: Unit, office_phone: str = "") -> Department:
-    department = Department(kind=kind, name=(name or "").strip(), unit=unit, office_phone=office_phone)
+    department = Department(
+        kind=kind, name=(name or "").strip(), unit=unit, office_phone=office_phone
+    )
     _full_clean(department)
     department.save()
     return department

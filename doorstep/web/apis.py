@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from django.db.models import Q, QuerySet
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -40,11 +40,15 @@ class DepartmentOutput(serializers.ModelSerializer):
 
 class _Filters(serializers.Serializer):
     q = serializers.CharField(required=False, allow_blank=True, max_length=100)
-    parent = serializers.IntegerField(required=False, min_value=1)
-    within = serializers.IntegerField(required=False, min_value=1, help_text="Only rows in this unit's subtree")
+    parent = serializers.IntegerField(required=False, min_value=1)  # type: ignore[assignment]
+    within = serializers.IntegerField(
+        required=False, min_value=1, help_text="Only rows in this unit's subtree"
+    )
 
 
-def _page(view: APIView, request: Request, qs: QuerySet, serializer: type[serializers.Serializer]) -> Response:
+def _page(
+    view: APIView, request: Request, qs: QuerySet, serializer: type[serializers.Serializer]
+) -> Response:
     paginator = Pagination()
     page = paginator.paginate_queryset(qs, request, view=view)
     return paginator.get_paginated_response(serializer(page, many=True).data)
@@ -54,7 +58,9 @@ class UnitListApi(APIView):
     class FilterSerializer(_Filters):
         kind = serializers.ChoiceField(choices=UnitKind.choices, required=False)
 
-    @extend_schema(parameters=[FilterSerializer], responses=UnitOutput(many=True), operation_id="units_list")
+    @extend_schema(
+        parameters=[FilterSerializer], responses=UnitOutput(many=True), operation_id="units_list"
+    )
     def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
@@ -82,7 +88,11 @@ class PartyOrgListApi(APIView):
     class FilterSerializer(_Filters):
         kind = serializers.ChoiceField(choices=PartyOrgKind.choices, required=False)
 
-    @extend_schema(parameters=[FilterSerializer], responses=PartyOrgOutput(many=True), operation_id="party_orgs_list")
+    @extend_schema(
+        parameters=[FilterSerializer],
+        responses=PartyOrgOutput(many=True),
+        operation_id="party_orgs_list",
+    )
     def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)
@@ -108,7 +118,11 @@ class DepartmentListApi(APIView):
     class FilterSerializer(_Filters):
         kind = serializers.ChoiceField(choices=DepartmentKind.choices, required=False)
 
-    @extend_schema(parameters=[FilterSerializer], responses=DepartmentOutput(many=True), operation_id="departments_list")
+    @extend_schema(
+        parameters=[FilterSerializer],
+        responses=DepartmentOutput(many=True),
+        operation_id="departments_list",
+    )
     def get(self, request: Request) -> Response:
         filters = self.FilterSerializer(data=request.query_params)
         filters.is_valid(raise_exception=True)

@@ -17,7 +17,12 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     roles = roles_of(user) if user is not None else set()
     current = request.path
     nav = [
-        {"url": url, "label": item.label, "section": item.section, "active": current == url or (url != "/console/" and current.startswith(url))}
+        {
+            "url": url,
+            "label": item.label,
+            "section": item.section,
+            "active": current == url or (url != "/console/" and current.startswith(url)),
+        }
         for item in nav_for(roles)
         for url in [reverse(item.url_name)]
     ]

@@ -25,10 +25,14 @@ class PreferencesMiddleware:
         if user is not None and user.is_authenticated:
             # An account's saved preference wins on a phone that has no cookie yet.
             if ELDER_COOKIE not in request.COOKIES and user.elder_mode:
-                response.set_cookie(ELDER_COOKIE, "1", max_age=settings.LANGUAGE_COOKIE_AGE, samesite="Lax")
+                response.set_cookie(
+                    ELDER_COOKIE, "1", max_age=settings.LANGUAGE_COOKIE_AGE, samesite="Lax"
+                )
             if settings.LANGUAGE_COOKIE_NAME not in request.COOKIES and user.preferred_language:
                 response.set_cookie(
-                    settings.LANGUAGE_COOKIE_NAME, user.preferred_language,
-                    max_age=settings.LANGUAGE_COOKIE_AGE, samesite="Lax",
+                    settings.LANGUAGE_COOKIE_NAME,
+                    user.preferred_language,
+                    max_age=settings.LANGUAGE_COOKIE_AGE,
+                    samesite="Lax",
                 )
         return response

@@ -60,10 +60,16 @@ def console(request: HttpRequest) -> HttpResponse:
             {
                 "grant": grant,
                 "unit": unit,
-                "counts": [(UnitKind(kind).label, counts[kind]) for kind in UnitKind.values if counts.get(kind)],
+                "counts": [
+                    (UnitKind(kind).label, counts[kind])
+                    for kind in UnitKind.values
+                    if counts.get(kind)
+                ],
             }
         )
-    return render(request, "web/console.html", {"places": places, "my_roles": my_grants_display(request.user)})
+    return render(
+        request, "web/console.html", {"places": places, "my_roles": my_grants_display(request.user)}
+    )
 
 
 @login_required
@@ -74,9 +80,18 @@ def units(request: HttpRequest) -> HttpResponse:
     visible = scoped(request.user, Unit)
     query = request.GET.get("q", "").strip()
     if query:
-        results = visible.filter(Q(name__icontains=query) | Q(code__startswith=query)).order_by("path")[:100]
-        return render_page(request, "web/units.html", {"results": results, "q": query}, fragment="web/_unit_results.html")
-    anchors = {unit.pk: unit for grant in grants(request.user) if (unit := anchor_unit(grant)) is not None}
+        results = visible.filter(Q(name__icontains=query) | Q(code__startswith=query)).order_by(
+            "path"
+        )[:100]
+        return render_page(
+            request,
+            "web/units.html",
+            {"results": results, "q": query},
+            fragment="web/_unit_results.html",
+        )
+    anchors = {
+        unit.pk: unit for grant in grants(request.user) if (unit := anchor_unit(grant)) is not None
+    }
     tops = list(anchors.values()) or list(visible.filter(parent__isnull=True).order_by("name"))
     return render(request, "web/units.html", {"tops": tops, "q": query})
 
@@ -86,7 +101,11 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _staff_only(request)
     unit = get_scoped_or_404(request.user, Unit, pk=pk)
     children = scoped(request.user, Unit).filter(parent=unit).order_by("kind", "name")
-    visible_paths = set(scoped(request.user, Unit).filter(path__in=[a.path for a in unit_ancestors(unit)]).values_list("path", flat=True))
+    visible_paths = set(
+        scoped(request.user, Unit)
+        .filter(path__in=[a.path for a in unit_ancestors(unit)])
+        .values_list("path", flat=True)
+    )
     crumbs = [(a, a.path in visible_paths) for a in unit_ancestors(unit)]
     context = {
         "unit": unit,
@@ -110,7 +129,9 @@ def party_orgs(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(name__icontains=query)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render_page(
-        request, "web/party_orgs.html", {"page": page, "kinds": PartyOrgKind.choices, "filters": request.GET},
+        request,
+        "web/party_orgs.html",
+        {"page": page, "kinds": PartyOrgKind.choices, "filters": request.GET},
         fragment="web/_party_org_rows.html",
     )
 
@@ -126,14 +147,18 @@ def departments(request: HttpRequest) -> HttpResponse:
         qs = qs.filter(name__icontains=query)
     page = Paginator(qs, 50).get_page(request.GET.get("page"))
     return render_page(
-        request, "web/departments.html", {"page": page, "kinds": DepartmentKind.choices, "filters": request.GET},
+        request,
+        "web/departments.html",
+        {"page": page, "kinds": DepartmentKind.choices, "filters": request.GET},
         fragment="web/_department_rows.html",
     )
 
 
 def _back(request: HttpRequest) -> str:
     target = request.POST.get("next") or request.META.get("HTTP_REFERER") or "/"
-    if not url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}, require_https=request.is_secure()):
+    if not url_has_allowed_host_and_scheme(
+        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
         target = "/"
     return target
 
@@ -143,7 +168,9 @@ def elder_mode(request: HttpRequest) -> HttpResponse:
     """Switch the elder-friendly mode on or off; remembered on this phone and account."""
     value = request.POST.get("on") == "1"
     response = HttpResponseRedirect(_back(request))
-    response.set_cookie(ELDER_COOKIE, "1" if value else "0", max_age=settings.LANGUAGE_COOKIE_AGE, samesite="Lax")
+    response.set_cookie(
+        ELDER_COOKIE, "1" if value else "0", max_age=settings.LANGUAGE_COOKIE_AGE, samesite="Lax"
+    )
     if request.user.is_authenticated:
         user_set_preferences(user=request.user, elder_mode=value)
     return response
@@ -173,8 +200,18 @@ def healthz(request: HttpRequest) -> JsonResponse:
 
 
 def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
-    return render(request, "web/error.html", {"code": 404, "message": _("页面不存在，或您无权查看。")}, status=404)
+    return render(
+        request,
+        "web/error.html",
+        {"code": 404, "message": _("页面不存在，或您无权查看。")},
+        status=404,
+    )
 
 
 def server_error(request: HttpRequest) -> HttpResponse:
-    return render(request, "web/error.html", {"code": 500, "message": _("服务器出错了，请稍后再试。")}, status=500)
+    return render(
+        request,
+        "web/error.html",
+        {"code": 500, "message": _("服务器出错了，请稍后再试。")},
+        status=500,
+    )

@@ -9,86 +9,334 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('auth', '0012_alter_user_first_name_max_length'),
+        ("auth", "0012_alter_user_first_name_max_length"),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='User',
+            name="User",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('password', models.CharField(max_length=128, verbose_name='password')),
-                ('last_login', models.DateTimeField(blank=True, null=True, verbose_name='last login')),
-                ('is_superuser', models.BooleanField(default=False, help_text='Designates that this user has all permissions without explicitly assigning them.', verbose_name='superuser status')),
-                ('username', models.CharField(error_messages={'unique': 'A user with that username already exists.'}, help_text='Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.', max_length=150, unique=True, validators=[django.contrib.auth.validators.UnicodeUsernameValidator()], verbose_name='username')),
-                ('first_name', models.CharField(blank=True, max_length=150, verbose_name='first name')),
-                ('last_name', models.CharField(blank=True, max_length=150, verbose_name='last name')),
-                ('email', models.EmailField(blank=True, max_length=254, verbose_name='email address')),
-                ('is_staff', models.BooleanField(default=False, help_text='Designates whether the user can log into this admin site.', verbose_name='staff status')),
-                ('is_active', models.BooleanField(default=True, help_text='Designates whether this user should be treated as active. Unselect this instead of deleting accounts.', verbose_name='active')),
-                ('date_joined', models.DateTimeField(default=django.utils.timezone.now, verbose_name='date joined')),
-                ('display_name', models.CharField(blank=True, max_length=50, verbose_name='显示名称')),
-                ('password_changed_at', models.DateTimeField(blank=True, null=True, verbose_name='密码修改时间')),
-                ('elder_mode', models.BooleanField(default=False, verbose_name='适老化模式')),
-                ('preferred_language', models.CharField(blank=True, max_length=10, verbose_name='界面语言')),
-                ('groups', models.ManyToManyField(blank=True, help_text='The groups this user belongs to. A user will get all permissions granted to each of their groups.', related_name='user_set', related_query_name='user', to='auth.group', verbose_name='groups')),
-                ('user_permissions', models.ManyToManyField(blank=True, help_text='Specific permissions for this user.', related_name='user_set', related_query_name='user', to='auth.permission', verbose_name='user permissions')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("password", models.CharField(max_length=128, verbose_name="password")),
+                (
+                    "last_login",
+                    models.DateTimeField(blank=True, null=True, verbose_name="last login"),
+                ),
+                (
+                    "is_superuser",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates that this user has all permissions without explicitly assigning them.",
+                        verbose_name="superuser status",
+                    ),
+                ),
+                (
+                    "username",
+                    models.CharField(
+                        error_messages={"unique": "A user with that username already exists."},
+                        help_text="Required. 150 characters or fewer. Letters, digits and @/./+/-/_ only.",
+                        max_length=150,
+                        unique=True,
+                        validators=[django.contrib.auth.validators.UnicodeUsernameValidator()],
+                        verbose_name="username",
+                    ),
+                ),
+                (
+                    "first_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="first name"),
+                ),
+                (
+                    "last_name",
+                    models.CharField(blank=True, max_length=150, verbose_name="last name"),
+                ),
+                (
+                    "email",
+                    models.EmailField(blank=True, max_length=254, verbose_name="email address"),
+                ),
+                (
+                    "is_staff",
+                    models.BooleanField(
+                        default=False,
+                        help_text="Designates whether the user can log into this admin site.",
+                        verbose_name="staff status",
+                    ),
+                ),
+                (
+                    "is_active",
+                    models.BooleanField(
+                        default=True,
+                        help_text="Designates whether this user should be treated as active. Unselect this instead of deleting accounts.",
+                        verbose_name="active",
+                    ),
+                ),
+                (
+                    "date_joined",
+                    models.DateTimeField(
+                        default=django.utils.timezone.now, verbose_name="date joined"
+                    ),
+                ),
+                (
+                    "display_name",
+                    models.CharField(blank=True, max_length=50, verbose_name="显示名称"),
+                ),
+                (
+                    "password_changed_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="密码修改时间"),
+                ),
+                ("elder_mode", models.BooleanField(default=False, verbose_name="适老化模式")),
+                (
+                    "preferred_language",
+                    models.CharField(blank=True, max_length=10, verbose_name="界面语言"),
+                ),
+                (
+                    "groups",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="The groups this user belongs to. A user will get all permissions granted to each of their groups.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.group",
+                        verbose_name="groups",
+                    ),
+                ),
+                (
+                    "user_permissions",
+                    models.ManyToManyField(
+                        blank=True,
+                        help_text="Specific permissions for this user.",
+                        related_name="user_set",
+                        related_query_name="user",
+                        to="auth.permission",
+                        verbose_name="user permissions",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '用户',
-                'verbose_name_plural': '用户',
+                "verbose_name": "用户",
+                "verbose_name_plural": "用户",
             },
             managers=[
-                ('objects', django.contrib.auth.models.UserManager()),
+                ("objects", django.contrib.auth.models.UserManager()),
             ],
         ),
         migrations.CreateModel(
-            name='AuditEvent',
+            name="AuditEvent",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('at', models.DateTimeField(db_index=True, default=django.utils.timezone.now, verbose_name='时间')),
-                ('actor_username', models.CharField(blank=True, max_length=150, verbose_name='用户名')),
-                ('action', models.CharField(choices=[('login', '登录'), ('login_failed', '登录失败'), ('login_locked', '账号锁定'), ('logout', '退出'), ('session_expired', '会话超时'), ('password_changed', '修改密码'), ('token_issued', '签发令牌'), ('role_granted', '授予角色'), ('role_revoked', '撤销角色'), ('role_grant_refused', '授予角色被拒绝'), ('export', '导出'), ('reveal', '查看完整个人信息'), ('access_denied', '越权访问')], max_length=30, verbose_name='操作')),
-                ('outcome', models.CharField(choices=[('success', '成功'), ('failure', '失败'), ('denied', '拒绝')], max_length=10, verbose_name='结果')),
-                ('object_type', models.CharField(blank=True, max_length=60, verbose_name='对象类型')),
-                ('object_id', models.CharField(blank=True, max_length=64, verbose_name='对象编号')),
-                ('object_repr', models.CharField(blank=True, max_length=200, verbose_name='对象')),
-                ('ip', models.GenericIPAddressField(blank=True, null=True, verbose_name='来源IP')),
-                ('detail', models.JSONField(blank=True, default=dict, verbose_name='详情')),
-                ('actor', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='操作人')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "at",
+                    models.DateTimeField(
+                        db_index=True, default=django.utils.timezone.now, verbose_name="时间"
+                    ),
+                ),
+                (
+                    "actor_username",
+                    models.CharField(blank=True, max_length=150, verbose_name="用户名"),
+                ),
+                (
+                    "action",
+                    models.CharField(
+                        choices=[
+                            ("login", "登录"),
+                            ("login_failed", "登录失败"),
+                            ("login_locked", "账号锁定"),
+                            ("logout", "退出"),
+                            ("session_expired", "会话超时"),
+                            ("password_changed", "修改密码"),
+                            ("token_issued", "签发令牌"),
+                            ("role_granted", "授予角色"),
+                            ("role_revoked", "撤销角色"),
+                            ("role_grant_refused", "授予角色被拒绝"),
+                            ("export", "导出"),
+                            ("reveal", "查看完整个人信息"),
+                            ("access_denied", "越权访问"),
+                        ],
+                        max_length=30,
+                        verbose_name="操作",
+                    ),
+                ),
+                (
+                    "outcome",
+                    models.CharField(
+                        choices=[("success", "成功"), ("failure", "失败"), ("denied", "拒绝")],
+                        max_length=10,
+                        verbose_name="结果",
+                    ),
+                ),
+                (
+                    "object_type",
+                    models.CharField(blank=True, max_length=60, verbose_name="对象类型"),
+                ),
+                ("object_id", models.CharField(blank=True, max_length=64, verbose_name="对象编号")),
+                ("object_repr", models.CharField(blank=True, max_length=200, verbose_name="对象")),
+                ("ip", models.GenericIPAddressField(blank=True, null=True, verbose_name="来源IP")),
+                ("detail", models.JSONField(blank=True, default=dict, verbose_name="详情")),
+                (
+                    "actor",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="操作人",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '审计记录',
-                'verbose_name_plural': '审计记录',
-                'ordering': ['-at', '-id'],
-                'indexes': [models.Index(fields=['action', 'at'], name='accounts_audit_action_at'), models.Index(fields=['actor_username', 'at'], name='accounts_audit_username_at')],
+                "verbose_name": "审计记录",
+                "verbose_name_plural": "审计记录",
+                "ordering": ["-at", "-id"],
+                "indexes": [
+                    models.Index(fields=["action", "at"], name="accounts_audit_action_at"),
+                    models.Index(
+                        fields=["actor_username", "at"], name="accounts_audit_username_at"
+                    ),
+                ],
             },
         ),
         migrations.CreateModel(
-            name='RoleAssignment',
+            name="RoleAssignment",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('role', models.CharField(choices=[('resident', '居民'), ('building_leader', '楼栋长'), ('grid_member', '网格员'), ('grid_leader', '网格长'), ('community_staff', '社区/村工作人员'), ('party_secretary', '党组织书记'), ('street_admin', '街道/乡镇管理员'), ('district_admin', '区管理员'), ('county_admin', '县管理员'), ('city_admin', '市管理员'), ('department_staff', '部门工作人员'), ('outlet_clerk', '兑换点店员'), ('partner', '社区合伙人'), ('system_admin', '系统管理员'), ('security_admin', '安全管理员'), ('auditor', '安全审计员')], max_length=30, verbose_name='角色')),
-                ('scope_kind', models.CharField(editable=False, max_length=20, verbose_name='范围类型')),
-                ('scope_id', models.BigIntegerField(blank=True, null=True, verbose_name='范围对象')),
-                ('revoked_at', models.DateTimeField(blank=True, null=True, verbose_name='撤销时间')),
-                ('note', models.CharField(blank=True, max_length=200, verbose_name='备注')),
-                ('granted_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='授予人')),
-                ('revoked_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='+', to=settings.AUTH_USER_MODEL, verbose_name='撤销人')),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='role_assignments', to=settings.AUTH_USER_MODEL, verbose_name='用户')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "role",
+                    models.CharField(
+                        choices=[
+                            ("resident", "居民"),
+                            ("building_leader", "楼栋长"),
+                            ("grid_member", "网格员"),
+                            ("grid_leader", "网格长"),
+                            ("community_staff", "社区/村工作人员"),
+                            ("party_secretary", "党组织书记"),
+                            ("street_admin", "街道/乡镇管理员"),
+                            ("district_admin", "区管理员"),
+                            ("county_admin", "县管理员"),
+                            ("city_admin", "市管理员"),
+                            ("department_staff", "部门工作人员"),
+                            ("outlet_clerk", "兑换点店员"),
+                            ("partner", "社区合伙人"),
+                            ("system_admin", "系统管理员"),
+                            ("security_admin", "安全管理员"),
+                            ("auditor", "安全审计员"),
+                        ],
+                        max_length=30,
+                        verbose_name="角色",
+                    ),
+                ),
+                (
+                    "scope_kind",
+                    models.CharField(editable=False, max_length=20, verbose_name="范围类型"),
+                ),
+                (
+                    "scope_id",
+                    models.BigIntegerField(blank=True, null=True, verbose_name="范围对象"),
+                ),
+                (
+                    "revoked_at",
+                    models.DateTimeField(blank=True, null=True, verbose_name="撤销时间"),
+                ),
+                ("note", models.CharField(blank=True, max_length=200, verbose_name="备注")),
+                (
+                    "granted_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="授予人",
+                    ),
+                ),
+                (
+                    "revoked_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="撤销人",
+                    ),
+                ),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="role_assignments",
+                        to=settings.AUTH_USER_MODEL,
+                        verbose_name="用户",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '角色授权',
-                'verbose_name_plural': '角色授权',
-                'ordering': ['-created_at'],
-                'indexes': [models.Index(fields=['user', 'revoked_at'], name='accounts_ra_user_active')],
-                'constraints': [models.UniqueConstraint(condition=models.Q(('revoked_at__isnull', True), ('scope_id__isnull', False)), fields=('user', 'role', 'scope_id'), name='accounts_roleassignment_active_unique', violation_error_message='该用户已拥有此角色和范围。'), models.UniqueConstraint(condition=models.Q(('revoked_at__isnull', True), ('scope_id__isnull', True)), fields=('user', 'role'), name='accounts_roleassignment_active_unscoped_unique', violation_error_message='该用户已拥有此角色。'), models.UniqueConstraint(condition=models.Q(('revoked_at__isnull', True), ('role__in', ['auditor', 'security_admin', 'system_admin'])), fields=('user',), name='accounts_roleassignment_one_separated_admin_role', violation_error_message='系统管理员、安全管理员、审计员三种角色不能由同一账号兼任。'), models.CheckConstraint(condition=models.Q(models.Q(('scope_kind__in', ['self', 'system']), ('scope_id__isnull', True)), models.Q(models.Q(('scope_kind__in', ['self', 'system']), _negated=True), ('scope_id__isnull', False)), _connector='OR'), name='accounts_roleassignment_scope_matches_kind', violation_error_message='角色范围与角色类型不符。')],
+                "verbose_name": "角色授权",
+                "verbose_name_plural": "角色授权",
+                "ordering": ["-created_at"],
+                "indexes": [
+                    models.Index(fields=["user", "revoked_at"], name="accounts_ra_user_active")
+                ],
+                "constraints": [
+                    models.UniqueConstraint(
+                        condition=models.Q(
+                            ("revoked_at__isnull", True), ("scope_id__isnull", False)
+                        ),
+                        fields=("user", "role", "scope_id"),
+                        name="accounts_roleassignment_active_unique",
+                        violation_error_message="该用户已拥有此角色和范围。",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(
+                            ("revoked_at__isnull", True), ("scope_id__isnull", True)
+                        ),
+                        fields=("user", "role"),
+                        name="accounts_roleassignment_active_unscoped_unique",
+                        violation_error_message="该用户已拥有此角色。",
+                    ),
+                    models.UniqueConstraint(
+                        condition=models.Q(
+                            ("revoked_at__isnull", True),
+                            ("role__in", ["auditor", "security_admin", "system_admin"]),
+                        ),
+                        fields=("user",),
+                        name="accounts_roleassignment_one_separated_admin_role",
+                        violation_error_message="系统管理员、安全管理员、审计员三种角色不能由同一账号兼任。",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(
+                                ("scope_kind__in", ["self", "system"]), ("scope_id__isnull", True)
+                            ),
+                            models.Q(
+                                models.Q(("scope_kind__in", ["self", "system"]), _negated=True),
+                                ("scope_id__isnull", False),
+                            ),
+                            _connector="OR",
+                        ),
+                        name="accounts_roleassignment_scope_matches_kind",
+                        violation_error_message="角色范围与角色类型不符。",
+                    ),
+                ],
             },
         ),
     ]

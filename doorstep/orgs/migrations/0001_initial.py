@@ -5,98 +5,252 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Unit',
+            name="Unit",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('path', models.CharField(editable=False, max_length=250, unique=True)),
-                ('depth', models.PositiveSmallIntegerField(default=0, editable=False)),
-                ('kind', models.CharField(choices=[('city', '市'), ('district', '区'), ('county', '县'), ('street', '街道'), ('town', '乡镇'), ('community', '社区'), ('village', '村'), ('area', '片区'), ('compound', '小区'), ('natural_village', '自然村'), ('building', '楼栋')], max_length=20, verbose_name='类型')),
-                ('name', models.CharField(max_length=100, verbose_name='名称')),
-                ('code', models.CharField(blank=True, max_length=32, verbose_name='代码')),
-                ('lat', models.FloatField(blank=True, null=True, verbose_name='纬度')),
-                ('lng', models.FloatField(blank=True, null=True, verbose_name='经度')),
-                ('boundary', models.JSONField(blank=True, null=True, verbose_name='边界（GeoJSON）')),
-                ('is_active', models.BooleanField(default=True, verbose_name='启用')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='orgs.unit', verbose_name='上级')),
-                ('spans', models.ManyToManyField(blank=True, related_name='served_by_areas', to='orgs.unit', verbose_name='跨区域覆盖')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("path", models.CharField(editable=False, max_length=250, unique=True)),
+                ("depth", models.PositiveSmallIntegerField(default=0, editable=False)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("city", "市"),
+                            ("district", "区"),
+                            ("county", "县"),
+                            ("street", "街道"),
+                            ("town", "乡镇"),
+                            ("community", "社区"),
+                            ("village", "村"),
+                            ("area", "片区"),
+                            ("compound", "小区"),
+                            ("natural_village", "自然村"),
+                            ("building", "楼栋"),
+                        ],
+                        max_length=20,
+                        verbose_name="类型",
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="名称")),
+                ("code", models.CharField(blank=True, max_length=32, verbose_name="代码")),
+                ("lat", models.FloatField(blank=True, null=True, verbose_name="纬度")),
+                ("lng", models.FloatField(blank=True, null=True, verbose_name="经度")),
+                (
+                    "boundary",
+                    models.JSONField(blank=True, null=True, verbose_name="边界（GeoJSON）"),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="启用")),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="orgs.unit",
+                        verbose_name="上级",
+                    ),
+                ),
+                (
+                    "spans",
+                    models.ManyToManyField(
+                        blank=True,
+                        related_name="served_by_areas",
+                        to="orgs.unit",
+                        verbose_name="跨区域覆盖",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '行政单元',
-                'verbose_name_plural': '行政单元',
-                'ordering': ['path'],
+                "verbose_name": "行政单元",
+                "verbose_name_plural": "行政单元",
+                "ordering": ["path"],
             },
         ),
         migrations.CreateModel(
-            name='PartyOrg',
+            name="PartyOrg",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('path', models.CharField(editable=False, max_length=250, unique=True)),
-                ('depth', models.PositiveSmallIntegerField(default=0, editable=False)),
-                ('kind', models.CharField(choices=[('committee', '党委'), ('general_branch', '党总支'), ('branch', '党支部'), ('group', '党小组'), ('functional', '功能型党组织'), ('joint_committee', '联合党委')], max_length=20, verbose_name='类型')),
-                ('name', models.CharField(max_length=100, verbose_name='名称')),
-                ('secretary_name', models.CharField(blank=True, max_length=50, verbose_name='书记')),
-                ('is_active', models.BooleanField(default=True, verbose_name='启用')),
-                ('parent', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='children', to='orgs.partyorg', verbose_name='上级党组织')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='party_orgs', to='orgs.unit', verbose_name='所属单元')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                ("path", models.CharField(editable=False, max_length=250, unique=True)),
+                ("depth", models.PositiveSmallIntegerField(default=0, editable=False)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("committee", "党委"),
+                            ("general_branch", "党总支"),
+                            ("branch", "党支部"),
+                            ("group", "党小组"),
+                            ("functional", "功能型党组织"),
+                            ("joint_committee", "联合党委"),
+                        ],
+                        max_length=20,
+                        verbose_name="类型",
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="名称")),
+                (
+                    "secretary_name",
+                    models.CharField(blank=True, max_length=50, verbose_name="书记"),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="启用")),
+                (
+                    "parent",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="children",
+                        to="orgs.partyorg",
+                        verbose_name="上级党组织",
+                    ),
+                ),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="party_orgs",
+                        to="orgs.unit",
+                        verbose_name="所属单元",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '党组织',
-                'verbose_name_plural': '党组织',
-                'ordering': ['path'],
+                "verbose_name": "党组织",
+                "verbose_name_plural": "党组织",
+                "ordering": ["path"],
             },
         ),
         migrations.CreateModel(
-            name='Department',
+            name="Department",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('created_at', models.DateTimeField(auto_now_add=True, db_index=True)),
-                ('updated_at', models.DateTimeField(auto_now=True)),
-                ('kind', models.CharField(choices=[('police', '公安派出所'), ('urban_management', '城市管理'), ('fisheries', '海洋与渔业'), ('emergency', '应急管理'), ('civil_affairs', '民政'), ('housing', '住房和城乡建设'), ('natural_resources', '自然资源'), ('human_resources', '人力资源和社会保障'), ('health', '卫生健康'), ('justice', '司法'), ('market_regulation', '市场监管'), ('ecology', '生态环境'), ('veterans', '退役军人事务'), ('other', '其他')], max_length=30, verbose_name='类型')),
-                ('name', models.CharField(max_length=100, verbose_name='名称')),
-                ('office_phone', models.CharField(blank=True, max_length=30, verbose_name='办公电话')),
-                ('is_active', models.BooleanField(default=True, verbose_name='启用')),
-                ('unit', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='departments', to='orgs.unit', verbose_name='服务单元')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("created_at", models.DateTimeField(auto_now_add=True, db_index=True)),
+                ("updated_at", models.DateTimeField(auto_now=True)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("police", "公安派出所"),
+                            ("urban_management", "城市管理"),
+                            ("fisheries", "海洋与渔业"),
+                            ("emergency", "应急管理"),
+                            ("civil_affairs", "民政"),
+                            ("housing", "住房和城乡建设"),
+                            ("natural_resources", "自然资源"),
+                            ("human_resources", "人力资源和社会保障"),
+                            ("health", "卫生健康"),
+                            ("justice", "司法"),
+                            ("market_regulation", "市场监管"),
+                            ("ecology", "生态环境"),
+                            ("veterans", "退役军人事务"),
+                            ("other", "其他"),
+                        ],
+                        max_length=30,
+                        verbose_name="类型",
+                    ),
+                ),
+                ("name", models.CharField(max_length=100, verbose_name="名称")),
+                (
+                    "office_phone",
+                    models.CharField(blank=True, max_length=30, verbose_name="办公电话"),
+                ),
+                ("is_active", models.BooleanField(default=True, verbose_name="启用")),
+                (
+                    "unit",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="departments",
+                        to="orgs.unit",
+                        verbose_name="服务单元",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': '职能部门',
-                'verbose_name_plural': '职能部门',
-                'ordering': ['unit__path', 'name'],
+                "verbose_name": "职能部门",
+                "verbose_name_plural": "职能部门",
+                "ordering": ["unit__path", "name"],
             },
         ),
         migrations.AddIndex(
-            model_name='unit',
-            index=models.Index(fields=['kind', 'path'], name='orgs_unit_kind_path'),
+            model_name="unit",
+            index=models.Index(fields=["kind", "path"], name="orgs_unit_kind_path"),
         ),
         migrations.AddConstraint(
-            model_name='unit',
-            constraint=models.UniqueConstraint(condition=models.Q(('kind__in', ['city', 'community', 'county', 'district', 'street', 'town', 'village']), models.Q(('code', ''), _negated=True)), fields=('code',), name='orgs_unit_official_code_unique', violation_error_message='该行政区划代码已被使用。'),
+            model_name="unit",
+            constraint=models.UniqueConstraint(
+                condition=models.Q(
+                    (
+                        "kind__in",
+                        ["city", "community", "county", "district", "street", "town", "village"],
+                    ),
+                    models.Q(("code", ""), _negated=True),
+                ),
+                fields=("code",),
+                name="orgs_unit_official_code_unique",
+                violation_error_message="该行政区划代码已被使用。",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='unit',
-            constraint=models.UniqueConstraint(fields=('parent', 'name'), name='orgs_unit_name_unique_under_parent', violation_error_message='同一上级下已有同名单元。'),
+            model_name="unit",
+            constraint=models.UniqueConstraint(
+                fields=("parent", "name"),
+                name="orgs_unit_name_unique_under_parent",
+                violation_error_message="同一上级下已有同名单元。",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='unit',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('lat__isnull', True), ('lng__isnull', True)), models.Q(('lat__gte', -90), ('lat__lte', 90), ('lng__gte', -180), ('lng__lte', 180)), _connector='OR'), name='orgs_unit_coordinates_valid', violation_error_message='坐标无效。'),
+            model_name="unit",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("lat__isnull", True), ("lng__isnull", True)),
+                    models.Q(
+                        ("lat__gte", -90), ("lat__lte", 90), ("lng__gte", -180), ("lng__lte", 180)
+                    ),
+                    _connector="OR",
+                ),
+                name="orgs_unit_coordinates_valid",
+                violation_error_message="坐标无效。",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='partyorg',
-            constraint=models.UniqueConstraint(fields=('unit', 'name'), name='orgs_partyorg_name_unique_in_unit', violation_error_message='该单元已有同名党组织。'),
+            model_name="partyorg",
+            constraint=models.UniqueConstraint(
+                fields=("unit", "name"),
+                name="orgs_partyorg_name_unique_in_unit",
+                violation_error_message="该单元已有同名党组织。",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='department',
-            constraint=models.UniqueConstraint(fields=('unit', 'name'), name='orgs_department_name_unique_in_unit', violation_error_message='该单元已有同名部门。'),
+            model_name="department",
+            constraint=models.UniqueConstraint(
+                fields=("unit", "name"),
+                name="orgs_department_name_unique_in_unit",
+                violation_error_message="该单元已有同名部门。",
+            ),
         ),
     ]

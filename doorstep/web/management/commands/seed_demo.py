@@ -25,8 +25,12 @@ class Command(BaseCommand):
     help = "Load the demo jurisdiction (泸州市江阳区, 东山县, 白银区) and demo accounts."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--credentials", default=str(Path(settings.VAR_DIR) / "demo-credentials.txt"))
-        parser.add_argument("--reset-passwords", action="store_true", help="Give every demo account a new password.")
+        parser.add_argument(
+            "--credentials", default=str(Path(settings.VAR_DIR) / "demo-credentials.txt")
+        )
+        parser.add_argument(
+            "--reset-passwords", action="store_true", help="Give every demo account a new password."
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         credentials = Path(options["credentials"])
