@@ -6,7 +6,8 @@ from .base import *  # noqa: F403
 from .base import VAR_DIR, database_config
 
 DATABASES = {"default": database_config(os.environ.get("DATABASE_URL"), VAR_DIR / "test.sqlite3")}
-DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
+# SQLite tests run in memory (one database per test process, shared with the live
+# server thread); PostgreSQL gets its own test database.
 if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
     DATABASES["default"]["TEST"] = {"NAME": "doorstep_test"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0

@@ -83,7 +83,6 @@ def _resolve_scope(role: str, scope: Any) -> int | None:
     return int(scope.pk)
 
 
-@transaction.atomic
 def role_grant(
     *,
     actor: User | Any | None,
@@ -94,7 +93,8 @@ def role_grant(
     request: HttpRequest | None = None,
 ) -> RoleAssignment:
     """Grant ``role`` over ``scope`` to ``user``. Only a security admin may grant (``actor``
-    is None only for set-up commands run from the shell), never to themselves."""
+    is None only for set-up commands run from the shell), never to themselves. A refused
+    attempt by someone else is itself audited, outside the refused transaction."""
     if actor is not None and not can_manage_roles(actor):
         audit_record(
             action=AuditAction.ROLE_GRANT_REFUSED,
@@ -105,6 +105,19 @@ def role_grant(
             detail={"role": role},
         )
         raise PermissionDenied(_("只有安全管理员可以授予角色。"))
+    return _role_grant(actor=actor, user=user, role=role, scope=scope, note=note, request=request)
+
+
+@transaction.atomic
+def _role_grant(
+    *,
+    actor: User | Any | None,
+    user: User,
+    role: str,
+    scope: Any,
+    note: str,
+    request: HttpRequest | None,
+) -> RoleAssignment:
     if actor is not None and actor.pk == user.pk:
         raise PermissionDenied(_("不能给自己授予角色。"), field="user")
     if role not in Role.values:

@@ -24,13 +24,18 @@ def segment(pk: int) -> str:
     return f"{pk:0{SEGMENT}d}"
 
 
-def path_successor(path: str) -> str:
-    """The smallest digit string of the same length that is greater than ``path``."""
-    return f"{int(path) + 1:0{len(path)}d}"
+def path_successor(path: str) -> str | None:
+    """The smallest digit string of the same length that is greater than ``path``, or
+    None when ``path`` is all nines (then nothing sorts after its subtree)."""
+    successor = f"{int(path) + 1:0{len(path)}d}"
+    return successor if len(successor) == len(path) else None
 
 
 def subtree_q(path: str, *, field: str = "path", include_self: bool = True) -> Q:
-    q = Q(**{f"{field}__gte": path, f"{field}__lt": path_successor(path)})
+    q = Q(**{f"{field}__gte": path})
+    upper = path_successor(path)
+    if upper is not None:
+        q &= Q(**{f"{field}__lt": upper})
     if not include_self:
         q &= ~Q(**{field: path})
     return q

@@ -1,0 +1,105 @@
+import pytest
+from django.db import IntegrityError, transaction
+
+from doorstep.accounts.models import AuditAction, AuditEvent, RoleAssignment
+from doorstep.accounts.roles import Role
+from doorstep.accounts.services import role_grant, role_revoke
+from doorstep.conftest import World, make_user
+from doorstep.core.errors import Conflict, PermissionDenied, ValidationError
+
+pytestmark = pytest.mark.django_db
+
+
+def test_security_admin_grants_and_revokes_with_audit(world: World) -> None:
+    security = world.user(Role.SECURITY_ADMIN)
+    target = make_user("newbie")
+    assignment = role_grant(
+        actor=security, user=target, role=Role.COMMUNITY_STAFF, scope=world.a.community
+    )
+    assert assignment.scope_kind == "unit" and assignment.scope_id == world.a.community.pk
+    role_revoke(actor=security, assignment_id=assignment.pk)
+    assignment.refresh_from_db()
+    assert assignment.revoked_at is not None and assignment.revoked_by == security
+    actions = list(
+        AuditEvent.objects.filter(actor=security).values_list("action", flat=True).order_by("id")
+    )
+    assert actions == [AuditAction.ROLE_GRANTED, AuditAction.ROLE_REVOKED]
+
+
+@pytest.mark.parametrize(
+    "role", [Role.SYSTEM_ADMIN, Role.AUDITOR, Role.COMMUNITY_STAFF, Role.CITY_ADMIN]
+)
+def test_only_the_security_admin_may_grant(world: World, role: str) -> None:
+    target = make_user("target")
+    with pytest.raises(PermissionDenied):
+        role_grant(actor=world.user(role), user=target, role=Role.RESIDENT)
+    assert not target.role_assignments.exists()
+    assert AuditEvent.objects.filter(
+        action=AuditAction.ROLE_GRANT_REFUSED, actor=world.user(role)
+    ).exists()
+
+
+def test_security_admin_cannot_grant_to_themselves(world: World) -> None:
+    security = world.user(Role.SECURITY_ADMIN)
+    with pytest.raises(PermissionDenied):
+        role_grant(
+            actor=security, user=security, role=Role.COMMUNITY_STAFF, scope=world.a.community
+        )
+
+
+@pytest.mark.parametrize(
+    "first,second",
+    [
+        (Role.SYSTEM_ADMIN, Role.AUDITOR),
+        (Role.AUDITOR, Role.SECURITY_ADMIN),
+        (Role.SECURITY_ADMIN, Role.SYSTEM_ADMIN),
+    ],
+)
+def test_no_account_holds_two_separated_admin_roles(world: World, first: str, second: str) -> None:
+    target = make_user("admin2", first)
+    with pytest.raises(ValidationError, match="不能由同一账号兼任"):
+        role_grant(actor=world.user(Role.SECURITY_ADMIN), user=target, role=second)
+    assert target.role_assignments.count() == 1
+
+
+def test_the_database_also_refuses_two_separated_admin_roles(world: World) -> None:
+    target = make_user("admin3", Role.SYSTEM_ADMIN)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        RoleAssignment.objects.create(user=target, role=Role.AUDITOR, scope_kind="system")
+
+
+def test_role_at_the_wrong_level_is_refused(world: World) -> None:
+    with pytest.raises(ValidationError, match="这一级") as info:
+        role_grant(
+            actor=None, user=make_user("x"), role=Role.COMMUNITY_STAFF, scope=world.a.district
+        )
+    assert info.value.field == "scope"
+
+
+def test_scoped_role_needs_a_scope_and_unscoped_role_refuses_one(world: World) -> None:
+    with pytest.raises(ValidationError, match="必须指定范围"):
+        role_grant(actor=None, user=make_user("y"), role=Role.COMMUNITY_STAFF)
+    with pytest.raises(ValidationError, match="不需要指定范围"):
+        role_grant(actor=None, user=make_user("z"), role=Role.AUDITOR, scope=world.a.city)
+
+
+def test_duplicate_grant_is_a_conflict(world: World) -> None:
+    user = make_user("dup", Role.COMMUNITY_STAFF, world.a.community)
+    with pytest.raises(Conflict):
+        role_grant(actor=None, user=user, role=Role.COMMUNITY_STAFF, scope=world.a.community)
+
+
+def test_role_whose_module_is_missing_cannot_be_granted(world: World) -> None:
+    from doorstep.accounts.roles import role_available
+
+    if role_available(Role.PARTNER):
+        pytest.skip("partners are installed")
+    with pytest.raises(ValidationError, match="尚未启用"):
+        role_grant(actor=None, user=make_user("p"), role=Role.PARTNER, scope=1)
+
+
+def test_revoking_twice_is_a_conflict(world: World) -> None:
+    assignment = world.user(Role.RESIDENT).role_assignments.get()
+    role_revoke(actor=None, assignment_id=assignment.pk)
+    with pytest.raises(Conflict):
+        role_revoke(actor=None, assignment_id=assignment.pk)

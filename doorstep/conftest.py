@@ -1,0 +1,91 @@
+"""Fixtures shared by every app's tests: two separate trees and a user for each role."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import pytest
+
+from doorstep.accounts.models import User
+from doorstep.accounts.roles import ROLE_SCOPE_KIND, Role, available_roles
+from doorstep.accounts.services import role_grant, user_create
+from doorstep.orgs.models import Department, PartyOrg, Unit
+from doorstep.orgs.services import department_create, party_org_create, unit_create
+
+PASSWORD = "Doorstep-test-2026"
+
+
+@dataclass
+class Tree:
+    """city → district → street → community → compound → building, with a party
+    committee at the community and a department at the district."""
+
+    city: Unit
+    district: Unit
+    street: Unit
+    community: Unit
+    compound: Unit
+    building: Unit
+    party_org: PartyOrg
+    department: Department
+
+    def scope_for(self, role: str) -> Any:
+        scopes: dict[str, Any] = {
+            Role.BUILDING_LEADER: self.building,
+            Role.COMMUNITY_STAFF: self.community,
+            Role.STREET_ADMIN: self.street,
+            Role.DISTRICT_ADMIN: self.district,
+            Role.COUNTY_ADMIN: None,
+            Role.CITY_ADMIN: self.city,
+            Role.PARTY_SECRETARY: self.party_org,
+            Role.DEPARTMENT_STAFF: self.department,
+        }
+        return scopes.get(role)
+
+
+def make_tree(prefix: str, code: str) -> Tree:
+    city = unit_create(kind="city", name=f"{prefix}市", code=f"{code}00", lat=30.0, lng=110.0)
+    district = unit_create(kind="district", name=f"{prefix}区", code=f"{code}02", parent=city)
+    street = unit_create(
+        kind="street", name=f"{prefix}街道", code=f"{code}02001000", parent=district
+    )
+    community = unit_create(
+        kind="community", name=f"{prefix}社区", code=f"{code}02001001", parent=street
+    )
+    compound = unit_create(kind="compound", name=f"{prefix}小区", parent=community)
+    building = unit_create(kind="building", name="1号楼", parent=compound)
+    party_org = party_org_create(kind="committee", name=f"{prefix}社区党委", unit=community)
+    department = department_create(kind="police", name=f"{prefix}派出所", unit=district)
+    return Tree(city, district, street, community, compound, building, party_org, department)
+
+
+@dataclass
+class World:
+    a: Tree
+    b: Tree
+    users: dict[str, User] = field(default_factory=dict)
+
+    def user(self, role: str) -> User:
+        return self.users[role]
+
+
+def make_user(username: str, role: str | None = None, scope: Any = None) -> User:
+    user = user_create(username=username, password=PASSWORD, display_name=username)
+    if role is not None:
+        role_grant(actor=None, user=user, role=role, scope=scope)
+    return user
+
+
+@pytest.fixture
+def world(db: Any) -> World:
+    """Tree A holds every role's scope; tree B is outside all of them."""
+    w = World(a=make_tree("甲", "5105"), b=make_tree("乙", "6204"))
+    for role in available_roles():
+        kind = ROLE_SCOPE_KIND[role]
+        scope = w.a.scope_for(role)
+        if kind not in ("self", "system") and scope is None:
+            county = unit_create(kind="county", name="甲县", code="510521", parent=w.a.city)
+            scope = county
+        w.users[role] = make_user(f"u_{role}", role, scope)
+    return w

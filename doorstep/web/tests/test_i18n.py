@@ -1,0 +1,267 @@
+"""The translation catalogs are complete and compiled, and the site switches language."""
+
+from __future__ import annotations
+
+import gettext
+import re
+from collections import Counter
+from pathlib import Path
+
+import pytest
+from babel.messages.catalog import Catalog, Message
+from babel.messages.pofile import read_po
+from django.conf import settings
+
+from doorstep.orgs.choices import UnitKind
+from doorstep.orgs.services import unit_create
+
+LOCALE_DIR = Path(settings.BASE_DIR) / "locale"
+EN_PO = LOCALE_DIR / "en" / "LC_MESSAGES" / "django.po"
+ZH_PO = LOCALE_DIR / "zh_Hans" / "LC_MESSAGES" / "django.po"
+
+# %(name)s, %(n)d, %s, %5.2f … but not a literal "%%".
+PYTHON_FORMAT = re.compile(r"%(?:\((\w+)\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[diouxXeEfFgGcrsa]")
+TEMPLATE_VAR = re.compile(r"\{\{\s*([^}\s|]+)[^}]*\}\}")
+
+HOME_HEADING_ZH = "我们服务的社区和村"
+HOME_HEADING_EN = "Communities and villages we serve"
+
+
+def _placeholders(text: str) -> Counter[str]:
+    """Every python-format placeholder, keyed by its name and conversion (``n:d``)."""
+    found: Counter[str] = Counter()
+    for match in PYTHON_FORMAT.finditer(text.replace("%%", "")):
+        found[f"{match.group(1) or ''}:{match.group(0)[-1]}"] += 1
+    return found
+
+
+def _template_vars(text: str) -> Counter[str]:
+    return Counter(TEMPLATE_VAR.findall(text))
+
+
+def _load(path: Path, locale: str) -> Catalog:
+    with path.open("rb") as handle:
+        return read_po(handle, locale=locale)
+
+
+def _messages(catalog: Catalog) -> list[Message]:
+    return [message for message in catalog if message.id]
+
+
+def _ids(message: Message) -> tuple[str, ...]:
+    """The msgid, or the msgid and msgid_plural of a plural entry."""
+    return (message.id,) if isinstance(message.id, str) else tuple(message.id)
+
+
+def _strings(message: Message) -> tuple[str, ...]:
+    """The msgstr, or msgstr[0], msgstr[1] … of a plural entry."""
+    if isinstance(message.string, str):
+        return (message.string,)
+    return tuple(message.string or ())
+
+
+def _pairs(message: Message) -> list[tuple[str, str]]:
+    """(source, translation) pairs: the singular and plural forms line up in order."""
+    sources, strings = _ids(message), _strings(message)
+    sources += (sources[-1],) * max(0, len(strings) - len(sources))
+    return list(zip(sources, strings, strict=False))
+
+
+@pytest.fixture(scope="module")
+def en_catalog() -> Catalog:
+    return _load(EN_PO, "en")
+
+
+@pytest.fixture(scope="module")
+def zh_catalog() -> Catalog:
+    return _load(ZH_PO, "zh_Hans")
+
+
+# --- the English catalog ------------------------------------------------------------
+
+
+def test_en_catalog_header(en_catalog: Catalog) -> None:
+    headers = dict(en_catalog.mime_headers)
+    assert headers["Language"] == "en"
+    assert headers["Plural-Forms"] == "nplurals=2; plural=(n != 1);"
+    assert not en_catalog.fuzzy
+    assert len(_messages(en_catalog)) > 100
+
+
+def test_every_en_message_is_translated(en_catalog: Catalog) -> None:
+    untranslated = []
+    for message in _messages(en_catalog):
+        strings = _strings(message)
+        if len(strings) != len(_ids(message)) or not all(s.strip() for s in strings):
+            untranslated.append(_ids(message)[0])
+    assert untranslated == []
+
+
+def test_no_en_message_is_fuzzy(en_catalog: Catalog) -> None:
+    assert [m.id for m in _messages(en_catalog) if m.fuzzy] == []
+    assert "#, fuzzy" not in EN_PO.read_text(encoding="utf-8")
+
+
+def test_en_translations_are_not_chinese(en_catalog: Catalog) -> None:
+    han = re.compile(r"[\u4e00-\u9fff]")
+    still_chinese = [
+        source
+        for message in _messages(en_catalog)
+        for source, translation in _pairs(message)
+        if han.search(translation)
+    ]
+    assert still_chinese == []
+
+
+def test_en_translations_keep_placeholders(en_catalog: Catalog) -> None:
+    mismatched = []
+    for message in _messages(en_catalog):
+        for source, translation in _pairs(message):
+            if _placeholders(source) != _placeholders(translation):
+                mismatched.append((source, translation))
+            if _template_vars(source) != _template_vars(translation):
+                mismatched.append((source, translation))
+    assert mismatched == []
+
+
+def test_python_format_flag_matches_placeholders(en_catalog: Catalog) -> None:
+    """A message with placeholders is flagged python-format, so gettext tools check it."""
+    unflagged = [
+        message.id
+        for message in _messages(en_catalog)
+        if any(_placeholders(source) for source, _ in _pairs(message))
+        and "python-format" not in message.flags
+    ]
+    assert unflagged == []
+
+
+def test_placeholder_helpers_notice_a_difference() -> None:
+    assert _placeholders("共 %(n)s 条") != _placeholders("%(n)d items")
+    assert _placeholders("%(kind)s 在 %(parent)s") != _placeholders("%(kind)s only")
+    assert _placeholders("100%% 完成") == Counter()
+    assert _template_vars("{{ n }} 个") != _template_vars("{{ count }} items")
+
+
+# --- the Chinese catalog ------------------------------------------------------------
+
+
+def test_zh_catalog_header(zh_catalog: Catalog) -> None:
+    headers = dict(zh_catalog.mime_headers)
+    assert headers["Language"] == "zh_Hans"
+    assert headers["Plural-Forms"] == "nplurals=1; plural=0;"
+    assert not zh_catalog.fuzzy
+
+
+def test_every_zh_message_is_its_own_translation(zh_catalog: Catalog) -> None:
+    wrong = [
+        _ids(message)[0]
+        for message in _messages(zh_catalog)
+        if _strings(message) != _ids(message)[:1] or message.fuzzy
+    ]
+    assert wrong == []
+
+
+def test_zh_catalog_has_one_plural_form() -> None:
+    text = ZH_PO.read_text(encoding="utf-8")
+    assert "msgstr[1]" not in text
+    assert "#, fuzzy" not in text
+
+
+def test_catalogs_have_the_same_messages(en_catalog: Catalog, zh_catalog: Catalog) -> None:
+    def ids(catalog: Catalog) -> set[tuple[str, ...]]:
+        return {_ids(message) for message in _messages(catalog)}
+
+    assert ids(en_catalog) == ids(zh_catalog)
+
+
+# --- the compiled catalogs ----------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("po_path", "locale"), [(EN_PO, "en"), (ZH_PO, "zh_Hans")], ids=["en", "zh_Hans"]
+)
+def test_mo_file_is_compiled_and_current(po_path: Path, locale: str) -> None:
+    mo_path = po_path.with_suffix(".mo")
+    assert mo_path.is_file(), f"run scripts/compile_messages.py to build {mo_path}"
+    with mo_path.open("rb") as handle:
+        compiled = gettext.GNUTranslations(handle)
+    stale = []
+    for message in _messages(_load(po_path, locale)):
+        ids, strings = _ids(message), _strings(message)
+        if len(ids) == 2:
+            singular, plural = ids
+            if compiled.ngettext(singular, plural, 1) != strings[0]:
+                stale.append(singular)
+            if compiled.ngettext(singular, plural, 2) != strings[-1]:
+                stale.append(plural)
+        elif compiled.gettext(ids[0]) != strings[0]:
+            stale.append(ids[0])
+    assert stale == [], "the .mo file is out of date: run scripts/compile_messages.py"
+
+
+# --- the site in each language ------------------------------------------------------
+
+
+@pytest.fixture
+def directory() -> None:
+    """A county with two communities, so the home page shows a plural count."""
+    county = unit_create(kind=UnitKind.COUNTY, name="示范县", code="330122")
+    street = unit_create(kind=UnitKind.STREET, name="示范街道", parent=county)
+    unit_create(kind=UnitKind.COMMUNITY, name="东社区", parent=street)
+    unit_create(kind=UnitKind.COMMUNITY, name="西社区", parent=street)
+
+
+@pytest.mark.django_db
+def test_home_in_english_from_accept_language(client, directory) -> None:
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<html lang="en">' in html
+    assert HOME_HEADING_EN in html
+    assert HOME_HEADING_ZH not in html
+    assert "2 communities/villages" in html
+    assert ">Log in<" in html
+
+
+@pytest.mark.django_db
+def test_home_in_chinese_from_accept_language(client, directory) -> None:
+    response = client.get("/", HTTP_ACCEPT_LANGUAGE="zh-hans")
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert '<html lang="zh-Hans">' in html
+    assert HOME_HEADING_ZH in html
+    assert HOME_HEADING_EN not in html
+    assert "2 个社区/村" in html
+
+
+@pytest.mark.django_db
+def test_home_defaults_to_chinese(client) -> None:
+    html = client.get("/").content.decode()
+    assert HOME_HEADING_ZH in html
+    assert HOME_HEADING_EN not in html
+
+
+@pytest.mark.django_db
+def test_set_language_sets_the_cookie_and_switches(client) -> None:
+    assert settings.LANGUAGE_COOKIE_NAME == "doorstep_language"
+    response = client.post("/i18n/setlang/", {"language": "en", "next": "/"})
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+    assert response.cookies["doorstep_language"].value == "en"
+
+    html = client.get("/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert HOME_HEADING_EN in html
+    assert HOME_HEADING_ZH not in html
+
+    response = client.post("/i18n/setlang/", {"language": "zh-hans", "next": "/"})
+    assert response.cookies["doorstep_language"].value == "zh-hans"
+    html = client.get("/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert HOME_HEADING_ZH in html
+    assert HOME_HEADING_EN not in html
+
+
+@pytest.mark.django_db
+def test_set_language_ignores_unknown_languages(client) -> None:
+    response = client.post("/i18n/setlang/", {"language": "xx", "next": "/"})
+    assert "doorstep_language" not in response.cookies
+    assert HOME_HEADING_ZH in client.get("/").content.decode()

@@ -1,0 +1,211 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.test import Client
+
+from doorstep.accounts.models import AuditAction, AuditEvent
+from doorstep.accounts.roles import Role, available_roles
+from doorstep.conftest import World
+
+pytestmark = pytest.mark.django_db
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def _as(user) -> Client:  # type: ignore[no-untyped-def]
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_resident_home_lists_the_jurisdiction_in_chinese(world: World) -> None:
+    response = Client().get("/")
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert '<html lang="zh-Hans">' in html
+    assert "甲社区" in html and "乙社区" in html
+    assert "登录" in html
+
+
+def test_healthz_checks_the_database(world: World) -> None:
+    response = Client().get("/healthz")
+    assert response.status_code == 200 and response.json() == {"status": "ok", "database": "ok"}
+
+
+def test_console_navigation_follows_roles(world: World) -> None:
+    expectations = {
+        Role.COMMUNITY_STAFF: (
+            {"/console/units/", "/console/party-orgs/"},
+            {"/console/roles/", "/console/audit/", "/admin/"},
+        ),
+        Role.SECURITY_ADMIN: ({"/console/roles/"}, {"/console/audit/", "/admin/"}),
+        Role.AUDITOR: ({"/console/audit/"}, {"/console/roles/", "/admin/"}),
+        Role.SYSTEM_ADMIN: ({"/admin/"}, {"/console/roles/", "/console/audit/"}),
+    }
+    for role, (present, absent) in expectations.items():
+        html = _as(world.user(role)).get("/console/").content.decode()
+        for url in present:
+            assert f'href="{url}"' in html, f"{role} should see {url}"
+        for url in absent:
+            assert f'href="{url}"' not in html, f"{role} should not see {url}"
+
+
+def test_residents_are_sent_home_from_the_console(world: World) -> None:
+    response = _as(world.user(Role.RESIDENT)).get("/console/")
+    assert response.status_code == 302 and response["Location"] == "/"
+    assert _as(world.user(Role.RESIDENT)).get("/console/units/").status_code == 404
+
+
+def test_console_home_summarises_the_scope(world: World) -> None:
+    html = _as(world.user(Role.COMMUNITY_STAFF)).get("/console/").content.decode()
+    assert "甲社区" in html and "小区" in html and "楼栋" in html
+
+
+def test_unit_pages_search_and_htmx_fragment(world: World) -> None:
+    client = _as(world.user(Role.DISTRICT_ADMIN))
+    page = client.get(f"/console/units/{world.a.community.pk}/")
+    assert page.status_code == 200 and "甲小区" in page.content.decode()
+    fragment = client.get(f"/console/units/{world.a.community.pk}/", HTTP_HX_REQUEST="true")
+    assert "<html" not in fragment.content.decode() and "甲小区" in fragment.content.decode()
+    found = client.get("/console/units/?q=小区", HTTP_HX_REQUEST="true").content.decode()
+    assert "甲小区" in found and "乙小区" not in found
+
+
+def test_admin_site_is_for_system_admins_only(world: World) -> None:
+    assert _as(world.user(Role.SYSTEM_ADMIN)).get("/admin/").status_code == 200
+    assert _as(world.user(Role.SYSTEM_ADMIN)).get("/admin/orgs/unit/").status_code == 200
+    for role in (Role.SECURITY_ADMIN, Role.AUDITOR, Role.CITY_ADMIN):
+        assert _as(world.user(role)).get("/admin/").status_code == 302  # to the admin login
+
+
+def test_admin_creates_units_through_the_service(world: World) -> None:
+    client = _as(world.user(Role.SYSTEM_ADMIN))
+    response = client.post(
+        "/admin/orgs/unit/add/",
+        {
+            "kind": "compound",
+            "name": "新建小区",
+            "code": "",
+            "parent": world.a.community.pk,
+            "is_active": "on",
+            "boundary": "null",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    from doorstep.orgs.models import Unit
+
+    unit = Unit.objects.get(name="新建小区")
+    assert (
+        unit.path.startswith(world.a.community.path) and unit.depth == world.a.community.depth + 1
+    )
+
+
+def test_security_admin_grants_a_role_in_the_console(world: World) -> None:
+    from doorstep.conftest import make_user
+
+    make_user("newstaff")
+    client = _as(world.user(Role.SECURITY_ADMIN))
+    options = client.get("/console/roles/scope-options/?role=community_staff").content.decode()
+    assert f'value="{world.a.community.pk}"' in options
+    response = client.post(
+        "/console/roles/grant/",
+        {"username": "newstaff", "role": "community_staff", "scope": world.a.community.pk},
+    )
+    assert response.status_code == 302
+    assert "newstaff" in client.get("/console/roles/").content.decode()
+    bad = client.post(
+        "/console/roles/grant/",
+        {"username": "newstaff", "role": "community_staff", "scope": world.a.city.pk},
+    )
+    assert bad.status_code == 400 and "这一级" in bad.content.decode()
+
+
+def test_auditor_reads_filters_and_exports_the_audit_log(world: World) -> None:
+    Client().post("/accounts/login/", {"username": "u_resident", "password": "bad"})
+    client = _as(world.user(Role.AUDITOR))
+    page = client.get("/console/audit/?action=login_failed").content.decode()
+    assert "u_resident" in page
+    export = client.get("/console/audit/export.csv?action=login_failed")
+    body = b"".join(export.streaming_content).decode()  # type: ignore[attr-defined]
+    assert "u_resident" in body and "login_failed" in body
+    assert AuditEvent.objects.filter(action=AuditAction.EXPORT, actor_username="u_auditor").exists()
+    assert _as(world.user(Role.SYSTEM_ADMIN)).get("/console/audit/").status_code == 404
+
+
+def test_elder_mode_is_remembered_on_the_account(world: World) -> None:
+    user = world.user(Role.RESIDENT)
+    client = _as(user)
+    client.post("/preferences/elder-mode/", {"on": "1", "next": "/"})
+    user.refresh_from_db()
+    assert user.elder_mode
+    fresh = Client()
+    fresh.force_login(user)
+    first = fresh.get("/")
+    assert first.cookies["doorstep_elder"].value == "1"
+    assert 'class="elder' in fresh.get("/").content.decode()
+
+
+def test_open_redirect_is_refused(world: World) -> None:
+    response = Client().post(
+        "/preferences/elder-mode/", {"on": "1", "next": "https://evil.example/"}
+    )
+    assert response["Location"] == "/"
+
+
+def test_unknown_page_is_a_friendly_404() -> None:
+    response = Client().get("/no-such-page/")
+    assert response.status_code == 404 and "页面不存在" in response.content.decode()
+
+
+def test_seed_demo_builds_the_case_study_places_once(tmp_path: Path) -> None:
+    from django.core.management import call_command
+
+    from doorstep.orgs.models import Unit
+
+    credentials = tmp_path / "creds.txt"
+    call_command("seed_demo", credentials=str(credentials))
+    mianfang = Unit.objects.get(name="棉纺厂小区")
+    assert Unit.objects.filter(parent=mianfang, kind="building").count() == 16
+    dongshan = Unit.objects.get(code="350626")
+    assert Unit.objects.filter(dongshan.subtree_q(), kind="village").count() == 61
+    assert {"上平社区", "江悦社区", "颐和社区", "陈城镇", "前楼镇"} <= set(
+        Unit.objects.values_list("name", flat=True)
+    )
+    lines = [
+        line.split("\t")
+        for line in credentials.read_text().splitlines()
+        if not line.startswith("#")
+    ]
+    assert {row[2] for row in lines} == set(available_roles())
+    assert all(len(row) == 4 and len(row[1]) >= 12 for row in lines)
+    assert oct(credentials.stat().st_mode & 0o777) == "0o600"
+    before = Unit.objects.count()
+    call_command("seed_demo", credentials=str(credentials))
+    assert Unit.objects.count() == before
+    # Each demo account can log in with the password written down for it.
+    username, password = lines[0][0], lines[0][1]
+    assert (
+        Client().post("/accounts/login/", {"username": username, "password": password}).status_code
+        == 302
+    )
+
+
+def test_production_settings_pass_the_deploy_check() -> None:
+    env = {
+        **{k: v for k, v in os.environ.items() if k != "DJANGO_ALLOW_ASYNC_UNSAFE"},
+        "DJANGO_SETTINGS_MODULE": "config.django.production",
+        "DJANGO_SECRET_KEY": "x" * 64 + "-production-like-secret-for-the-check",
+        "DJANGO_ALLOWED_HOSTS": "doorstep.example.gov.cn",
+    }
+    result = subprocess.run(
+        [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
