@@ -1,6 +1,7 @@
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
 from django.utils.translation import gettext_lazy as _
 
@@ -8,10 +9,22 @@ from .roles import Role, available_roles
 
 
 class LoginForm(AuthenticationForm):
+    """The login form; the lockout figures in its message come from the axes settings."""
+
     error_messages = {
-        "invalid_login": _("用户名或密码不正确。连续失败5次将锁定15分钟。"),
+        "invalid_login": _("用户名或密码不正确。连续失败%(limit)d次将锁定%(minutes)d分钟。"),
         "inactive": _("该账号已停用。"),
     }
+
+    def get_invalid_login_error(self) -> forms.ValidationError:
+        return forms.ValidationError(
+            self.error_messages["invalid_login"],
+            code="invalid_login",
+            params={
+                "limit": settings.AXES_FAILURE_LIMIT,
+                "minutes": int(settings.AXES_COOLOFF_TIME.total_seconds() // 60),
+            },
+        )
 
 
 class RoleGrantForm(forms.Form):

@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
@@ -64,7 +65,10 @@ def lockout_response(
         username=username,
         request=request,
     )
-    message = _("登录失败次数过多，该账号已锁定15分钟，请稍后再试。")
+    minutes = int(settings.AXES_COOLOFF_TIME.total_seconds() // 60)
+    message = _("登录失败次数过多，该账号已锁定%(minutes)d分钟，请稍后再试。") % {
+        "minutes": minutes
+    }
     if request.path.startswith("/api/"):
         from django.http import JsonResponse
 
