@@ -25,7 +25,7 @@ from doorstep.core.timeutils import LOCAL_TZ
 
 from .audit import audit_record
 from .forms import LoginForm, RoleGrantForm
-from .models import AuditAction, AuditEvent, AuditOutcome, User
+from .models import AuditAction, AuditOutcome, User
 from .roles import Role
 from .rules import can_manage_roles, can_read_audit_log
 from .selectors import audit_event_list, role_assignment_list, scope_labels, scope_options
@@ -252,4 +252,4 @@ def audit_log_export(request: HttpRequest) -> StreamingHttpResponse:
     return response
 
 
-__all__ = ["AuditEvent", "LoginView", "PasswordChangeView", "lockout_response"]
+__all__ = ["LoginView", "PasswordChangeView", "lockout_response"]

@@ -101,12 +101,14 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
     _staff_only(request)
     unit = get_scoped_or_404(request.user, Unit, pk=pk)
     children = scoped(request.user, Unit).filter(parent=unit).order_by("kind", "name")
+    ancestors = list(unit_ancestors(unit))
+    # Ancestors above the user's scope are shown by name but not linked.
     visible_paths = set(
         scoped(request.user, Unit)
-        .filter(path__in=[a.path for a in unit_ancestors(unit)])
+        .filter(path__in=[a.path for a in ancestors])
         .values_list("path", flat=True)
     )
-    crumbs = [(a, a.path in visible_paths) for a in unit_ancestors(unit)]
+    crumbs = [(a, a.path in visible_paths) for a in ancestors]
     context = {
         "unit": unit,
         "children": Paginator(children, 100).get_page(request.GET.get("page")),

@@ -14,7 +14,7 @@ def test_month_bounds_are_local_midnights() -> None:
 
 
 def test_invalid_month_is_refused() -> None:
-    with pytest.raises(ValueError, match="1..12"):
+    with pytest.raises(ValueError, match=r"1\.\.12"):
         month_bounds(2026, 13)
 
 
