@@ -20,6 +20,7 @@ from .passwords import password_expired
 from .rules import is_staff_user
 
 LAST_SEEN_KEY = "doorstep_last_seen"
+TOUCH_INTERVAL = 60  # seconds
 EXEMPT_PREFIXES = ("/static/", "/healthz", "/i18n/", "/accounts/logout/", "/accounts/password/")
 
 
@@ -49,9 +50,12 @@ class SessionPolicyMiddleware:
                 return self._to_login(
                     request, _("您已长时间未操作，为保护数据安全已自动退出，请重新登录。")
                 )
-            request.session[LAST_SEEN_KEY] = now
-            # The server-side record expires with the idle limit as well.
-            request.session.set_expiry(int(idle_limit))
+            # Saving the session on every request would write to the database on every
+            # page; a minute's resolution is plenty for a 30-minute limit.
+            if last_seen is None or now - float(last_seen) > TOUCH_INTERVAL:
+                request.session[LAST_SEEN_KEY] = now
+                # The server-side record expires with the idle limit as well.
+                request.session.set_expiry(int(idle_limit))
         if password_expired(user) and not request.path.startswith(EXEMPT_PREFIXES):
             if request.path.startswith("/api/"):
                 return JsonResponse(

@@ -168,7 +168,11 @@ def role_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _audit_filters(request: HttpRequest) -> dict[str, Any]:
     def day(name: str) -> dt.datetime | None:
-        value = parse_date(request.GET.get(name, "") or "") if request.GET.get(name) else None
+        # A malformed or impossible date (2026-13-01) filters nothing rather than failing.
+        try:
+            value = parse_date(request.GET.get(name, ""))
+        except ValueError:
+            value = None
         return dt.datetime(value.year, value.month, value.day, tzinfo=LOCAL_TZ) if value else None
 
     until = day("until")

@@ -37,12 +37,7 @@ def public_grassroots_directory() -> list[dict]:
             "path"
         )
     )
-    grassroots = list(
-        grassroots_units()
-        .annotate(children_count=Count("children"))
-        .only("id", "name", "kind", "path")
-        .order_by("path")
-    )
+    grassroots = list(grassroots_units().only("id", "name", "kind", "path").order_by("path"))
     directory = []
     for county in counties:
         members = [g for g in grassroots if g.path.startswith(county.path)]

@@ -209,3 +209,10 @@ def test_production_settings_pass_the_deploy_check() -> None:
         check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_malformed_audit_dates_filter_nothing_instead_of_failing(world: World) -> None:
+    client = _as(world.user(Role.AUDITOR))
+    for query in ("since=2026-13-01", "until=not-a-date", "since=2026-02-30&until=2026-02-31"):
+        assert client.get(f"/console/audit/?{query}").status_code == 200
+        assert client.get(f"/console/audit/export.csv?{query}").status_code == 200
