@@ -10,8 +10,12 @@ import pytest
 from doorstep.accounts.models import User
 from doorstep.accounts.roles import ROLE_SCOPE_KIND, Role, available_roles
 from doorstep.accounts.services import role_grant, user_create
+from doorstep.grids.models import Grid
+from doorstep.grids.services import grid_create, household_link
 from doorstep.orgs.models import Department, PartyOrg, Unit
 from doorstep.orgs.services import department_create, party_org_create, unit_create
+from doorstep.people.models import Household, Person
+from doorstep.people.services import household_create, person_create
 
 PASSWORD = "Doorstep-test-2026"
 
@@ -29,6 +33,9 @@ class Tree:
     building: Unit
     party_org: PartyOrg
     department: Department
+    grid: Grid
+    household: Household
+    person: Person
 
     def scope_for(self, role: str) -> Any:
         scopes: dict[str, Any] = {
@@ -40,6 +47,8 @@ class Tree:
             Role.CITY_ADMIN: self.city,
             Role.PARTY_SECRETARY: self.party_org,
             Role.DEPARTMENT_STAFF: self.department,
+            Role.GRID_MEMBER: self.grid,
+            Role.GRID_LEADER: self.grid,
         }
         return scopes.get(role)
 
@@ -57,7 +66,25 @@ def make_tree(prefix: str, code: str) -> Tree:
     building = unit_create(kind="building", name="1号楼", parent=compound)
     party_org = party_org_create(kind="committee", name=f"{prefix}社区党委", unit=community)
     department = department_create(kind="police", name=f"{prefix}派出所", unit=district)
-    return Tree(city, district, street, community, compound, building, party_org, department)
+    grid = grid_create(unit=community, name="第一网格")
+    household = household_create(unit=building, entrance="1", room="101")
+    person = person_create(
+        name=f"{prefix}居民", household=household, relation="head", phone="13800000000"
+    )
+    household_link(household=household, grid=grid)
+    return Tree(
+        city,
+        district,
+        street,
+        community,
+        compound,
+        building,
+        party_org,
+        department,
+        grid,
+        household,
+        person,
+    )
 
 
 @dataclass

@@ -72,6 +72,8 @@ INSTALLED_APPS = [
     "doorstep.core",
     "doorstep.orgs",
     "doorstep.accounts",
+    "doorstep.people",
+    "doorstep.grids",
     "doorstep.web",
 ]
 
@@ -147,6 +149,21 @@ DATABASES = {
     "default": database_config(os.environ.get("DATABASE_URL"), VAR_DIR / "doorstep.sqlite3")
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+
+# Personal data: AES-256-GCM keys for ID and phone numbers (first one seals, all open)
+# and the HMAC key of their lookup hashes. Production sets both in the environment;
+# a development checkout generates its own in var/ (docs/adr/0006-personal-data.md).
+def _local_key(name: str) -> str:
+    raw = local_secret(name)  # urlsafe text of 48 random bytes; use 32 of them
+    import base64
+    import hashlib
+
+    return base64.urlsafe_b64encode(hashlib.sha256(raw.encode()).digest()).decode().rstrip("=")
+
+
+DOORSTEP_FIELD_KEYS = os.environ.get("DOORSTEP_FIELD_KEYS") or f"dev:{_local_key('field-key')}"
+DOORSTEP_HASH_KEY = os.environ.get("DOORSTEP_HASH_KEY") or _local_key("hash-key")
 
 # Database triggers that refuse UPDATE/DELETE on the audit log (accounts migration 0002).
 DOORSTEP_AUDIT_DB_TRIGGERS = True

@@ -10,7 +10,12 @@ from django.core.exceptions import ImproperlyConfigured
 
 from .base import *  # noqa: F403
 
-for required in ("DJANGO_SECRET_KEY", "DJANGO_ALLOWED_HOSTS"):
+for required in (
+    "DJANGO_SECRET_KEY",
+    "DJANGO_ALLOWED_HOSTS",
+    "DOORSTEP_FIELD_KEYS",
+    "DOORSTEP_HASH_KEY",
+):
     if not os.environ.get(required):
         raise ImproperlyConfigured(f"{required} must be set in production")
 

@@ -120,6 +120,8 @@ class AuditAction(models.TextChoices):
     ROLE_GRANT_REFUSED = "role_grant_refused", _("授予角色被拒绝")
     EXPORT = "export", _("导出")
     REVEAL = "reveal", _("查看完整个人信息")
+    PSEUDONYMIZED = "pseudonymized", _("删除个人信息（匿名化）")
+    IMPORT = "import", _("导入")
     ACCESS_DENIED = "access_denied", _("越权访问")
 
 

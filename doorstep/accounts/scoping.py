@@ -72,6 +72,17 @@ def register(
     _REGISTRY[model] = ScopedModel(model=model, rules=flat, public=public, distinct=distinct)
 
 
+def extend(model: type[models.Model], rules: Iterable[tuple[Iterable[str], Rule]]) -> None:
+    """Add rules for more roles to a registered model: an app higher up (grids) tells
+    how its roles see a lower app's rows (people) without the lower app knowing it."""
+    entry = _REGISTRY[model]
+    for roles, rule in rules:
+        for role in roles:
+            if role in entry.rules:
+                raise ValueError(f"{model.__name__} already has a rule for {role!r}")
+            entry.rules[role] = rule
+
+
 def registered_models() -> list[type[models.Model]]:
     return list(_REGISTRY)
 

@@ -4,6 +4,7 @@ fails ``test_every_registered_model_has_a_factory``, so the matrix grows with th
 
 from __future__ import annotations
 
+import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
@@ -17,7 +18,11 @@ from doorstep.accounts.models import AuditAction, AuditEvent, RoleAssignment, Us
 from doorstep.accounts.roles import Role, available_roles
 from doorstep.accounts.scope_rules import anchor_unit
 from doorstep.conftest import PASSWORD, World, make_user
+from doorstep.grids.models import Grid, GridHousehold, Visit, Wish
 from doorstep.orgs.models import Department, PartyOrg, Unit
+from doorstep.orgs.services import party_org_create
+from doorstep.people.models import Household, MobileRegistration, PartyMember, Person
+from doorstep.people.services import mobile_register, party_member_register
 
 pytestmark = pytest.mark.django_db
 
@@ -33,6 +38,21 @@ OUTSIDE_ROW: dict[type[models.Model], Callable[[World], models.Model]] = {
     User: _outsider,
     RoleAssignment: lambda w: _outsider(w).role_assignments.get(),
     AuditEvent: lambda w: audit_record(action=AuditAction.LOGIN, actor=_outsider(w)),
+    Person: lambda w: w.b.person,
+    Household: lambda w: w.b.household,
+    PartyMember: lambda w: party_member_register(person=w.b.person, party_org=w.b.party_org),
+    MobileRegistration: lambda w: mobile_register(
+        person=w.b.person,
+        party_org=party_org_create(kind="functional", name="乙功能型党支部", unit=w.b.community),
+        registered_on=dt.date(2026, 1, 5),
+        origin_org="外省某村党支部",
+    ),
+    Grid: lambda w: w.b.grid,
+    GridHousehold: lambda w: w.b.household.grid_link,
+    Visit: lambda w: Visit.objects.create(
+        household=w.b.household, grid=w.b.grid, visitor=_outsider(w), visited_on=dt.date(2026, 1, 5)
+    ),
+    Wish: lambda w: Wish.objects.create(household=w.b.household, text="想要一个晾衣架"),
 }
 
 # Detail endpoints of the API and the console, by model, for the 404 check.

@@ -198,6 +198,8 @@ def test_production_settings_pass_the_deploy_check() -> None:
         "DJANGO_SETTINGS_MODULE": "config.django.production",
         "DJANGO_SECRET_KEY": "x" * 64 + "-production-like-secret-for-the-check",
         "DJANGO_ALLOWED_HOSTS": "doorstep.example.gov.cn",
+        "DOORSTEP_FIELD_KEYS": "k1:" + "A" * 43,
+        "DOORSTEP_HASH_KEY": "B" * 43,
     }
     result = subprocess.run(
         [sys.executable, "manage.py", "check", "--deploy", "--fail-level", "WARNING"],

@@ -14,6 +14,7 @@ from django.db import transaction
 
 from doorstep.accounts import demo as accounts_demo
 from doorstep.accounts.roles import Role
+from doorstep.grids import demo as grids_demo
 from doorstep.orgs import demo as orgs_demo
 from doorstep.orgs.models import Unit
 
@@ -44,7 +45,8 @@ class Command(BaseCommand):
         rng = random.Random(SEED)
         with transaction.atomic():
             tree = orgs_demo.build(rng)
-            accounts = accounts_demo.create_accounts(rng, self._scopes(tree))
+            grids = grids_demo.build(tree)
+            accounts = accounts_demo.create_accounts(rng, self._scopes(tree, grids))
         accounts_demo.write_credentials(credentials, accounts)
         self.stdout.write(
             f"Demo jurisdiction loaded: {len(tree.units)} units, {len(tree.party_orgs)} party organizations, "
@@ -53,9 +55,11 @@ class Command(BaseCommand):
         )
 
     @staticmethod
-    def _scopes(tree: orgs_demo.DemoTree) -> dict[str, Any]:
+    def _scopes(tree: orgs_demo.DemoTree, grids: dict[str, Any]) -> dict[str, Any]:
         units = tree.units
         return {
+            Role.GRID_MEMBER: grids["yihe_1"],
+            Role.GRID_LEADER: grids["yihe_1"],
             Role.BUILDING_LEADER: units["mianfang_b1"],
             Role.COMMUNITY_STAFF: units["yihe"],
             Role.PARTY_SECRETARY: tree.party_orgs["yihe"],

@@ -1,0 +1,13 @@
+from django.apps import AppConfig
+from django.utils.translation import gettext_lazy as _
+
+
+class GridsConfig(AppConfig):
+    name = "doorstep.grids"
+    label = "grids"
+    verbose_name = _("网格")
+
+    def ready(self) -> None:
+        from .scope_rules import register
+
+        register()

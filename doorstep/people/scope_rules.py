@@ -1,0 +1,55 @@
+"""How each role sees the registry's rows (see accounts.scoping). Grid roles are added
+by the grids app, which owns grids."""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from doorstep.accounts import scoping
+from doorstep.accounts.roles import Role
+from doorstep.accounts.scope_rules import PLACE_ROLES, within_unit
+from doorstep.accounts.scoping import Grant
+
+
+def register() -> None:
+    from .models import Household, MobileRegistration, PartyMember, Person
+
+    place = PLACE_ROLES - {Role.GRID_MEMBER, Role.GRID_LEADER, Role.OUTLET_CLERK, Role.PARTNER}
+
+    def own_person(grant: Grant) -> Q:
+        return Q(user_id=grant.user.pk) | Q(guardian__user_id=grant.user.pk)
+
+    def party_org_members(field: str) -> scoping.Rule:
+        def rule(grant: Grant) -> Q:
+            if grant.role == Role.PARTY_SECRETARY:
+                return grant.scope.subtree_q(field=f"{field}__path") | within_unit(
+                    f"{field}__unit"
+                )(grant)
+            return within_unit(f"{field}__unit")(grant)
+
+        return rule
+
+    scoping.register(
+        Person, [(place, within_unit("unit")), ((Role.RESIDENT,), own_person)], distinct=True
+    )
+    scoping.register(
+        Household,
+        [(place, within_unit("unit")), ((Role.RESIDENT,), lambda g: Q(members__user_id=g.user.pk))],
+        distinct=True,
+    )
+    scoping.register(
+        PartyMember,
+        [
+            (place - {Role.PARTY_SECRETARY}, within_unit("person__unit")),
+            ((Role.PARTY_SECRETARY,), party_org_members("party_org")),
+            ((Role.RESIDENT,), lambda g: Q(person__user_id=g.user.pk)),
+        ],
+    )
+    scoping.register(
+        MobileRegistration,
+        [
+            (place - {Role.PARTY_SECRETARY}, within_unit("party_org__unit")),
+            ((Role.PARTY_SECRETARY,), party_org_members("party_org")),
+            ((Role.RESIDENT,), lambda g: Q(person__user_id=g.user.pk)),
+        ],
+    )
