@@ -286,3 +286,13 @@ def mobile_leave(*, registration: MobileRegistration, left_on: dt.date) -> Mobil
     registration.status, registration.left_on = MobileStatus.LEFT, left_on
     registration.save(update_fields=["status", "left_on", "updated_at"])
     return registration
+
+
+@transaction.atomic
+def person_link_account(*, person: Person, user: Any) -> Person:
+    """Link a resident's account to their record, so they can see and correct it."""
+    if Person.objects.filter(user=user).exclude(pk=person.pk).exists():
+        raise Conflict(_("该账号已关联其他居民。"), field="user")
+    person.user = user
+    person.save(update_fields=["user", "updated_at"])
+    return person

@@ -165,7 +165,7 @@ def test_seed_demo_builds_the_case_study_places_once(tmp_path: Path) -> None:
     from doorstep.orgs.models import Unit
 
     credentials = tmp_path / "creds.txt"
-    call_command("seed_demo", credentials=str(credentials))
+    call_command("seed_demo", credentials=str(credentials), scale=0.05)
     mianfang = Unit.objects.get(name="棉纺厂小区")
     assert Unit.objects.filter(parent=mianfang, kind="building").count() == 16
     dongshan = Unit.objects.get(code="350626")
@@ -181,6 +181,11 @@ def test_seed_demo_builds_the_case_study_places_once(tmp_path: Path) -> None:
     assert {row[2] for row in lines} == set(available_roles())
     assert all(len(row) == 4 and len(row[1]) >= 12 for row in lines)
     assert oct(credentials.stat().st_mode & 0o777) == "0o600"
+    # Two households per building at this scale, in all 16 buildings.
+    from doorstep.people.models import Household, Person
+
+    assert Household.objects.filter(mianfang.subtree_q(field="unit__path")).count() == 16 * 2
+    assert Person.objects.filter(user__username="demo_resident").exists()
     before = Unit.objects.count()
     call_command("seed_demo", credentials=str(credentials))
     assert Unit.objects.count() == before
@@ -218,3 +223,27 @@ def test_malformed_audit_dates_filter_nothing_instead_of_failing(world: World) -
     for query in ("since=2026-13-01", "until=not-a-date", "since=2026-02-30&until=2026-02-31"):
         assert client.get(f"/console/audit/?{query}").status_code == 200
         assert client.get(f"/console/audit/export.csv?{query}").status_code == 200
+
+
+@pytest.mark.heavy
+def test_full_demo_matches_the_case_studies(tmp_path: Path) -> None:
+    """The full-size demo (about 30 s): 736 households in 棉纺厂小区's 16 buildings, an
+    old compound's age structure, mobile party members at the Red Cube branch."""
+    import datetime as dt
+
+    from django.core.management import call_command
+
+    from doorstep.orgs.models import Unit
+    from doorstep.people.models import Household, MobileRegistration, Person
+
+    call_command("seed_demo", credentials=str(tmp_path / "creds.txt"))
+    mianfang = Unit.objects.get(name="棉纺厂小区")
+    assert Household.objects.filter(mianfang.subtree_q(field="unit__path")).count() == 736
+    people = Person.objects.filter(mianfang.subtree_q(field="unit__path"))
+    elderly = people.filter(birth_date__lte=dt.date(1966, 11, 1)).count() / people.count()
+    children = people.filter(birth_date__gt=dt.date(2012, 11, 1)).count() / people.count()
+    assert 0.25 < elderly < 0.45 and 0.08 < children < 0.25
+    assert (
+        MobileRegistration.objects.filter(party_org__kind="functional", status="active").count()
+        == 60
+    )

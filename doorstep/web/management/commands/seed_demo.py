@@ -13,10 +13,13 @@ from django.core.management.base import BaseCommand
 from django.db import transaction
 
 from doorstep.accounts import demo as accounts_demo
+from doorstep.accounts.models import User
 from doorstep.accounts.roles import Role
 from doorstep.grids import demo as grids_demo
 from doorstep.orgs import demo as orgs_demo
 from doorstep.orgs.models import Unit
+from doorstep.people import demo as people_demo
+from doorstep.people.services import person_link_account
 
 SEED = 20261126
 MARKER_CODE = "510500"  # 泸州市: present once the demo has been loaded
@@ -28,6 +31,12 @@ class Command(BaseCommand):
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(
             "--credentials", default=str(Path(settings.VAR_DIR) / "demo-credentials.txt")
+        )
+        parser.add_argument(
+            "--scale",
+            type=float,
+            default=1.0,
+            help="Shrink the number of households (tests use 0.05).",
         )
         parser.add_argument(
             "--reset-passwords", action="store_true", help="Give every demo account a new password."
@@ -45,12 +54,18 @@ class Command(BaseCommand):
         rng = random.Random(SEED)
         with transaction.atomic():
             tree = orgs_demo.build(rng)
+            people = people_demo.build(rng, tree, scale=options["scale"])
             grids = grids_demo.build(tree)
             accounts = accounts_demo.create_accounts(rng, self._scopes(tree, grids))
+            resident = next(a for a in accounts if a.role == Role.RESIDENT)
+            person_link_account(
+                person=people.persons[0], user=User.objects.get(username=resident.username)
+            )
         accounts_demo.write_credentials(credentials, accounts)
         self.stdout.write(
             f"Demo jurisdiction loaded: {len(tree.units)} units, {len(tree.party_orgs)} party organizations, "
-            f"{len(tree.departments)} departments, {len(accounts)} accounts.\n"
+            f"{len(tree.departments)} departments, {len(people.households)} households, "
+            f"{len(people.persons)} people, {len(accounts)} accounts.\n"
             f"Demo account passwords: {credentials}"
         )
 
