@@ -96,6 +96,10 @@ class Person(BaseModel):
         _("身份证号（检索哈希）"), max_length=64, blank=True, editable=False
     )
     id_number_masked = models.CharField(_("身份证号"), max_length=18, blank=True, editable=False)
+    # The last four characters, as the mask shows them, indexed for suffix search.
+    id_last4 = models.CharField(
+        _("身份证号后四位"), max_length=4, blank=True, db_index=True, editable=False
+    )
     phone_sealed = models.TextField(_("电话（密文）"), blank=True, editable=False)
     phone_hash = models.CharField(
         _("电话（检索哈希）"), max_length=64, blank=True, db_index=True, editable=False

@@ -30,7 +30,10 @@ def register() -> None:
         return rule
 
     scoping.register(
-        Person, [(place, within_unit("unit")), ((Role.RESIDENT,), own_person)], distinct=True
+        # Every Person rule follows forward relations only, so no row matches twice and no
+        # DISTINCT is needed (it would sort every registry query on all its columns).
+        Person,
+        [(place, within_unit("unit")), ((Role.RESIDENT,), own_person)],
     )
     scoping.register(
         Household,

@@ -122,7 +122,11 @@ def person_create(
         if birth_date and birth_date != sealed.birth_date:
             raise ValidationError(_("出生日期与身份证号码不一致。"), field="birth_date")
         birth_date = sealed.birth_date
-    if sealed.id_hash and Person.objects.filter(id_number_hash=sealed.id_hash).exists():
+    # The unique index on the hash is partial (non-empty), so say so for it to be used.
+    if (
+        sealed.id_hash
+        and Person.objects.exclude(id_number_hash="").filter(id_number_hash=sealed.id_hash).exists()
+    ):
         raise Conflict(_("该身份证号码已登记。"), field="id_number")
     person = Person(
         name=name,
@@ -159,6 +163,7 @@ def _apply_sealed(person: Person, sealed: SealedNumbers) -> None:
             sealed.id_hash,
             sealed.id_masked,
         )
+        person.id_last4 = sealed.id_masked[-4:]
     if sealed.phone_hash:
         person.phone_sealed, person.phone_hash = sealed.phone_sealed, sealed.phone_hash
         person.phone_masked, person.phone_last4 = sealed.phone_masked, sealed.phone_last4
@@ -235,9 +240,10 @@ def person_pseudonymize(
         raise PermissionDenied(_("您无权删除该人员信息。"))
     if person.pseudonymized_at is not None:
         raise Conflict(_("该人员信息已删除。"))
-    person.name = _("已注销居民 #%(id)d") % {"id": person.pk}
+    # Stored data, not UI text: the same words whatever language the deleting user reads.
+    person.name = f"已注销居民 #{person.pk}"
     person.name_pinyin = person.name_initials = ""
-    person.id_number_sealed = person.id_number_hash = person.id_number_masked = ""
+    person.id_number_sealed = person.id_number_hash = person.id_number_masked = person.id_last4 = ""
     person.phone_sealed = person.phone_hash = person.phone_masked = person.phone_last4 = ""
     person.birth_date = None
     person.gender = Gender.UNKNOWN

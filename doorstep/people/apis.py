@@ -1,0 +1,166 @@
+"""REST endpoints of the registry (read): masked persons, households, and the audited
+reveal of one full number."""
+
+from __future__ import annotations
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from doorstep.core.api import Pagination
+from doorstep.core.errors import ValidationError
+
+from .choices import Relation
+from .models import Person
+from .selectors import household_detail, person_detail, person_search, with_list_relations
+from .services import person_reveal
+
+
+class PersonOutput(serializers.ModelSerializer):
+    """A person as the API shows it: numbers masked, age computed on the day."""
+
+    age = serializers.SerializerMethodField()
+    address = serializers.SerializerMethodField()
+    unit_id = serializers.IntegerField()
+    household_id = serializers.IntegerField(allow_null=True)
+    tags = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Person
+        fields = [
+            "id",
+            "name",
+            "gender",
+            "birth_date",
+            "age",
+            "id_number_masked",
+            "phone_masked",
+            "unit_id",
+            "household_id",
+            "relation",
+            "address",
+            "tags",
+        ]
+
+    def get_age(self, person: Person) -> int | None:
+        return person.age_on(timezone.localdate())
+
+    def get_address(self, person: Person) -> str:
+        return person.household.address if person.household is not None else person.unit.name
+
+    def get_tags(self, person: Person) -> list[str]:
+        return [tag.code for tag in person.tags.all()]
+
+
+class PersonListApi(APIView):
+    @extend_schema(
+        responses=PersonOutput(many=True),
+        parameters=[
+            OpenApiParameter(
+                "q",
+                str,
+                description="姓名片段、拼音或首字母前缀、证件/电话后四位、完整证件号或电话",
+            ),
+            OpenApiParameter("tag", str, many=True, description="标签代码，可重复，须全部满足"),
+            OpenApiParameter("age_group", str, enum=["elderly", "child"]),
+            OpenApiParameter("within", int, description="单元 id（含下级）"),
+        ],
+        operation_id="people_list",
+    )
+    def get(self, request: Request) -> Response:
+        params = request.query_params
+        within = params.get("within", "")
+        if within and not within.isdigit():
+            raise ValidationError(_("单元 id 应为数字。"), field="within")
+        qs = person_search(
+            actor=request.user,
+            q=params.get("q", ""),
+            tags=params.getlist("tag"),
+            age_group=params.get("age_group", ""),
+            within=int(within) if within else None,
+        )
+        paginator = Pagination()
+        page = paginator.paginate_queryset(with_list_relations(qs), request, view=self)
+        return paginator.get_paginated_response(PersonOutput(page, many=True).data)
+
+
+class PersonDetailApi(APIView):
+    @extend_schema(responses=PersonOutput, operation_id="people_retrieve")
+    def get(self, request: Request, pk: int) -> Response:
+        return Response(PersonOutput(person_detail(actor=request.user, person_id=pk)).data)
+
+
+class PersonRevealApi(APIView):
+    class RevealInputSerializer(serializers.Serializer):
+        field = serializers.ChoiceField(choices=["id_number", "phone"])
+
+    class RevealOutputSerializer(serializers.Serializer):
+        field = serializers.CharField()
+        value = serializers.CharField()
+
+    @extend_schema(
+        request=RevealInputSerializer,
+        responses=RevealOutputSerializer,
+        operation_id="people_reveal",
+        description="完整的身份证号码或电话。需要相应角色权限；每次调用（含被拒绝的）都记入审计日志。",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        serializer = self.RevealInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        field = serializer.validated_data["field"]
+        value = person_reveal(
+            actor=request.user, person_id=pk, field=field, request=request._request
+        )
+        response = Response(self.RevealOutputSerializer({"field": field, "value": value}).data)
+        response["Cache-Control"] = "no-store"
+        return response
+
+
+class HouseholdDetailApi(APIView):
+    class HouseholdOutputSerializer(serializers.Serializer):
+        id = serializers.IntegerField(source="household.pk")
+        unit_id = serializers.IntegerField(source="household.unit_id")
+        entrance = serializers.CharField(source="household.entrance")
+        room = serializers.CharField(source="household.room")
+        address = serializers.CharField(source="household.address")
+        is_active = serializers.BooleanField(source="household.is_active")
+        head_id = serializers.IntegerField(source="household.head_id", allow_null=True)
+        grid = inline_serializer(
+            "HouseholdGrid",
+            {"id": serializers.IntegerField(), "name": serializers.CharField()},
+            allow_null=True,
+        )
+        members = inline_serializer(
+            "HouseholdMember",
+            {
+                "id": serializers.IntegerField(),
+                "name": serializers.CharField(),
+                "relation": serializers.ChoiceField(choices=Relation.choices, allow_blank=True),
+                "id_number_masked": serializers.CharField(),
+                "phone_masked": serializers.CharField(),
+            },
+            many=True,
+        )
+
+    @extend_schema(responses=HouseholdOutputSerializer, operation_id="households_retrieve")
+    def get(self, request: Request, pk: int) -> Response:
+        detail = household_detail(actor=request.user, household_id=pk)
+        data = {
+            "household": detail.household,
+            "grid": {"id": detail.grid.pk, "name": detail.grid.name} if detail.grid else None,
+            "members": [
+                {
+                    "id": m.pk,
+                    "name": m.name,
+                    "relation": m.relation,
+                    "id_number_masked": m.id_number_masked,
+                    "phone_masked": m.phone_masked,
+                }
+                for m in detail.members
+            ],
+        }
+        return Response(self.HouseholdOutputSerializer(data).data)

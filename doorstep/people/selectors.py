@@ -1,0 +1,349 @@
+"""Reads of the registry. Every query starts from :func:`scoped`, so a list, a detail, an
+API answer and a count all show the actor the same rows and nothing more."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ObjectDoesNotExist
+from django.db.models import (
+    BooleanField,
+    Count,
+    Exists,
+    F,
+    Func,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+)
+from django.db.models.lookups import GreaterThanOrEqual, LessThan
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from doorstep.accounts.scope_rules import anchor_unit
+from doorstep.accounts.scoping import get_scoped_or_404, grants, scoped
+from doorstep.core.errors import ValidationError
+from doorstep.orgs.models import PartyOrg, Unit
+
+from .choices import CHILD_AGE, ELDERLY_AGE, MobileStatus
+from .models import Household, MobileRegistration, PartyMember, Person, Tag
+from .services import id_hash_of, phone_hash_of
+
+AGE_GROUPS = ("elderly", "child")
+ID_SUFFIX_CHARS = frozenset("0123456789X")
+
+
+# --- Age groups: computed from the birth date on every read ------------------------------
+
+
+def years_before(day: dt.date, years: int) -> dt.date:
+    """The same calendar day ``years`` earlier; 29 February falls back to the 28th."""
+    try:
+        return day.replace(year=day.year - years)
+    except ValueError:
+        return day.replace(year=day.year - years, day=28)
+
+
+def age_group_q(age_group: str, *, today: dt.date) -> Q:
+    """Persons aged 60 or over (``elderly``) or under 14 (``child``) on ``today``."""
+    if age_group == "elderly":
+        return Q(birth_date__lte=years_before(today, ELDERLY_AGE))
+    if age_group == "child":
+        return Q(birth_date__gt=years_before(today, CHILD_AGE))
+    raise ValidationError(_("未知的年龄段。"), field="age_group")
+
+
+# --- Search -------------------------------------------------------------------------------
+
+
+class _Selective(Func):
+    """A condition that SQLite's planner should take as selective: ``likelihood(X, p)``.
+
+    SQLite (built without STAT4) guesses every two-sided range to keep 1/64 of a table's
+    rows, so for a city-wide actor it drives the search from the unit-path range (all of
+    the city) and reads every person, instead of from the name index. The hint changes
+    only the plan, never the result; other databases get the bare condition (PostgreSQL
+    plans from real statistics)."""
+
+    output_field = BooleanField()
+    template = "likelihood(%(expressions)s, 0.01)"
+
+    def as_sql(self, compiler: Any, connection: Any, *args: Any, **extra: Any) -> Any:
+        return compiler.compile(self.get_source_expressions()[0])
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        return super().as_sql(compiler, connection, **extra)
+
+
+def prefix_range(field_name: str, prefix: str, *, selective: bool = False) -> Q:
+    """``field`` starts with ``prefix`` as a range (``>= prefix AND < successor``), which
+    both SQLite and PostgreSQL answer from a plain B-tree index whatever the collation,
+    unlike ``LIKE 'prefix%'``. Only for ASCII prefixes."""
+    successor = prefix[:-1] + chr(ord(prefix[-1]) + 1)
+    if selective:
+        column = F(field_name)
+        return Q(
+            _Selective(GreaterThanOrEqual(column, prefix)),
+            _Selective(LessThan(column, successor)),
+        )
+    return Q(**{f"{field_name}__gte": prefix, f"{field_name}__lt": successor})
+
+
+# Scopes this wide hold too many persons to read them all for one search.
+WIDE_SCOPE_KINDS = frozenset({"city", "district", "county", "street", "town"})
+
+
+def _wide_scope(actor: Any) -> bool:
+    """Does any of the actor's grants cover more than one community? (No query: the
+    grants are cached on the user.)"""
+    return any(
+        unit is not None and unit.kind in WIDE_SCOPE_KINDS
+        for unit in (anchor_unit(grant) for grant in grants(actor))
+    )
+
+
+def _query_q(q: str, *, wide: bool = False) -> Q | None:
+    """The filter for the search box's text, or None when it can match no one."""
+    text = q.strip().replace(" ", "")
+    if not text:
+        return Q()
+    upper = text.upper()
+    if len(upper) == 18 and upper[:17].isdigit() and upper[17] in ID_SUFFIX_CHARS:
+        try:
+            return Q(id_number_hash=id_hash_of(upper))
+        except ValidationError as exc:
+            raise ValidationError(exc.message, field="q") from None
+    if text.isdigit() and len(text) == 11:
+        try:
+            return Q(phone_hash=phone_hash_of(text))
+        except ValidationError as exc:
+            raise ValidationError(exc.message, field="q") from None
+    if len(upper) == 4 and set(upper) <= ID_SUFFIX_CHARS:
+        # The last four of an ID number (masked copy keeps them) or of a phone number.
+        id_suffix = Q(id_last4=upper)
+        return id_suffix | Q(phone_last4=upper) if upper.isdigit() else id_suffix
+    if text.isdigit():
+        if text.startswith("0") and 7 <= len(text) <= 12:  # a landline with its area code
+            return Q(phone_hash=phone_hash_of(text))
+        return None  # part of a number: sealed numbers cannot be searched by fragment
+    if text.isascii() and text.isalpha():
+        key = text.lower()
+        # From a wide scope, a prefix of two letters or more is read from the name
+        # indexes; a single letter or a narrow scope is faster from the scope's units.
+        selective = wide and len(key) >= 2
+        return prefix_range("name_pinyin", key, selective=selective) | prefix_range(
+            "name_initials", key, selective=selective
+        )
+    return Q(name__contains=text)
+
+
+def person_search(
+    *,
+    actor: Any,
+    q: str = "",
+    tags: tuple[str, ...] | list[str] = (),
+    age_group: str = "",
+    within: int | None = None,
+    party: bool | None = None,
+    today: dt.date | None = None,
+) -> QuerySet[Person]:
+    """The persons the actor may see that match the search box and the filters.
+
+    ``q``: a Chinese name fragment, a pinyin prefix (``zhang``) or initials (``zs``), the
+    last four characters of an ID number or a phone number, or a whole ID or phone number
+    (found through its keyed hash). ``tags``: tag codes, all of which must apply.
+    ``within``: a unit id the actor may see. ``party``: party members only (True) or
+    non-members only (False).
+    """
+    qs = scoped(actor, Person)
+    text_q = _query_q(q, wide=_wide_scope(actor))
+    if text_q is None:
+        return qs.none()
+    if text_q:
+        qs = qs.filter(text_q)
+    for code in dict.fromkeys(tags):
+        if code:
+            qs = qs.filter(
+                Exists(Tag.objects.filter(persons=OuterRef("pk"), code=code, is_active=True))
+            )
+    if age_group:
+        qs = qs.filter(age_group_q(age_group, today=today or timezone.localdate()))
+    if within is not None:
+        unit = get_scoped_or_404(actor, Unit, pk=within)
+        qs = qs.filter(unit.subtree_q(field="unit__path"))
+    if party is not None:
+        member = Exists(PartyMember.objects.filter(person=OuterRef("pk")))
+        qs = qs.filter(member if party else ~member)
+    return qs
+
+
+def with_list_relations(qs: QuerySet[Person]) -> QuerySet[Person]:
+    """What a result row shows (address, tags), loaded in a fixed number of queries."""
+    return qs.select_related("unit", "household__unit").prefetch_related(
+        Prefetch("tags", queryset=Tag.objects.filter(is_active=True).order_by("code"))
+    )
+
+
+def person_detail(*, actor: Any, person_id: int) -> Person:
+    return get_scoped_or_404(
+        actor,
+        Person,
+        queryset=with_list_relations(
+            Person.objects.select_related("guardian", "party_member__party_org")
+        ),
+        pk=person_id,
+    )
+
+
+def own_person(*, actor: Any) -> Person | None:
+    """The resident's own registry record, if their account is linked to one."""
+    if not getattr(actor, "is_authenticated", False):
+        return None
+    return (
+        with_list_relations(scoped(actor, Person))
+        .filter(user_id=actor.pk, pseudonymized_at__isnull=True)
+        .first()
+    )
+
+
+# --- Households ---------------------------------------------------------------------------
+
+
+@dataclass
+class HouseholdDetail:
+    household: Household
+    members: list[Person]
+    head: Person | None
+    grid: Any = None  # grids.Grid, read through household.grid_link
+    grid_member: Any = None  # the grid member (a user) who links the household
+
+
+def household_detail(*, actor: Any, household_id: int) -> HouseholdDetail:
+    """A household the actor may see, its members the actor may see (head first), and
+    its grid. The grid is a related read through ``household.grid_link``: grids sits
+    above people, so people never imports it."""
+    household = get_scoped_or_404(
+        actor,
+        Household,
+        queryset=Household.objects.select_related(
+            "unit", "grid_link__grid__unit", "grid_link__member"
+        ),
+        pk=household_id,
+    )
+    visible = with_list_relations(scoped(actor, Person)).filter(household=household)
+    members = sorted(visible, key=lambda p: (p.pk != household.head_id, p.name_pinyin, p.pk))
+    try:
+        link = household.grid_link
+    except ObjectDoesNotExist:
+        link = None
+    return HouseholdDetail(
+        household=household,
+        members=members,
+        head=next((m for m in members if m.pk == household.head_id), None),
+        grid=link.grid if link else None,
+        grid_member=link.member if link else None,
+    )
+
+
+# --- Summaries ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RegistrySummary:
+    total: int
+    elderly: int
+    children: int
+    tags: list[tuple[Tag, int]]
+
+
+def registry_summary(
+    *, actor: Any, within: int | None = None, today: dt.date | None = None
+) -> RegistrySummary:
+    """How many persons the actor sees (within a unit), by age group and by tag."""
+    today = today or timezone.localdate()
+    people = person_search(actor=actor, within=within).order_by()
+    ids = people.values("pk")
+    counts = Person.objects.filter(pk__in=ids).aggregate(
+        total=Count("pk"),
+        elderly=Count("pk", filter=age_group_q("elderly", today=today)),
+        children=Count("pk", filter=age_group_q("child", today=today)),
+    )
+    tag_rows = (
+        Tag.objects.filter(is_active=True)
+        .annotate(n=Count("persons", filter=Q(persons__in=ids)))
+        .order_by("code")
+    )
+    return RegistrySummary(
+        total=counts["total"],
+        elderly=counts["elderly"],
+        children=counts["children"],
+        tags=[(tag, tag.n) for tag in tag_rows],
+    )
+
+
+# --- Party members and mobile party members -------------------------------------------------
+
+
+def party_member_list(*, actor: Any, party_org: int | None = None) -> QuerySet[PartyMember]:
+    qs = scoped(actor, PartyMember).select_related("person", "person__unit", "party_org")
+    if party_org is not None:
+        qs = qs.filter(party_org_id=party_org)
+    return qs.order_by("party_org__path", "person__name_pinyin", "pk")
+
+
+def party_member_counts(*, actor: Any) -> list[dict[str, Any]]:
+    """Party members the actor sees, per party organization."""
+    rows = (
+        scoped(actor, PartyMember)
+        .order_by()
+        .values("party_org_id", "party_org__name", "party_org__path")
+        .annotate(n=Count("pk"))
+        .order_by("party_org__path")
+    )
+    return [
+        {"party_org_id": r["party_org_id"], "name": r["party_org__name"], "count": r["n"]}
+        for r in rows
+    ]
+
+
+def mobile_registration_list(
+    *, actor: Any, party_org: int | None = None, active_only: bool = True
+) -> QuerySet[MobileRegistration]:
+    qs = scoped(actor, MobileRegistration).select_related("person", "party_org__unit")
+    if active_only:
+        qs = qs.filter(status=MobileStatus.ACTIVE)
+    if party_org is not None:
+        qs = qs.filter(party_org_id=party_org)
+    return qs.order_by("-registered_on", "pk")
+
+
+def mobile_registration_counts(*, actor: Any) -> list[dict[str, Any]]:
+    """Mobile party members per functional party organization (and its unit): active
+    registrations and all registrations ever made there."""
+    rows = (
+        scoped(actor, MobileRegistration)
+        .order_by()
+        .values("party_org_id", "party_org__name", "party_org__unit__name", "party_org__path")
+        .annotate(
+            active=Count("pk", filter=Q(status=MobileStatus.ACTIVE)),
+            total=Count("pk"),
+        )
+        .order_by("party_org__path")
+    )
+    return [
+        {
+            "party_org_id": r["party_org_id"],
+            "name": r["party_org__name"],
+            "unit": r["party_org__unit__name"],
+            "active": r["active"],
+            "total": r["total"],
+        }
+        for r in rows
+    ]
+
+
+def visible_party_orgs(*, actor: Any) -> QuerySet[PartyOrg]:
+    return scoped(actor, PartyOrg).order_by("path")

@@ -1,0 +1,244 @@
+"""Registry search and summaries: what matches, and that the actor's scope always holds."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.db.models import Q
+from django.http import Http404
+
+from doorstep.accounts.roles import Role
+from doorstep.conftest import World
+from doorstep.core.errors import ValidationError
+from doorstep.orgs.services import party_org_create
+from doorstep.people.idnumber import make_id_number
+from doorstep.people.models import Person
+from doorstep.people.selectors import (
+    household_detail,
+    mobile_registration_counts,
+    party_member_counts,
+    person_search,
+    prefix_range,
+    registry_summary,
+)
+from doorstep.people.services import (
+    household_create,
+    mobile_leave,
+    mobile_register,
+    party_member_register,
+    person_create,
+)
+
+pytestmark = pytest.mark.django_db
+
+TODAY = dt.date(2026, 5, 1)
+ZHANG_ID = make_id_number("510502", dt.date(1950, 1, 2), 457)
+
+
+@pytest.fixture
+def people(world: World) -> dict[str, Person]:
+    """张三 (elderly, veteran), 张珊珊, 李四 in tree A; 张三丰 in tree B."""
+    a, b = world.a, world.b
+    zhang = person_create(
+        name="张三",
+        household=a.household,
+        relation="spouse",
+        id_number=ZHANG_ID,
+        phone="13912345678",
+        tags=["veteran"],
+    )
+    shanshan = person_create(
+        name="张珊珊",
+        unit=a.building,
+        birth_date=dt.date(2020, 1, 1),
+        guardian=zhang,
+        phone="13600002222",
+    )
+    li = person_create(
+        name="李四", unit=a.compound, phone="13700003333", birth_date=dt.date(1990, 1, 1)
+    )
+    other = person_create(name="张三丰", unit=b.building, phone="13800004444")
+    return {"zhang": zhang, "shanshan": shanshan, "li": li, "other": other}
+
+
+def _names(qs) -> list[str]:  # type: ignore[no-untyped-def]
+    return sorted(qs.values_list("name", flat=True))
+
+
+@pytest.mark.parametrize(
+    ("q", "expected"),
+    [
+        ("张", ["张三", "张珊珊"]),
+        ("三", ["张三"]),
+        ("zhangsan", ["张三"]),
+        ("zhang", ["张三", "张珊珊"]),
+        ("ZHANG", ["张三", "张珊珊"]),
+        ("zs", ["张三", "张珊珊"]),
+        ("zss", ["张珊珊"]),
+        ("ls", ["李四"]),
+        ("lisi", ["李四"]),
+        ("wang", []),
+        ("5678", ["张三"]),  # phone last four
+        (ZHANG_ID[-4:], ["张三"]),  # ID last four
+        (ZHANG_ID, ["张三"]),  # whole ID through its keyed hash
+        (ZHANG_ID.lower(), ["张三"]),
+        ("13912345678", ["张三"]),  # whole phone through its keyed hash
+        ("139 1234 5678", ["张三"]),
+        ("13800004444", []),  # tree B's phone: out of scope
+        ("123456", []),  # a fragment of a number cannot be searched
+        ("", ["张三", "张珊珊", "李四", "甲居民"]),
+    ],
+)
+def test_search_matches_and_stays_in_scope(
+    world: World, people: dict[str, Person], q: str, expected: list[str]
+) -> None:
+    found = person_search(actor=world.user(Role.COMMUNITY_STAFF), q=q)
+    assert _names(found) == sorted(expected)
+
+
+def test_an_id_suffix_with_x_matches_only_ids(world: World) -> None:
+    with_x = next(
+        make_id_number("510502", dt.date(1970, 1, 1), seq)
+        for seq in range(1, 999)
+        if make_id_number("510502", dt.date(1970, 1, 1), seq).endswith("X")
+    )
+    person_create(name="王五", unit=world.a.building, id_number=with_x)
+    found = person_search(actor=world.user(Role.COMMUNITY_STAFF), q=with_x[-4:].lower())
+    assert _names(found) == ["王五"]
+
+
+def test_a_whole_id_with_a_bad_check_digit_is_a_clear_error(world: World) -> None:
+    bad = ZHANG_ID[:17] + ("0" if ZHANG_ID[17] != "0" else "1")
+    with pytest.raises(ValidationError, match="校验位不正确") as caught:
+        person_search(actor=world.user(Role.COMMUNITY_STAFF), q=bad)
+    assert caught.value.field == "q"
+
+
+def test_prefix_range_is_a_range_not_like() -> None:
+    q = prefix_range("name_pinyin", "zhang")
+    assert q == Q(name_pinyin__gte="zhang", name_pinyin__lt="zhanh")
+    sql = str(Person.objects.filter(q).query)
+    assert "LIKE" not in sql.upper()
+
+
+def test_filters_by_tag_age_group_within_and_party(world: World, people: dict[str, Person]) -> None:
+    staff = world.user(Role.COMMUNITY_STAFF)
+
+    def search(**filters: object) -> list[str]:
+        return _names(person_search(actor=staff, today=TODAY, **filters))  # type: ignore[arg-type]
+
+    assert search(tags=["veteran"]) == ["张三"]
+    assert search(tags=["veteran", "disability"]) == []
+    assert search(age_group="elderly") == ["张三"]
+    assert search(age_group="child") == ["张珊珊"]
+    assert search(within=world.a.building.pk) == ["张三", "张珊珊", "甲居民"]
+    assert search(within=world.a.compound.pk, q="ls") == ["李四"]
+    org = party_org_create(kind="branch", name="甲支部", unit=world.a.community)
+    party_member_register(person=people["li"], party_org=org)
+    assert search(party=True) == ["李四"]
+    assert search(party=False) == ["张三", "张珊珊", "甲居民"]
+    with pytest.raises(ValidationError) as caught:
+        search(age_group="teen")
+    assert caught.value.field == "age_group"
+    with pytest.raises(Http404):
+        search(within=world.b.building.pk)  # a unit outside the actor's scope
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        (Role.CITY_ADMIN, ["张三", "张珊珊", "李四", "甲居民"]),
+        (Role.GRID_MEMBER, ["张三", "甲居民"]),  # only the grid's linked household
+        (Role.BUILDING_LEADER, ["张三", "张珊珊", "甲居民"]),
+        (Role.DEPARTMENT_STAFF, ["张三", "张珊珊", "李四", "甲居民"]),  # its district
+        (Role.AUDITOR, []),
+        (Role.RESIDENT, []),
+    ],
+)
+def test_search_follows_each_roles_scope(
+    world: World, people: dict[str, Person], role: str, expected: list[str]
+) -> None:
+    assert _names(person_search(actor=world.user(role))) == sorted(expected)
+
+
+def test_household_detail_lists_members_head_first_and_the_grid(
+    world: World, people: dict[str, Person]
+) -> None:
+    detail = household_detail(
+        actor=world.user(Role.COMMUNITY_STAFF), household_id=world.a.household.pk
+    )
+    assert [m.name for m in detail.members] == ["甲居民", "张三"]
+    assert detail.head == world.a.person
+    assert detail.grid == world.a.grid
+    with pytest.raises(Http404):
+        household_detail(actor=world.user(Role.COMMUNITY_STAFF), household_id=world.b.household.pk)
+
+
+def test_household_without_a_grid(world: World) -> None:
+    household = household_create(unit=world.a.building, entrance="2", room="202")
+    detail = household_detail(actor=world.user(Role.COMMUNITY_STAFF), household_id=household.pk)
+    assert (detail.members, detail.head, detail.grid, detail.grid_member) == ([], None, None, None)
+
+
+def test_registry_summary_counts_age_groups_and_tags(
+    world: World, people: dict[str, Person]
+) -> None:
+    summary = registry_summary(actor=world.user(Role.COMMUNITY_STAFF), today=TODAY)
+    assert (summary.total, summary.elderly, summary.children) == (4, 1, 1)
+    counts = {tag.code: n for tag, n in summary.tags}
+    assert counts["veteran"] == 1 and counts["disability"] == 0
+    inside = registry_summary(
+        actor=world.user(Role.COMMUNITY_STAFF), within=world.a.compound.pk, today=TODAY
+    )
+    assert inside.total == 4  # the building lies in the compound
+    assert registry_summary(actor=world.user(Role.CITY_ADMIN), today=TODAY).total == 4
+
+
+def test_party_member_and_mobile_counts_per_organization(
+    world: World, people: dict[str, Person]
+) -> None:
+    branch = party_org_create(
+        kind="branch", name="甲支部", unit=world.a.community, parent=world.a.party_org
+    )
+    functional = party_org_create(
+        kind="functional", name="甲站点功能党支部", unit=world.a.community
+    )
+    party_member_register(person=people["zhang"], party_org=branch)
+    party_member_register(person=people["li"], party_org=branch)
+    party_member_register(person=world.a.person, party_org=world.a.party_org)
+    mobile_register(
+        person=people["li"], party_org=functional, registered_on=TODAY, origin_org="外地党支部"
+    )
+    left = mobile_register(
+        person=people["zhang"], party_org=functional, registered_on=TODAY, origin_org="外地党支部"
+    )
+    mobile_leave(registration=left, left_on=TODAY)
+    # Tree B's member is out of scope and must not be counted.
+    b_org = party_org_create(kind="functional", name="乙站点功能党支部", unit=world.b.community)
+    mobile_register(person=people["other"], party_org=b_org, registered_on=TODAY, origin_org="某地")
+
+    staff = world.user(Role.COMMUNITY_STAFF)
+    assert [(r["name"], r["count"]) for r in party_member_counts(actor=staff)] == [
+        ("甲社区党委", 1),
+        ("甲支部", 2),
+    ]
+    assert [
+        (r["name"], r["unit"], r["active"], r["total"])
+        for r in mobile_registration_counts(actor=staff)
+    ] == [("甲站点功能党支部", "甲社区", 1, 2)]
+
+
+@pytest.mark.parametrize("q", ["zs", "zhang", "z"])
+def test_a_wide_scope_finds_the_same_people_with_the_planner_hint(
+    world: World, people: dict[str, Person], q: str
+) -> None:
+    """A city administrator's pinyin search is planned from the name indexes (a SQLite
+    hint); the rows are those a community worker of the same city would find."""
+    city = person_search(actor=world.user(Role.CITY_ADMIN), q=q)
+    staff = person_search(actor=world.user(Role.COMMUNITY_STAFF), q=q)
+    assert _names(city) == _names(staff) == ["张三", "张珊珊"]
+    sql = str(city.query)
+    if connection.vendor == "sqlite" and len(q) >= 2:
+        assert "likelihood(" in sql
+    else:
+        assert "likelihood(" not in sql

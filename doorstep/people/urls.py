@@ -1,0 +1,24 @@
+from django.urls import path
+
+from . import views
+
+app_name = "people"
+
+urlpatterns = [
+    path("console/registry/", views.registry, name="registry"),
+    path("console/registry/people/<int:pk>/", views.person_page, name="person-detail"),
+    path(
+        "console/registry/people/<int:pk>/reveal/",
+        views.person_reveal_view,
+        name="person-reveal",
+    ),
+    path("console/registry/households/<int:pk>/", views.household_page, name="household-detail"),
+    path("console/registry/party-members/", views.party_members, name="party-members"),
+    path(
+        "console/registry/mobile-party-members/",
+        views.mobile_registrations,
+        name="mobile-registrations",
+    ),
+    path("me/record/", views.my_record, name="my-record"),
+    path("me/record/delete/", views.my_record_delete, name="my-record-delete"),
+]

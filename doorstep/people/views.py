@@ -1,0 +1,263 @@
+"""The registry pages for staff (search, person, household, party members, mobile party
+members) and a resident's own record. Views call selectors and services, nothing else."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ObjectDoesNotExist
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
+
+from doorstep.accounts.roles import Role
+from doorstep.accounts.scoping import roles_of, rule_for, scoped
+from doorstep.core.errors import DomainError, PermissionDenied, ValidationError
+from doorstep.core.pages import render_page
+from doorstep.orgs.models import Unit
+
+from .forms import DeletionConfirmForm, OwnRecordForm, RegistrySearchForm, RevealForm
+from .models import Person
+from .rules import can_reveal
+from .selectors import (
+    household_detail,
+    mobile_registration_counts,
+    mobile_registration_list,
+    own_person,
+    party_member_counts,
+    party_member_list,
+    person_detail,
+    person_search,
+    registry_summary,
+    with_list_relations,
+)
+from .services import person_pseudonymize, person_reveal, person_update_own
+
+FILTER_UNIT_KINDS = ("community", "village", "compound", "natural_village")
+FILTER_UNIT_LIMIT = 300
+
+
+def _registry_staff(request: HttpRequest) -> None:
+    """The registry is for staff whose role sees persons; for anyone else it does not
+    exist (404), residents included."""
+    roles = roles_of(request.user) - {Role.RESIDENT}
+    if not any(rule_for(Person, role) for role in roles):
+        raise Http404
+
+
+def _with_ages(persons: Any, today: Any) -> None:
+    """Ages are computed from the birth date on each read, never stored."""
+    for person in persons:
+        person.display_age = person.age_on(today)
+
+
+@login_required
+def registry(request: HttpRequest) -> HttpResponse:
+    _registry_staff(request)
+    units = list(
+        scoped(request.user, Unit)
+        .filter(kind__in=FILTER_UNIT_KINDS)
+        .only("id", "name", "path")
+        .order_by("path")[:FILTER_UNIT_LIMIT]
+    )
+    today = timezone.localdate()
+    form = RegistrySearchForm(request.GET or None, units=units)
+    error = ""
+    page = None
+    within = None
+    if form.is_bound and not form.is_valid():
+        error = " ".join(str(m) for errors in form.errors.values() for m in errors)
+    else:
+        data = form.cleaned_data if form.is_bound else {}
+        within = data.get("within")
+        try:
+            qs = person_search(
+                actor=request.user,
+                q=data.get("q", ""),
+                tags=data.get("tag") or (),
+                age_group=data.get("age_group", ""),
+                within=within,
+                party=form.party_filter() if form.is_bound else None,
+            )
+        except ValidationError as exc:
+            error = str(exc.message)
+        else:
+            size = data.get("page_size") or 50
+            page = Paginator(with_list_relations(qs), size).get_page(request.GET.get("page"))
+            _with_ages(page, today)
+    context: dict[str, Any] = {"form": form, "page": page, "error": error}
+    htmx = getattr(request, "htmx", None)
+    if not (htmx and not htmx.boosted):
+        context["summary"] = registry_summary(actor=request.user, within=within)
+    return render_page(
+        request, "people/registry.html", context, fragment="people/_person_rows.html"
+    )
+
+
+@login_required
+def person_page(request: HttpRequest, pk: int) -> HttpResponse:
+    _registry_staff(request)
+    person = person_detail(actor=request.user, person_id=pk)
+    today = timezone.localdate()
+    _with_ages([person], today)
+    age_groups = [
+        label
+        for label, applies in (
+            (_("60岁及以上"), person.is_elderly),
+            (_("14岁以下"), person.is_child),
+        )
+        if applies(today)
+    ]
+    try:
+        party_member = person.party_member
+    except ObjectDoesNotExist:
+        party_member = None
+    return render(
+        request,
+        "people/person_detail.html",
+        {
+            "person": person,
+            "age_groups": age_groups,
+            "party_member": party_member,
+            "may_reveal": can_reveal(request.user),
+        },
+    )
+
+
+@never_cache
+@login_required
+@require_POST
+def person_reveal_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """The full number in a fragment; audited by the service, refused ones too."""
+    _registry_staff(request)
+    form = RevealForm(request.POST)
+    if not form.is_valid():
+        return render(
+            request,
+            "people/_revealed.html",
+            {"error": _("只能查看身份证号码或电话。")},
+            status=400,
+        )
+    field = form.cleaned_data["field"]
+    try:
+        value = person_reveal(actor=request.user, person_id=pk, field=field, request=request)
+    except PermissionDenied as exc:
+        return render(request, "people/_revealed.html", {"error": exc.message}, status=403)
+    return render(
+        request, "people/_revealed.html", {"value": value, "field": field, "person_id": pk}
+    )
+
+
+@login_required
+def household_page(request: HttpRequest, pk: int) -> HttpResponse:
+    _registry_staff(request)
+    detail = household_detail(actor=request.user, household_id=pk)
+    _with_ages(detail.members, timezone.localdate())
+    return render(request, "people/household_detail.html", {"detail": detail})
+
+
+def _int_or_none(value: str | None) -> int | None:
+    try:
+        return int(value) if value else None
+    except ValueError:
+        return None
+
+
+@login_required
+def party_members(request: HttpRequest) -> HttpResponse:
+    _registry_staff(request)
+    org = _int_or_none(request.GET.get("party_org"))
+    page = Paginator(party_member_list(actor=request.user, party_org=org), 50).get_page(
+        request.GET.get("page")
+    )
+    return render_page(
+        request,
+        "people/party_members.html",
+        {"page": page, "counts": party_member_counts(actor=request.user), "party_org": org},
+        fragment="people/_party_member_rows.html",
+    )
+
+
+@login_required
+def mobile_registrations(request: HttpRequest) -> HttpResponse:
+    _registry_staff(request)
+    org = _int_or_none(request.GET.get("party_org"))
+    active_only = request.GET.get("all") != "1"
+    qs = mobile_registration_list(actor=request.user, party_org=org, active_only=active_only)
+    page = Paginator(qs, 50).get_page(request.GET.get("page"))
+    return render_page(
+        request,
+        "people/mobile_registrations.html",
+        {
+            "page": page,
+            "counts": mobile_registration_counts(actor=request.user),
+            "party_org": org,
+            "active_only": active_only,
+        },
+        fragment="people/_mobile_rows.html",
+    )
+
+
+# --- A resident's own record -------------------------------------------------------------
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_record(request: HttpRequest) -> HttpResponse:
+    person = own_person(actor=request.user)
+    if person is None:
+        return render(request, "people/my_record.html", {"person": None})
+    status = 200
+    if request.method == "POST":
+        form = OwnRecordForm(request.POST)
+        if form.is_valid():
+            phone = form.cleaned_data["phone"].strip()
+            try:
+                person_update_own(
+                    actor=request.user, name=form.cleaned_data["name"], phone=phone or None
+                )
+            except DomainError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
+            else:
+                messages.success(request, _("您的信息已更新。"))
+                return redirect("people:my-record")
+        status = 400
+    else:
+        form = OwnRecordForm(initial={"name": person.name})
+    return render(
+        request,
+        "people/my_record.html",
+        {"person": person, "form": form},
+        status=status,
+    )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def my_record_delete(request: HttpRequest) -> HttpResponse:
+    """Deletion on request: confirm, then the record is pseudonymized (the row stays so
+    that ledgers and case histories remain consistent)."""
+    person = own_person(actor=request.user)
+    if person is None:
+        return redirect("people:my-record")
+    form = DeletionConfirmForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            person_pseudonymize(actor=request.user, person_id=person.pk, request=request)
+        except DomainError as exc:
+            form.add_error(None, str(exc.message))
+        else:
+            messages.success(request, _("您的个人信息已删除。"))
+            return redirect("web:home")
+    status = 400 if request.method == "POST" else 200
+    return render(
+        request, "people/my_record_delete.html", {"person": person, "form": form}, status=status
+    )
