@@ -122,6 +122,7 @@ class AuditAction(models.TextChoices):
     REVEAL = "reveal", _("查看完整个人信息")
     PSEUDONYMIZED = "pseudonymized", _("删除个人信息（匿名化）")
     IMPORT = "import", _("导入")
+    GRIDS_BALANCED = "grids_balanced", _("调整网格划分")
     ACCESS_DENIED = "access_denied", _("越权访问")
 
 
