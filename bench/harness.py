@@ -10,7 +10,7 @@ A benchmark is a module ``bench/bench_<name>.py`` that defines:
 
 ``run`` is called once per database, in a fresh process (see ``bench/run.py``) whose
 Django is already set up on a database of its own: a temporary SQLite file in
-``var/bench/``, or the PostgreSQL database ``doorstep_bench``, created, migrated and
+``var/bench/``, or the PostgreSQL database ``doorstep_bench_<name>``, created, migrated and
 dropped again by :func:`open_database`. The developer's database is never touched.
 """
 
@@ -192,12 +192,15 @@ def open_database(vendor: str, bench: str) -> Callable[[], None]:
         }
     elif vendor == "postgresql":
         server = postgres_server()
-        _pg_admin(server, f'DROP DATABASE IF EXISTS "{PG_BENCH_DB}"')
-        _pg_admin(server, f'CREATE DATABASE "{PG_BENCH_DB}"')
-        cleanups.append(lambda: _pg_admin(server, f'DROP DATABASE IF EXISTS "{PG_BENCH_DB}"'))
+        # One database per bench, so that two benches running at once never drop each
+        # other's data.
+        dbname = f"{PG_BENCH_DB}_{bench}"
+        _pg_admin(server, f'DROP DATABASE IF EXISTS "{dbname}"')
+        _pg_admin(server, f'CREATE DATABASE "{dbname}"')
+        cleanups.append(lambda: _pg_admin(server, f'DROP DATABASE IF EXISTS "{dbname}"'))
         database = {
             "ENGINE": "django.db.backends.postgresql",
-            "NAME": PG_BENCH_DB,
+            "NAME": dbname,
             "CONN_MAX_AGE": 0,
             **server,
         }

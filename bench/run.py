@@ -8,7 +8,7 @@
 (interface: see ``bench/harness.py``) runs once per database, in a child process of its own
 that sets Django up on a throwaway database, so that the parent can run the same bench on
 SQLite and on PostgreSQL. PostgreSQL is used when ``--postgres`` is given or
-``DATABASE_URL`` points at PostgreSQL (its server hosts the ``doorstep_bench`` database).
+``DATABASE_URL`` points at PostgreSQL (its server hosts the ``doorstep_bench_<name>`` databases).
 After a full run, the section of docs/benchmarks.md between
 ``<!-- bench:<name>:start -->`` and ``<!-- bench:<name>:end -->`` is regenerated.
 """

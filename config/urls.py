@@ -7,6 +7,7 @@ from doorstep.web.urls import api_urlpatterns as web_api
 
 api_v1 = [
     path("", include("doorstep.accounts.api_urls")),
+    path("", include("doorstep.people.api_urls")),
     path("", include(web_api)),
 ]
 
@@ -17,6 +18,9 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("healthz", web_views.healthz, name="healthz"),
     path("", include("doorstep.accounts.urls")),
+    path("", include("doorstep.people.urls")),
+    path("", include("doorstep.people.urls_import")),
+    path("", include("doorstep.grids.urls")),
     path("", include("doorstep.web.urls")),
 ]
 

@@ -22,6 +22,21 @@ class NavItem:
     section: str | Promise = WORK
 
 
+# Roles that work with the registry of a place (not departments, clerks or partners).
+REGISTRY_ROLES = PLACE_ROLES - {Role.DEPARTMENT_STAFF, Role.OUTLET_CLERK, Role.PARTNER}
+GRID_WORKERS = frozenset({Role.GRID_MEMBER, Role.GRID_LEADER})
+GRID_MANAGERS = frozenset(
+    {
+        Role.COMMUNITY_STAFF,
+        Role.PARTY_SECRETARY,
+        Role.STREET_ADMIN,
+        Role.DISTRICT_ADMIN,
+        Role.COUNTY_ADMIN,
+        Role.CITY_ADMIN,
+    }
+)
+PEOPLE = _("人口与网格")
+
 NAV: list[NavItem] = [
     NavItem("web:console", _("首页"), frozenset(STAFF_ROLES)),
     NavItem(
@@ -31,6 +46,12 @@ NAV: list[NavItem] = [
     ),
     NavItem("web:party-orgs", _("党组织"), frozenset(PLACE_ROLES | {Role.SYSTEM_ADMIN})),
     NavItem("web:departments", _("职能部门"), frozenset(PLACE_ROLES | {Role.SYSTEM_ADMIN})),
+    NavItem("grids:my-grid", _("我的网格"), GRID_WORKERS, PEOPLE),
+    NavItem("people:registry", _("人口信息"), frozenset(REGISTRY_ROLES), PEOPLE),
+    NavItem("grids:index", _("网格管理"), GRID_MANAGERS, PEOPLE),
+    NavItem("people_import:import", _("导入"), GRID_MANAGERS | {Role.GRID_LEADER}, PEOPLE),
+    NavItem("people:party-members", _("党员"), frozenset(REGISTRY_ROLES), PEOPLE),
+    NavItem("people:mobile-registrations", _("流动党员"), frozenset(REGISTRY_ROLES), PEOPLE),
     NavItem("accounts:roles", _("角色授权"), frozenset({Role.SECURITY_ADMIN}), _("安全")),
     NavItem("accounts:audit-log", _("审计日志"), frozenset({Role.AUDITOR}), _("安全")),
     NavItem("admin:index", _("系统管理"), frozenset({Role.SYSTEM_ADMIN}), _("安全")),

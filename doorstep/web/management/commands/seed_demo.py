@@ -57,6 +57,7 @@ class Command(BaseCommand):
             people = people_demo.build(rng, tree, scale=options["scale"])
             grids = grids_demo.build(tree)
             accounts = accounts_demo.create_accounts(rng, self._scopes(tree, grids))
+            grids_demo.link_members(tree)
             resident = next(a for a in accounts if a.role == Role.RESIDENT)
             person_link_account(
                 person=people.persons[0], user=User.objects.get(username=resident.username)

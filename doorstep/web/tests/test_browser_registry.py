@@ -1,0 +1,90 @@
+"""Browser tests of the registry and grid pages: live search, the grid map drawn by
+Leaflet, the grid member's phone view, and axe-core on each."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from doorstep.web.tests.conftest import PASSWORD
+from doorstep.web.tests.test_browser import _assert_accessible
+
+pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
+
+
+@pytest.fixture
+def estate(community: Any) -> dict[str, Any]:
+    from doorstep.accounts.services import role_grant, user_create
+    from doorstep.grids.selectors import balance_plan
+    from doorstep.grids.services import grid_balance_apply, grid_create
+    from doorstep.orgs.services import unit_create
+    from doorstep.people.services import household_create, person_create
+
+    compound = unit_create(
+        kind="compound", name="棉纺厂小区", parent=community, lat=36.5535, lng=104.1762
+    )
+    names = iter(["王秀英", "李建国", "张伟", "刘芳", "陈明", "杨丽", "赵强", "黄娟"])
+    for b in (1, 2):
+        building = unit_create(
+            kind="building",
+            name=f"{b}号楼",
+            parent=compound,
+            lat=36.5535 + b * 0.0004,
+            lng=104.1762,
+        )
+        for room in ("101", "102", "201", "202"):
+            household = household_create(unit=building, entrance="1", room=room)
+            person_create(
+                name=next(names), household=household, relation="head", phone="13900000000"
+            )
+    grid = grid_create(unit=community, name="第一网格")
+    member = user_create(username="gridder", password=PASSWORD, display_name="孙网格")
+    role_grant(actor=None, user=member, role="grid_member", scope=grid)
+    grid_balance_apply(plan=balance_plan(unit=community, max_size=50))
+    return {"community": community, "grid": grid, "member": member}
+
+
+def _login(page: Page, username: str, landing: str) -> None:
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.form button[type=submit]")
+    page.wait_for_url(f"**{landing}")
+
+
+def test_registry_live_search_by_pinyin(page: Page, worker: Any, estate: dict[str, Any]) -> None:
+    _login(page, worker.username, "/console/")
+    page.goto("/console/registry/")
+    expect(page.locator("main")).to_contain_text("王秀英")
+    page.get_by_role("searchbox").first.fill("lj")
+    expect(page.locator("main")).to_contain_text("李建国")
+    expect(page.locator("main")).not_to_contain_text("王秀英")
+    expect(page.locator("main")).to_contain_text("139****0000")
+    expect(page.locator("main")).not_to_contain_text("13900000000")
+    _assert_accessible(page, "/console/registry/")
+
+
+def test_grid_map_draws_grids_and_households(
+    page: Page, worker: Any, estate: dict[str, Any]
+) -> None:
+    _login(page, worker.username, "/console/")
+    errors: list[str] = []
+    page.on("console", lambda m: errors.append(m.text))
+    page.on("pageerror", lambda e: errors.append(str(e)))
+    page.goto(f"/console/grids/units/{estate['community'].pk}/map/")
+    expect(page.locator("#grid-map.leaflet-container")).to_be_visible()
+    # One dashed outline for the grid and one circle per building.
+    expect(page.locator("#grid-map path.leaflet-interactive")).to_have_count(3)
+    assert errors == [], errors
+    _assert_accessible(page, "grid map")
+
+
+def test_grid_member_phone_view(page: Page, estate: dict[str, Any]) -> None:
+    page.set_viewport_size({"width": 390, "height": 844})
+    _login(page, "gridder", "/console/")
+    page.goto("/console/my-grid/")
+    expect(page.locator("main")).to_contain_text("1号楼")
+    expect(page.locator("main")).to_contain_text("2号楼")
+    _assert_accessible(page, "/console/my-grid/ (phone)")
