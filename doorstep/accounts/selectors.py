@@ -104,3 +104,21 @@ def my_grants_display(user: User | Any) -> list[dict[str, Any]]:
         }
         for grant in grants(user)
     ]
+
+
+def role_holders(
+    *, role: str, scope_kind: str, scope_ids: list[int] | set[int]
+) -> list[RoleAssignment]:
+    """Active assignments of ``role`` over the given scope objects, with their active
+    users, ordered by scope and user: who works a grid, who clerks an outlet."""
+    return list(
+        RoleAssignment.objects.filter(
+            role=role,
+            scope_kind=scope_kind,
+            scope_id__in=list(scope_ids),
+            revoked_at__isnull=True,
+            user__is_active=True,
+        )
+        .select_related("user")
+        .order_by("scope_id", "user_id")
+    )

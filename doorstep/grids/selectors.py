@@ -28,10 +28,11 @@ from django.db.models import (
 )
 from django.db.models.functions import Coalesce
 
-from doorstep.accounts.models import RoleAssignment, User
+from doorstep.accounts.models import User
 from doorstep.accounts.roles import Role
 from doorstep.accounts.scope_rules import anchor_unit
 from doorstep.accounts.scoping import grants, scoped
+from doorstep.accounts.selectors import role_holders
 from doorstep.core.tree import ancestor_paths
 from doorstep.orgs.choices import GRASSROOTS_KINDS, UnitKind
 from doorstep.orgs.models import Unit
@@ -81,15 +82,8 @@ def managed_grassroots_units(user: Any) -> QuerySet[Unit]:
 def grid_member_ids(grid_ids: list[int], role: str = Role.GRID_MEMBER) -> dict[int, list[User]]:
     """Grid id → users holding ``role`` over it (active grants), by id."""
     out: dict[int, list[User]] = defaultdict(list)
-    assignments = (
-        RoleAssignment.objects.filter(
-            role=role, scope_kind="grid", scope_id__in=grid_ids, revoked_at__isnull=True
-        )
-        .select_related("user")
-        .order_by("scope_id", "user_id")
-    )
-    for assignment in assignments:
-        if assignment.user.is_active and assignment.scope_id is not None:
+    for assignment in role_holders(role=role, scope_kind="grid", scope_ids=grid_ids):
+        if assignment.scope_id is not None:
             out[assignment.scope_id].append(assignment.user)
     return out
 

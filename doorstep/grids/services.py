@@ -13,9 +13,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from doorstep.accounts.audit import audit_record
-from doorstep.accounts.models import AuditAction, RoleAssignment
+from doorstep.accounts.models import AuditAction
 from doorstep.accounts.roles import Role
 from doorstep.accounts.scoping import get_scoped_or_404, grants
+from doorstep.accounts.selectors import role_holders
 from doorstep.core.errors import Conflict, PermissionDenied, ValidationError
 from doorstep.orgs.choices import GRASSROOTS_KINDS
 from doorstep.orgs.models import PartyOrg, Unit
@@ -206,14 +207,10 @@ def household_links_bulk_set(*, unit: Unit, assignments: list[tuple[int, int, in
         raise ValidationError(_("网格不属于该社区/村。"), field="grid")
     pairs = {(grid_id, member_id) for _h, grid_id, member_id in assignments if member_id}
     if pairs:
-        allowed = set(
-            RoleAssignment.objects.filter(
-                role=Role.GRID_MEMBER,
-                scope_kind="grid",
-                scope_id__in=grid_ids,
-                revoked_at__isnull=True,
-            ).values_list("scope_id", "user_id")
-        )
+        allowed = {
+            (a.scope_id, a.user_id)
+            for a in role_holders(role=Role.GRID_MEMBER, scope_kind="grid", scope_ids=grid_ids)
+        }
         if not pairs <= allowed:
             raise ValidationError(_("联系网格员必须是该网格的网格员。"), field="member")
     # Households of the subtree and nothing else are in ``assignments`` (checked above).
