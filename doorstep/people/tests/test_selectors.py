@@ -8,14 +8,18 @@ from django.db.models import Q
 from django.http import Http404
 
 from doorstep.accounts.roles import Role
-from doorstep.conftest import World
+from doorstep.accounts.scoping import scoped
+from doorstep.conftest import World, make_user
 from doorstep.core.errors import ValidationError
 from doorstep.orgs.services import party_org_create
 from doorstep.people.idnumber import make_id_number
 from doorstep.people.models import Person
 from doorstep.people.selectors import (
+    NAME_GRAM_TABLE,
+    NAME_GRAMS_FUNCTION,
     household_detail,
     mobile_registration_counts,
+    name_grams,
     party_member_counts,
     person_search,
     prefix_range,
@@ -27,7 +31,12 @@ from doorstep.people.services import (
     mobile_register,
     party_member_register,
     person_create,
+    person_link_account,
+    person_pseudonymize,
+    person_update_own,
 )
+from doorstep.people.tests.test_import import csv_bytes, family_rows
+from doorstep.people.tests.test_import import run as import_rows
 
 pytestmark = pytest.mark.django_db
 
@@ -242,3 +251,137 @@ def test_a_wide_scope_finds_the_same_people_with_the_planner_hint(
         assert "likelihood(" in sql
     else:
         assert "likelihood(" not in sql
+
+
+# --- Name fragments through the grams index (ADR 0007) --------------------------------------
+
+FRAGMENT_NAMES = [
+    "王秀英", "李秀英", "英秀", "张英", "秀英秀英", "王建国", "刘建华", "建国", "周英英",
+    "阿依古丽·买买提", "Anna王", "anna李", "王_英", "欧阳秀",
+]  # fmt: skip
+
+
+@pytest.fixture
+def named(world: World) -> None:
+    """Persons with overlapping names in tree A, and a 王秀英 in tree B (out of scope)."""
+    for name in FRAGMENT_NAMES:
+        person_create(name=name, unit=world.a.building)
+    person_create(name="王秀英", unit=world.b.building)
+
+
+@pytest.mark.parametrize("role", [Role.CITY_ADMIN, Role.COMMUNITY_STAFF, Role.GRID_MEMBER])
+@pytest.mark.parametrize(
+    "q",
+    [
+        "英", "秀", "王", "·", "_", "%",  # one character
+        "秀英", "英秀", "建国", "英英", "王秀", "王_", "a王", "A王", "·买",  # two
+        "王秀英", "秀英秀", "秀英秀英", "英秀英", "古丽·买", "欧阳秀", "王建国x", "nna王",  # more
+    ],
+)  # fmt: skip
+def test_a_name_fragment_finds_exactly_what_contains_finds(
+    world: World, named: None, role: str, q: str
+) -> None:
+    """Whatever the fragment's length and the actor's scope, the index changes only how
+    the rows are found: the result is the scoped ``name__contains`` (which is
+    case-insensitive for ASCII on SQLite and case-sensitive on PostgreSQL)."""
+    actor = world.user(role)
+    expected = scoped(actor, Person).filter(name__contains=q)
+    assert _names(person_search(actor=actor, q=q)) == _names(expected)
+
+
+def test_the_fragment_search_reads_the_grams_index(world: World, named: None) -> None:
+    expected = ["李秀英", "王秀英", "秀英秀英"]
+    city = person_search(actor=world.user(Role.CITY_ADMIN), q="秀英")
+    assert _names(city) == expected
+    index = NAME_GRAM_TABLE if connection.vendor == "sqlite" else NAME_GRAMS_FUNCTION
+    assert index in str(city.query)
+    # A single character from a city is read from the grams on SQLite; PostgreSQL plans
+    # it better from the registry's order.
+    one = person_search(actor=world.user(Role.CITY_ADMIN), q="英")
+    assert (index in str(one.query)) == (connection.vendor == "sqlite")
+    # A single character from one community is read from the community's units.
+    staff = person_search(actor=world.user(Role.COMMUNITY_STAFF), q="英")
+    assert index not in str(staff.query)
+    assert _names(one) == _names(staff)
+    assert _names(staff) == ["周英英", "张英", "李秀英", "王_英", "王秀英", "秀英秀英", "英秀"]
+
+
+def test_name_grams() -> None:
+    assert name_grams("") == []
+    assert name_grams("英") == ["英"]
+    assert name_grams("秀英") == ["秀英"]
+    assert name_grams("秀英秀英") == ["秀英", "英秀"]
+    assert name_grams("Anna王") == ["An", "nn", "na", "a王"]
+    assert name_grams("Anna王", fold_ascii=True) == ["an", "nn", "na", "a王"]
+    assert name_grams("É", fold_ascii=True) == ["É"]  # SQLite folds ASCII only
+
+
+def test_renamed_and_pseudonymized_persons_are_found_by_their_new_name_only(
+    world: World,
+) -> None:
+    city = world.user(Role.CITY_ADMIN)
+    resident = make_user("resident_zhou", Role.RESIDENT, None)
+    person = person_create(name="周秀英", unit=world.a.building)
+    person_link_account(person=person, user=resident)
+
+    person_update_own(actor=resident, name="周建国")
+    assert _names(person_search(actor=city, q="秀英")) == []
+    assert _names(person_search(actor=city, q="建国")) == ["周建国"]
+
+    Person.objects.filter(pk=person.pk).update(name="吴建华")  # a bulk UPDATE, no service
+    assert _names(person_search(actor=city, q="建国")) == []
+    assert _names(person_search(actor=city, q="吴建")) == ["吴建华"]
+
+    person_pseudonymize(actor=city, person_id=person.pk)
+    assert _names(person_search(actor=city, q="建华")) == []
+    assert _names(person_search(actor=city, q="吴")) == []
+    assert _names(person_search(actor=city, q="已注销")) == [f"已注销居民 #{person.pk}"]
+
+
+def test_imported_persons_are_found_by_name_fragment(world: World) -> None:
+    """The importer writes with executemany (SQLite) or COPY (PostgreSQL), past the
+    services: the index must still hold their names."""
+    report = import_rows(world, csv_bytes(family_rows()))
+    assert report.ok
+    city = world.user(Role.CITY_ADMIN)
+    assert _names(person_search(actor=city, q="建国")) == ["王建国"]
+    assert _names(person_search(actor=city, q="秀英")) == ["李秀英"]
+    assert _names(person_search(actor=city, q="王小明")) == ["王小明"]
+    assert _names(person_search(actor=city, q="小")) == ["王小明"]
+
+
+def test_deleted_persons_leave_nothing_in_the_index(world: World) -> None:
+    person = person_create(name="赵秀英", unit=world.a.building)
+    Person.objects.filter(pk=person.pk).delete()
+    if connection.vendor == "sqlite":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT count(*) FROM {NAME_GRAM_TABLE} WHERE person_id = %s",  # noqa: S608
+                [person.pk],
+            )
+            assert cursor.fetchone() == (0,)
+    assert _names(person_search(actor=world.user(Role.CITY_ADMIN), q="秀英")) == []
+
+
+def test_the_name_index_exists_after_all_migrations() -> None:
+    """On SQLite a later migration that rebuilds people_person drops the triggers with the
+    old table; it must create them again (see migration people/0004)."""
+    with connection.cursor() as cursor:
+        if connection.vendor == "sqlite":
+            cursor.execute(
+                "SELECT name FROM sqlite_master WHERE type = 'trigger' AND tbl_name = %s",
+                ["people_person"],
+            )
+            names = sorted(row[0] for row in cursor.fetchall())
+            assert names == [
+                f"{NAME_GRAM_TABLE}_delete",
+                f"{NAME_GRAM_TABLE}_insert",
+                f"{NAME_GRAM_TABLE}_update",
+            ]
+        else:
+            cursor.execute(
+                "SELECT indexdef FROM pg_indexes WHERE tablename = %s AND indexdef LIKE %s",
+                ["people_person", f"%{NAME_GRAMS_FUNCTION}%"],
+            )
+            (definition,) = [row[0] for row in cursor.fetchall()]
+            assert "USING gin" in definition
