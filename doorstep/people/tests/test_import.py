@@ -472,3 +472,61 @@ def test_the_importers_pinyin_shortcut_agrees_with_pinyin_keys() -> None:
     ]
     fast = PinyinKeys()
     assert [fast(name) for name in names] == [pinyin_keys(name) for name in names]
+
+
+def test_the_importers_id_and_phone_shortcuts_agree_with_the_full_checks() -> None:
+    import random
+
+    from doorstep.core.errors import ValidationError
+    from doorstep.people.idnumber import normalize_phone, parse_id_number
+    from doorstep.people.importing import IdCheck, _fast_phone
+
+    rng = random.Random(11)
+    valid = [
+        make_id_number(rng.choice(["510502", "110105", "620402"]), dt.date(y, m, d), s)
+        for y, m, d, s in [(1900, 1, 1, 1), (1980, 2, 29, 2), (2026, 5, 1, 3), (1999, 12, 31, 998)]
+    ] + [idn(dt.date(1950, 1, 1) + dt.timedelta(days=rng.randrange(27_000)), n) for n in range(300)]
+    texts = [*valid]
+    for value in valid[:60]:
+        check = value[17]
+        texts += [
+            value[:17] + ("0" if check != "0" else "1"),  # wrong check character
+            value[:17] + check.lower(),
+            value[:9] + " " + value[9:],
+            "99" + value[2:],  # no such province
+            value[:17],
+            value + "1",
+            value.translate(str.maketrans("0123456789", "０１２３４５６７８９")),
+        ]
+    texts += [
+        make_id_number("510502", dt.date(2026, 5, 2), 1),  # born after "today"
+        make_id_number("510502", dt.date(1899, 12, 31), 1),
+        "51050219800230001X",  # 30 February
+        "51050219801301001X",
+        "5105021980010200A8",
+    ]
+    check_id = IdCheck(TODAY)
+    for text in texts:
+        try:
+            parsed = parse_id_number(text, today=TODAY)
+        except ValidationError:
+            parsed = None
+        fast = check_id(text)
+        if fast is not None:  # the shortcut only ever says yes to what the full check accepts
+            assert parsed is not None and parsed.value == text and parsed.birth_date == fast
+        elif parsed is not None:  # and says yes to every valid ASCII number written as is
+            assert parsed.value != text or not text.isascii()
+    assert all(check_id(value) is not None for value in valid)
+
+    phones = ["13912345678", "19912345678", "12912345678", "8613912345678", "+86 139 1234 5678",
+              "010-12345678", "139123456789", "1391234567", "１３９１２３４５６７８", "23912345678"]  # fmt: skip
+    for phone in phones:
+        try:
+            expected: str | None = normalize_phone(phone)
+        except ValidationError:
+            expected = None
+        try:
+            got: str | None = _fast_phone(phone)
+        except ValidationError:
+            got = None
+        assert got == expected
