@@ -8,6 +8,10 @@ from doorstep.web.urls import api_urlpatterns as web_api
 api_v1 = [
     path("", include("doorstep.accounts.api_urls")),
     path("", include("doorstep.people.api_urls")),
+    path("", include("doorstep.sites.api_urls")),
+    path("", include("doorstep.appeals.api_urls")),
+    path("", include("doorstep.points.api_urls")),
+    path("", include("doorstep.volunteers.api_urls")),
     path("", include(web_api)),
 ]
 
@@ -21,6 +25,10 @@ urlpatterns = [
     path("", include("doorstep.people.urls")),
     path("", include("doorstep.people.urls_import")),
     path("", include("doorstep.grids.urls")),
+    path("", include("doorstep.sites.urls")),
+    path("", include("doorstep.appeals.urls")),
+    path("", include("doorstep.points.urls")),
+    path("", include("doorstep.volunteers.urls")),
     path("", include("doorstep.web.urls")),
 ]
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import importlib
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from types import ModuleType
 from typing import Any
 
 import pytest
+from django.apps import apps
 
 from doorstep.accounts.models import User
 from doorstep.accounts.roles import ROLE_SCOPE_KIND, Role, available_roles
@@ -36,6 +40,14 @@ class Tree:
     grid: Grid
     household: Household
     person: Person
+    # Rows that apps' test scope modules create for this tree (an outlet, a site …).
+    extras: dict[str, Any] = field(default_factory=dict)
+
+    def extra(self, key: str, factory: Callable[[Tree], Any]) -> Any:
+        """The tree's row called ``key``, made by ``factory`` the first time."""
+        if key not in self.extras:
+            self.extras[key] = factory(self)
+        return self.extras[key]
 
     def scope_for(self, role: str) -> Any:
         scopes: dict[str, Any] = {
@@ -50,7 +62,37 @@ class Tree:
             Role.GRID_MEMBER: self.grid,
             Role.GRID_LEADER: self.grid,
         }
-        return scopes.get(role)
+        if role in scopes:
+            return scopes[role]
+        for module in app_scope_modules():
+            hook = getattr(module, "scope_for", None)
+            scope = hook(self, role) if hook else None
+            if scope is not None:
+                return scope
+        return None
+
+
+def app_scope_modules() -> list[ModuleType]:
+    """Each installed app's ``tests/scope.py``, where an app that lands later declares the
+    scope objects its roles need (``scope_for(tree, role)``) and its rows for the scope
+    matrix (``OUTSIDE_ROW``, ``API_DETAIL``, ``CONSOLE_DETAIL``), so that it need not
+    edit the shared fixtures."""
+    found = []
+    for config in apps.get_app_configs():
+        if not config.name.startswith("doorstep."):
+            continue
+        name = f"{config.name}.tests.scope"
+        try:
+            found.append(importlib.import_module(name))
+        except ModuleNotFoundError as error:
+            if error.name != name:
+                raise
+    return found
+
+
+def outsider(world: World) -> User:
+    """A community worker of tree B: every row made for tree B is in their scope only."""
+    return make_user("outsider", Role.COMMUNITY_STAFF, world.b.community)
 
 
 def make_tree(prefix: str, code: str) -> Tree:

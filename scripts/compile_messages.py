@@ -1,4 +1,4 @@
-"""Compile locale/*/LC_MESSAGES/*.po into .mo files with Babel, so that a fresh machine
+"""Compile locale/*/LC_MESSAGES/*.po (and each app's doorstep/<app>/locale/) into .mo files with Babel, so that a fresh machine
 needs no system gettext. Only out-of-date catalogs are rebuilt."""
 
 from __future__ import annotations
@@ -14,7 +14,9 @@ ROOT = Path(__file__).resolve().parent.parent
 
 def main() -> int:
     compiled = 0
-    for po_path in sorted((ROOT / "locale").glob("*/LC_MESSAGES/*.po")):
+    catalogs = [*(ROOT / "locale").glob("*/LC_MESSAGES/*.po")]
+    catalogs += (ROOT / "doorstep").glob("*/locale/*/LC_MESSAGES/*.po")
+    for po_path in sorted(catalogs):
         mo_path = po_path.with_suffix(".mo")
         if mo_path.exists() and mo_path.stat().st_mtime >= po_path.stat().st_mtime:
             continue

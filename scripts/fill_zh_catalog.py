@@ -3,7 +3,7 @@
 The source strings are already Simplified Chinese, so every translation in
 locale/zh_Hans/LC_MESSAGES/django.po is simply its msgid. Chinese has one plural form,
 so a plural entry keeps only msgstr[0], set to the singular msgid. Fuzzy flags are
-dropped. Rerun after `make makemessages` has extracted new strings:
+dropped. Apps that keep their own catalog (doorstep/<app>/locale/) are filled too. Rerun after `make makemessages` has extracted new strings:
 
     .venv/bin/python scripts/fill_zh_catalog.py
 """
@@ -72,5 +72,10 @@ def main(po_path: Path = PO_PATH) -> int:
     return 0
 
 
+def all_catalogs() -> list[Path]:
+    """The project catalog and the catalog of every app that keeps its own."""
+    return [PO_PATH, *sorted((ROOT / "doorstep").glob(f"*/locale/{LOCALE}/LC_MESSAGES/django.po"))]
+
+
 if __name__ == "__main__":
-    sys.exit(main())
+    sys.exit(max(main(path) for path in all_catalogs()))

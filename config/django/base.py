@@ -74,6 +74,10 @@ INSTALLED_APPS = [
     "doorstep.accounts",
     "doorstep.people",
     "doorstep.grids",
+    "doorstep.sites",
+    "doorstep.appeals",
+    "doorstep.points",
+    "doorstep.volunteers",
     "doorstep.web",
 ]
 

@@ -9,7 +9,9 @@ DATABASES = {"default": database_config(os.environ.get("DATABASE_URL"), VAR_DIR 
 # SQLite tests run in memory (one database per test process, shared with the live
 # server thread); PostgreSQL gets its own test database.
 if DATABASES["default"]["ENGINE"] != "django.db.backends.sqlite3":
-    DATABASES["default"]["TEST"] = {"NAME": "doorstep_test"}
+    # Named after the configured database, so runs against different databases of the
+    # same server (…/doorstep, …/doorstep_b) never share a test database.
+    DATABASES["default"]["TEST"] = {"NAME": f"{DATABASES['default']['NAME']}_test"}
     DATABASES["default"]["CONN_MAX_AGE"] = 0
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]  # speed only; tests

@@ -52,6 +52,7 @@ NAV: list[NavItem] = [
     NavItem("people_import:import", _("导入"), GRID_MANAGERS | {Role.GRID_LEADER}, PEOPLE),
     NavItem("people:party-members", _("党员"), frozenset(REGISTRY_ROLES), PEOPLE),
     NavItem("people:mobile-registrations", _("流动党员"), frozenset(REGISTRY_ROLES), PEOPLE),
+    # (each app's console pages are listed above the security section)
     NavItem("accounts:roles", _("角色授权"), frozenset({Role.SECURITY_ADMIN}), _("安全")),
     NavItem("accounts:audit-log", _("审计日志"), frozenset({Role.AUDITOR}), _("安全")),
     NavItem("admin:index", _("系统管理"), frozenset({Role.SYSTEM_ADMIN}), _("安全")),

@@ -17,7 +17,8 @@ from doorstep.accounts.audit import audit_record
 from doorstep.accounts.models import AuditAction, AuditEvent, RoleAssignment, User
 from doorstep.accounts.roles import Role, available_roles
 from doorstep.accounts.scope_rules import anchor_unit
-from doorstep.conftest import PASSWORD, World, make_user
+from doorstep.conftest import PASSWORD, World, app_scope_modules
+from doorstep.conftest import outsider as _outsider
 from doorstep.grids.models import Grid, GridHousehold, Visit, Wish
 from doorstep.orgs.models import Department, PartyOrg, Unit
 from doorstep.orgs.services import party_org_create
@@ -25,10 +26,6 @@ from doorstep.people.models import Household, MobileRegistration, PartyMember, P
 from doorstep.people.services import mobile_register, party_member_register
 
 pytestmark = pytest.mark.django_db
-
-
-def _outsider(world: World) -> User:
-    return make_user("outsider", Role.COMMUNITY_STAFF, world.b.community)
 
 
 OUTSIDE_ROW: dict[type[models.Model], Callable[[World], models.Model]] = {
@@ -63,6 +60,12 @@ API_DETAIL: dict[type[models.Model], str] = {
     AuditEvent: "/api/v1/audit-events/{pk}/",
 }
 CONSOLE_DETAIL: dict[type[models.Model], str] = {Unit: "/console/units/{pk}/"}
+
+# Apps that landed later declare their rows in their own tests/scope.py.
+for _module in app_scope_modules():
+    OUTSIDE_ROW.update(getattr(_module, "OUTSIDE_ROW", {}))
+    API_DETAIL.update(getattr(_module, "API_DETAIL", {}))
+    CONSOLE_DETAIL.update(getattr(_module, "CONSOLE_DETAIL", {}))
 
 
 def test_every_registered_model_has_a_factory() -> None:

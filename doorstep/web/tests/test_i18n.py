@@ -16,8 +16,15 @@ from doorstep.orgs.choices import UnitKind
 from doorstep.orgs.services import unit_create
 
 LOCALE_DIR = Path(settings.BASE_DIR) / "locale"
+# The project catalog and those of apps that keep their own (doorstep/<app>/locale/).
+LOCALE_DIRS = [LOCALE_DIR, *sorted((Path(settings.BASE_DIR) / "doorstep").glob("*/locale"))]
+LOCALE_IDS = ["project" if d == LOCALE_DIR else d.parent.name for d in LOCALE_DIRS]
 EN_PO = LOCALE_DIR / "en" / "LC_MESSAGES" / "django.po"
-ZH_PO = LOCALE_DIR / "zh_Hans" / "LC_MESSAGES" / "django.po"
+
+
+def _po(locale_dir: Path, locale: str) -> Path:
+    return locale_dir / locale / "LC_MESSAGES" / "django.po"
+
 
 # %(name)s, %(n)d, %s, %5.2f … but not a literal "%%".
 PYTHON_FORMAT = re.compile(r"%(?:\((\w+)\))?[-#0 +]*(?:\*|\d+)?(?:\.(?:\*|\d+))?[diouxXeEfFgGcrsa]")
@@ -67,14 +74,19 @@ def _pairs(message: Message) -> list[tuple[str, str]]:
     return list(zip(sources, strings, strict=False))
 
 
-@pytest.fixture(scope="module")
-def en_catalog() -> Catalog:
-    return _load(EN_PO, "en")
+@pytest.fixture(scope="module", params=LOCALE_DIRS, ids=LOCALE_IDS)
+def locale_dir(request: pytest.FixtureRequest) -> Path:
+    return request.param  # type: ignore[no-any-return]
 
 
 @pytest.fixture(scope="module")
-def zh_catalog() -> Catalog:
-    return _load(ZH_PO, "zh_Hans")
+def en_catalog(locale_dir: Path) -> Catalog:
+    return _load(_po(locale_dir, "en"), "en")
+
+
+@pytest.fixture(scope="module")
+def zh_catalog(locale_dir: Path) -> Catalog:
+    return _load(_po(locale_dir, "zh_Hans"), "zh_Hans")
 
 
 # --- the English catalog ------------------------------------------------------------
@@ -85,7 +97,11 @@ def test_en_catalog_header(en_catalog: Catalog) -> None:
     assert headers["Language"] == "en"
     assert headers["Plural-Forms"] == "nplurals=2; plural=(n != 1);"
     assert not en_catalog.fuzzy
-    assert len(_messages(en_catalog)) > 100
+    assert _messages(en_catalog)
+
+
+def test_project_catalog_holds_the_shared_strings() -> None:
+    assert len(_messages(_load(EN_PO, "en"))) > 100
 
 
 def test_every_en_message_is_translated(en_catalog: Catalog) -> None:
@@ -97,9 +113,9 @@ def test_every_en_message_is_translated(en_catalog: Catalog) -> None:
     assert untranslated == []
 
 
-def test_no_en_message_is_fuzzy(en_catalog: Catalog) -> None:
+def test_no_en_message_is_fuzzy(en_catalog: Catalog, locale_dir: Path) -> None:
     assert [m.id for m in _messages(en_catalog) if m.fuzzy] == []
-    assert "#, fuzzy" not in EN_PO.read_text(encoding="utf-8")
+    assert "#, fuzzy" not in _po(locale_dir, "en").read_text(encoding="utf-8")
 
 
 def test_en_translations_are_not_chinese(en_catalog: Catalog) -> None:
@@ -161,8 +177,8 @@ def test_every_zh_message_is_its_own_translation(zh_catalog: Catalog) -> None:
     assert wrong == []
 
 
-def test_zh_catalog_has_one_plural_form() -> None:
-    text = ZH_PO.read_text(encoding="utf-8")
+def test_zh_catalog_has_one_plural_form(locale_dir: Path) -> None:
+    text = _po(locale_dir, "zh_Hans").read_text(encoding="utf-8")
     assert "msgstr[1]" not in text
     assert "#, fuzzy" not in text
 
@@ -177,10 +193,9 @@ def test_catalogs_have_the_same_messages(en_catalog: Catalog, zh_catalog: Catalo
 # --- the compiled catalogs ----------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("po_path", "locale"), [(EN_PO, "en"), (ZH_PO, "zh_Hans")], ids=["en", "zh_Hans"]
-)
-def test_mo_file_is_compiled_and_current(po_path: Path, locale: str) -> None:
+@pytest.mark.parametrize("locale", ["en", "zh_Hans"])
+def test_mo_file_is_compiled_and_current(locale_dir: Path, locale: str) -> None:
+    po_path = _po(locale_dir, locale)
     mo_path = po_path.with_suffix(".mo")
     assert mo_path.is_file(), f"run scripts/compile_messages.py to build {mo_path}"
     with mo_path.open("rb") as handle:

@@ -56,12 +56,16 @@ class Command(BaseCommand):
             tree = orgs_demo.build(rng)
             people = people_demo.build(rng, tree, scale=options["scale"])
             grids = grids_demo.build(tree)
-            accounts = accounts_demo.create_accounts(rng, self._scopes(tree, grids))
+            scopes = self._scopes(tree, grids)
+            # Apps whose roles are scoped to their own rows (a site's partner, an
+            # outlet's clerk) build those rows here and add them to `scopes`.
+            accounts = accounts_demo.create_accounts(rng, scopes)
             grids_demo.link_members(tree)
             resident = next(a for a in accounts if a.role == Role.RESIDENT)
             person_link_account(
                 person=people.persons[0], user=User.objects.get(username=resident.username)
             )
+            # Each app's year of activity follows, in dependency order.
         accounts_demo.write_credentials(credentials, accounts)
         self.stdout.write(
             f"Demo jurisdiction loaded: {len(tree.units)} units, {len(tree.party_orgs)} party organizations, "

@@ -1,0 +1,1 @@
+"""The appeals app's models."""

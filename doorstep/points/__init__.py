@@ -1,0 +1,1 @@
+"""The double-entry points ledger, earning rules, outlets, goods and redemptions."""

@@ -1,0 +1,1 @@
+"""The sites app's models."""

@@ -1,0 +1,1 @@
+"""The volunteers app's models."""
