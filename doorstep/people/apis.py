@@ -3,6 +3,8 @@ reveal of one full number."""
 
 from __future__ import annotations
 
+import functools
+
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, extend_schema, inline_serializer
@@ -16,7 +18,14 @@ from doorstep.core.errors import ValidationError
 
 from .choices import Relation
 from .models import Person
-from .selectors import household_detail, person_detail, person_search, with_list_relations
+from .selectors import (
+    RegistryPaginator,
+    count_limit,
+    household_detail,
+    person_detail,
+    person_search,
+    with_list_relations,
+)
 from .services import person_reveal
 
 
@@ -58,7 +67,18 @@ class PersonOutput(serializers.ModelSerializer):
 
 class PersonListApi(APIView):
     @extend_schema(
-        responses=PersonOutput(many=True),
+        responses=inline_serializer(
+            "PersonPage",
+            fields={
+                "count": serializers.IntegerField(
+                    help_text="符合条件的人数；范围大于社区时最多数到 1000（见 more）"
+                ),
+                "more": serializers.BooleanField(help_text="实际人数多于 count"),
+                "next": serializers.URLField(allow_null=True),
+                "previous": serializers.URLField(allow_null=True),
+                "results": PersonOutput(many=True),
+            },
+        ),
         parameters=[
             OpenApiParameter(
                 "q",
@@ -76,16 +96,28 @@ class PersonListApi(APIView):
         within = params.get("within", "")
         if within and not within.isdigit():
             raise ValidationError(_("单元 id 应为数字。"), field="within")
-        qs = person_search(
+        search = functools.partial(
+            person_search,
             actor=request.user,
             q=params.get("q", ""),
             tags=params.getlist("tag"),
             age_group=params.get("age_group", ""),
             within=int(within) if within else None,
         )
+        qs = search()
+        # The count stops at a limit for a wide scope; "more" says there are more rows.
+        counter = functools.partial(
+            RegistryPaginator,
+            count_queryset=search(for_count=True),
+            limit=count_limit(request.user, int(within) if within else None),
+        )
         paginator = Pagination()
+        paginator.django_paginator_class = counter  # type: ignore[assignment]
         page = paginator.paginate_queryset(with_list_relations(qs), request, view=self)
-        return paginator.get_paginated_response(PersonOutput(page, many=True).data)
+        response = paginator.get_paginated_response(PersonOutput(page, many=True).data)
+        shown = paginator.page.paginator if paginator.page is not None else None
+        response.data["more"] = bool(getattr(shown, "more", False))
+        return response
 
 
 class PersonDetailApi(APIView):

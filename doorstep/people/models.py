@@ -85,8 +85,9 @@ class Person(BaseModel):
     household's unit when there is one) and decides who may see the record."""
 
     name = models.CharField(_("姓名"), max_length=50)
-    name_pinyin = models.CharField(_("姓名拼音"), max_length=200, db_index=True, editable=False)
-    name_initials = models.CharField(_("拼音首字母"), max_length=50, db_index=True, editable=False)
+    # Indexed in Meta.indexes: plain B-trees, no PostgreSQL LIKE copies (migration 0005).
+    name_pinyin = models.CharField(_("姓名拼音"), max_length=200, editable=False)
+    name_initials = models.CharField(_("拼音首字母"), max_length=50, editable=False)
     gender = models.CharField(
         _("性别"), max_length=10, choices=Gender.choices, default=Gender.UNKNOWN
     )
@@ -97,17 +98,11 @@ class Person(BaseModel):
     )
     id_number_masked = models.CharField(_("身份证号"), max_length=18, blank=True, editable=False)
     # The last four characters, as the mask shows them, indexed for suffix search.
-    id_last4 = models.CharField(
-        _("身份证号后四位"), max_length=4, blank=True, db_index=True, editable=False
-    )
+    id_last4 = models.CharField(_("身份证号后四位"), max_length=4, blank=True, editable=False)
     phone_sealed = models.TextField(_("电话（密文）"), blank=True, editable=False)
-    phone_hash = models.CharField(
-        _("电话（检索哈希）"), max_length=64, blank=True, db_index=True, editable=False
-    )
+    phone_hash = models.CharField(_("电话（检索哈希）"), max_length=64, blank=True, editable=False)
     phone_masked = models.CharField(_("电话"), max_length=15, blank=True, editable=False)
-    phone_last4 = models.CharField(
-        _("电话后四位"), max_length=4, blank=True, db_index=True, editable=False
-    )
+    phone_last4 = models.CharField(_("电话后四位"), max_length=4, blank=True, editable=False)
     unit = models.ForeignKey(
         Unit, verbose_name=_("居住单元"), on_delete=models.PROTECT, related_name="persons"
     )
@@ -153,7 +148,15 @@ class Person(BaseModel):
                 violation_error_message=_("该身份证号码已登记。"),
             )
         ]
-        indexes = [models.Index(fields=["unit", "birth_date"], name="people_person_unit_birth")]
+        indexes = [
+            models.Index(fields=["unit", "birth_date"], name="people_person_unit_birth"),
+            # Searched by equality or by ranges, never by LIKE: plain B-trees only.
+            models.Index(fields=["name_pinyin"], name="people_person_pinyin_idx"),
+            models.Index(fields=["name_initials"], name="people_person_initials_idx"),
+            models.Index(fields=["id_last4"], name="people_person_id_last4_idx"),
+            models.Index(fields=["phone_hash"], name="people_person_phone_hash_idx"),
+            models.Index(fields=["phone_last4"], name="people_person_phone_last4_idx"),
+        ]
 
     def __str__(self) -> str:
         return self.name

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 import string
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
+from django.core.paginator import Paginator
+from django.db import connection
 from django.db.models import (
     BooleanField,
     Count,
@@ -22,6 +25,7 @@ from django.db.models import (
 )
 from django.db.models.lookups import GreaterThanOrEqual, LessThan
 from django.utils import timezone
+from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
 from doorstep.accounts.scope_rules import anchor_unit
@@ -96,6 +100,7 @@ def prefix_range(field_name: str, prefix: str, *, selective: bool = False) -> Q:
 # Names of the structures made by migration people/0004_person_name_grams.
 NAME_GRAM_TABLE = "people_person_name_gram"  # SQLite
 NAME_GRAMS_FUNCTION = "people_person_name_grams"  # PostgreSQL, under a GIN index
+NAME_GRAMS_INDEX = "people_person_name_grams_gin"
 _ASCII_LOWER = str.maketrans(string.ascii_uppercase, string.ascii_lowercase)
 
 
@@ -120,15 +125,16 @@ class NameHasGrams(Func):
 
     output_field = BooleanField()
 
-    def __init__(self, fragment: str) -> None:
+    def __init__(self, fragment: str, *, single_char_index: bool = False) -> None:
         super().__init__(F("name"), F("pk"))
         self.fragment = fragment
+        self.single_char_index = single_char_index
 
     def as_sql(self, compiler: Any, connection: Any, *args: Any, **extra: Any) -> Any:
         return "1 = 1", ()  # no name index on this database: the LIKE alone decides
 
     def as_postgresql(self, compiler: Any, connection: Any, **extra: Any) -> Any:
-        if len(self.fragment) == 1:
+        if len(self.fragment) == 1 and not self.single_char_index:
             # One character matches a few percent of the registry. PostgreSQL finds the
             # first page sooner by walking the registry's order and stopping at 50, and
             # the count costs the same either way (bench/bench_registry_search.py).
@@ -147,6 +153,16 @@ class NameHasGrams(Func):
 # Scopes this wide hold too many persons to read them all for one search.
 WIDE_SCOPE_KINDS = frozenset({"city", "district", "county", "street", "town"})
 
+# A single character matching at least this many persons, and this share of the
+# registry, is "frequent": its first page is found sooner by walking the registry's order
+# (about 50 / share rows) than by reading and sorting every match (ADR 0011).
+FREQUENT_CHAR_MIN = 5_000
+FREQUENT_CHAR_SHARE = 0.01
+STATS_TTL_S = 600.0  # PostgreSQL's element statistics change only on ANALYZE
+
+# For a wide scope a count stops here: beyond it the list says "more than …" (ADR 0011).
+COUNT_LIMIT = 1_000
+
 
 def _wide_scope(actor: Any) -> bool:
     """Does any of the actor's grants cover more than one community? (No query: the
@@ -157,7 +173,79 @@ def _wide_scope(actor: Any) -> bool:
     )
 
 
-def _query_q(q: str, *, wide: bool = False) -> Q | None:
+_pg_stats_cache: dict[str, tuple[float, dict[str, float], float]] = {}
+
+
+def _pg_char_share(char: str) -> tuple[float, float]:
+    """(share of persons whose name holds ``char``, persons in the registry), from the
+    element statistics ``ANALYZE`` keeps on the name-grams index's expression (0 when the
+    character is not among its most common elements, or nothing is analysed yet)."""
+    alias = connection.alias
+    cached = _pg_stats_cache.get(alias)
+    if cached is None or time.monotonic() - cached[0] > STATS_TTL_S:
+        shares: dict[str, float] = {}
+        with connection.cursor() as cursor:
+            cursor.execute(
+                "SELECT s.most_common_elems::text::text[], s.most_common_elem_freqs "
+                "FROM pg_stats AS s WHERE s.schemaname = current_schema() "
+                "AND s.tablename = %s",
+                [NAME_GRAMS_INDEX],
+            )
+            row = cursor.fetchone()
+            if row and row[0] and row[1]:
+                shares = dict(zip(row[0], row[1], strict=False))
+            cursor.execute(
+                "SELECT reltuples FROM pg_class WHERE oid = to_regclass(%s)",
+                [Person._meta.db_table],
+            )
+            found = cursor.fetchone()
+        total = float(found[0]) if found and found[0] and found[0] > 0 else 0.0
+        cached = (time.monotonic(), shares, total)
+        _pg_stats_cache[alias] = cached
+    return cached[1].get(char, 0.0), cached[2]
+
+
+def char_is_frequent(char: str) -> bool:
+    """Does one character match so many persons (FREQUENT_CHAR_MIN and
+    FREQUENT_CHAR_SHARE of the registry) that walking the registry's order finds a page
+    of them sooner than the name index? SQLite counts the character's index entries (at
+    most the threshold); PostgreSQL reads the index's element statistics (cached)."""
+    if connection.vendor == "postgresql":
+        share, total = _pg_char_share(char)
+        return share >= FREQUENT_CHAR_SHARE and share * total >= FREQUENT_CHAR_MIN
+    if connection.vendor != "sqlite":
+        return False
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT max(id) FROM {Person._meta.db_table}")  # noqa: S608
+        top = cursor.fetchone()[0] or 0
+        limit = max(FREQUENT_CHAR_MIN, int(top * FREQUENT_CHAR_SHARE))
+        cursor.execute(
+            f"SELECT count(*) FROM (SELECT 1 FROM {NAME_GRAM_TABLE} WHERE gram = %s LIMIT %s)",  # noqa: S608
+            [name_grams(char, fold_ascii=True)[0], limit],
+        )
+        return bool(cursor.fetchone()[0] >= limit)
+
+
+class _RegistryOrderHint(Func):
+    """``likelihood(name_pinyin >= '', 0.001)`` on SQLite: always true, but taken by the
+    planner as a selective range on the ``name_pinyin`` index, so that it walks the
+    registry's order (``name_pinyin, id``) and stops at the page's last row instead of
+    starting from the actor's units and sorting everyone. Nothing elsewhere."""
+
+    output_field = BooleanField()
+
+    def __init__(self) -> None:
+        super().__init__(F("name_pinyin"))
+
+    def as_sql(self, compiler: Any, connection: Any, *args: Any, **extra: Any) -> Any:
+        return "1 = 1", ()
+
+    def as_sqlite(self, compiler: Any, connection: Any, **extra: Any) -> Any:
+        column, params = compiler.compile(self.get_source_expressions()[0])
+        return f"likelihood({column} >= '', 0.001)", params
+
+
+def _query_q(q: str, *, wide: bool = False, for_count: bool = False) -> Q | None:
     """The filter for the search box's text, or None when it can match no one."""
     text = q.strip().replace(" ", "")
     if not text:
@@ -183,18 +271,37 @@ def _query_q(q: str, *, wide: bool = False) -> Q | None:
         return None  # part of a number: sealed numbers cannot be searched by fragment
     if text.isascii() and text.isalpha():
         key = text.lower()
-        # From a wide scope, a prefix of two letters or more is read from the name
-        # indexes; a single letter or a narrow scope is faster from the scope's units.
-        selective = wide and len(key) >= 2
-        return prefix_range("name_pinyin", key, selective=selective) | prefix_range(
-            "name_initials", key, selective=selective
+        # From a wide scope the prefix is read from the name indexes; a narrow scope is
+        # faster read from its units.
+        if len(key) == 1:
+            # The initials start with the full pinyin's first letter: one range, which
+            # the name_pinyin index also reads in the registry's order (ADR 0011).
+            return prefix_range("name_pinyin", key, selective=wide)
+        either = prefix_range("name_pinyin", key, selective=wide) | prefix_range(
+            "name_initials", key, selective=wide
         )
+        if not wide or connection.vendor != "postgresql":
+            return either
+        # Both kinds of match have a full pinyin starting with the prefix's first letter.
+        # Saying so gives PostgreSQL an index condition when it walks the registry's order
+        # for the first page, which it otherwise starts at "a" (1 s for "jy"; ADR 0011).
+        return prefix_range("name_pinyin", key[0]) & either
     # A name fragment: the grams index finds the candidates, LIKE keeps its exact
     # meaning. From a narrow scope a single character is faster read from the scope's
     # units (it matches a few percent of the whole registry).
-    if wide or len(text) >= 2:
+    if len(text) >= 2:
         return Q(NameHasGrams(text), name__contains=text)
-    return Q(name__contains=text)
+    if not wide:
+        return Q(name__contains=text)
+    # One character from a wide scope (ADR 0011). A rare character: from the index, its
+    # matches then sorted. A frequent one: by walking the registry's order to the page's
+    # last row (PostgreSQL's planner does so by itself, from the name column's
+    # statistics, migration 0006; SQLite is told). Counting a frequent one: from the
+    # index on SQLite (the walk would read 1 / share rows per row counted); PostgreSQL
+    # reads the table until the count's limit.
+    if not char_is_frequent(text) or (for_count and connection.vendor == "sqlite"):
+        return Q(NameHasGrams(text, single_char_index=True), name__contains=text)
+    return Q(_RegistryOrderHint(), name__contains=text)
 
 
 def person_search(
@@ -206,6 +313,7 @@ def person_search(
     within: int | None = None,
     party: bool | None = None,
     today: dt.date | None = None,
+    for_count: bool = False,
 ) -> QuerySet[Person]:
     """The persons the actor may see that match the search box and the filters.
 
@@ -214,9 +322,16 @@ def person_search(
     (found through its keyed hash). ``tags``: tag codes, all of which must apply.
     ``within``: a unit id the actor may see. ``party``: party members only (True) or
     non-members only (False).
+
+    ``for_count``: the same persons, in a form the database counts faster (a single
+    character from a wide scope is then read from the name index even when a page of it
+    is not); see :func:`registry_count` and :class:`RegistryPaginator`.
     """
     qs = scoped(actor, Person)
-    text_q = _query_q(q, wide=_wide_scope(actor))
+    unit = get_scoped_or_404(actor, Unit, pk=within) if within is not None else None
+    # What the search reads from: the actor's scope, or the unit chosen within it.
+    wide = _wide_scope(actor) and (unit is None or unit.kind in WIDE_SCOPE_KINDS)
+    text_q = _query_q(q, wide=wide, for_count=for_count)
     if text_q is None:
         return qs.none()
     if text_q:
@@ -228,13 +343,66 @@ def person_search(
             )
     if age_group:
         qs = qs.filter(age_group_q(age_group, today=today or timezone.localdate()))
-    if within is not None:
-        unit = get_scoped_or_404(actor, Unit, pk=within)
+    if unit is not None:
         qs = qs.filter(unit.subtree_q(field="unit__path"))
     if party is not None:
         member = Exists(PartyMember.objects.filter(person=OuterRef("pk")))
         qs = qs.filter(member if party else ~member)
     return qs
+
+
+def count_limit(actor: Any, within: int | None = None) -> int | None:
+    """Where a count of search results stops for this actor (searching within a unit):
+    :data:`COUNT_LIMIT` for a scope wider than a community (a city holds hundreds of
+    thousands of persons), none for a community, whose whole registry counts in a few
+    milliseconds."""
+    if not _wide_scope(actor):
+        return None
+    if within is not None:
+        kind = scoped(actor, Unit).filter(pk=within).values_list("kind", flat=True).first()
+        if kind is not None and kind not in WIDE_SCOPE_KINDS:
+            return None
+    return COUNT_LIMIT
+
+
+def registry_count(qs: QuerySet[Any], limit: int | None = COUNT_LIMIT) -> tuple[int, bool]:
+    """(count, whether there are more): counts at most ``limit`` rows (all when None),
+    so that a search matching tens of thousands of persons costs no more to count than
+    one matching ``limit``. The list then says "more than ``limit``" and offers pages
+    up to ``limit`` rows."""
+    if limit is None:
+        return qs.count(), False
+    found = qs.order_by()[: limit + 1].count()
+    return min(found, limit), found > limit
+
+
+class RegistryPaginator(Paginator):
+    """A paginator whose count may stop at ``limit`` (see :func:`registry_count`).
+
+    ``count_queryset``: the same rows in the form the database counts faster (from
+    ``person_search(..., for_count=True)``); the page itself is read from ``object_list``.
+    ``more`` tells, once the count is known, that there are more rows than it says."""
+
+    def __init__(
+        self,
+        object_list: Any,
+        per_page: int,
+        *,
+        count_queryset: QuerySet[Any] | None = None,
+        limit: int | None = COUNT_LIMIT,
+    ) -> None:
+        super().__init__(object_list, per_page)
+        self.count_queryset = count_queryset
+        self.limit = limit
+        self.more = False
+
+    @cached_property
+    def count(self) -> int:
+        source: Any = self.count_queryset
+        if source is None:
+            source = self.object_list
+        found, self.more = registry_count(source, self.limit)
+        return found
 
 
 def with_list_relations(qs: QuerySet[Person]) -> QuerySet[Person]:

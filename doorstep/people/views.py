@@ -3,6 +3,7 @@ members) and a resident's own record. Views call selectors and services, nothing
 
 from __future__ import annotations
 
+import functools
 from typing import Any
 
 from django.contrib import messages
@@ -26,6 +27,8 @@ from .forms import DeletionConfirmForm, OwnRecordForm, RegistrySearchForm, Revea
 from .models import Person
 from .rules import can_reveal
 from .selectors import (
+    RegistryPaginator,
+    count_limit,
     household_detail,
     mobile_registration_counts,
     mobile_registration_list,
@@ -76,20 +79,29 @@ def registry(request: HttpRequest) -> HttpResponse:
     else:
         data = form.cleaned_data if form.is_bound else {}
         within = data.get("within")
+        search = functools.partial(
+            person_search,
+            actor=request.user,
+            q=data.get("q", ""),
+            tags=data.get("tag") or (),
+            age_group=data.get("age_group", ""),
+            within=within,
+            party=form.party_filter() if form.is_bound else None,
+        )
         try:
-            qs = person_search(
-                actor=request.user,
-                q=data.get("q", ""),
-                tags=data.get("tag") or (),
-                age_group=data.get("age_group", ""),
-                within=within,
-                party=form.party_filter() if form.is_bound else None,
-            )
+            qs = search()
+            count_qs = search(for_count=True)
         except ValidationError as exc:
             error = str(exc.message)
         else:
             size = data.get("page_size") or 50
-            page = Paginator(with_list_relations(qs), size).get_page(request.GET.get("page"))
+            paginator = RegistryPaginator(
+                with_list_relations(qs),
+                size,
+                count_queryset=count_qs,
+                limit=count_limit(request.user, within),
+            )
+            page = paginator.get_page(request.GET.get("page"))
             _with_ages(page, today)
     context: dict[str, Any] = {"form": form, "page": page, "error": error}
     htmx = getattr(request, "htmx", None)

@@ -530,3 +530,73 @@ def test_the_importers_id_and_phone_shortcuts_agree_with_the_full_checks() -> No
         except ValidationError:
             got = None
         assert got == expected
+
+
+# --- Whatever the page's language ------------------------------------------------------------
+
+ENGLISH_HEADER = ["Name", "ID number", "Gender", "Date of birth", "Phone", "Address",
+                  "Entrance", "Room", "Relationship to head of household", "Tags",
+                  "Guardian ID number"]  # fmt: skip
+
+
+@pytest.mark.parametrize("language", ["en", "zh-hans"])
+@pytest.mark.parametrize("english_file", [False, True])
+def test_chinese_and_english_headers_and_labels_import_in_either_language(
+    world: World, language: str, english_file: bool
+) -> None:
+    """The template's Chinese headers and choice labels import from the English page,
+    and English ones (any case) from the Chinese page: the file, not the page, decides."""
+    from django.utils import translation
+
+    rows = family_rows()
+    header = HEADER
+    if english_file:
+        header = ENGLISH_HEADER
+        rows[0][2], rows[0][8] = "Male", "head of household"
+        rows[1][8] = "SPOUSE"
+        rows[2][8] = "Child"
+    with translation.override(language):
+        report = run(world, xlsx_bytes(rows, header=header))
+    assert report.ok, report.errors
+    assert report.created == 3
+    family = Person.objects.filter(name__in=["王建国", "李秀英", "王小明"])
+    assert dict(family.values_list("name", "relation")) == {
+        "王建国": "head",
+        "李秀英": "spouse",
+        "王小明": "child",
+    }
+
+
+def test_an_unknown_relation_is_still_reported_in_the_english_page(world: World) -> None:
+    from django.utils import translation
+
+    rows = family_rows()
+    rows[1][8] = "Neighbour"
+    before = snapshot()
+    with translation.override("en"):
+        report = run(world, csv_bytes(rows))
+    assert [(e.line, e.column) for e in report.errors] == [(3, "与户主关系")]
+    assert "Neighbour" in report.errors[0].message
+    assert snapshot() == before
+
+
+def test_a_large_import_streams_every_row_and_its_tags(world: World) -> None:
+    """More rows than one chunk: every person, household head, guardian and tag written
+    (COPY is streamed on PostgreSQL; SQLite writes chunk by chunk)."""
+    from doorstep.people.importing import CHUNK
+
+    rows = []
+    for i in range(CHUNK + 150):
+        head = idn(dt.date(1960, 1, 1) + dt.timedelta(days=i), i % 1000)
+        rows.append(["赵" + chr(0x4E00 + i % 500), head, "", "", "", "甲小区/1号楼", "1",
+                     str(1000 + i), "户主", "独居" if i % 3 == 0 else "", ""])  # fmt: skip
+    persons, heads = Person.objects.count(), Household.objects.filter(head__isnull=False).count()
+    tagged = Person.objects.filter(tags__code="living_alone").count()
+    report = run(world, csv_bytes(rows))
+    assert report.ok, report.errors[:3]
+    assert report.created == len(rows) == Person.objects.count() - persons
+    assert Household.objects.filter(head__isnull=False).count() - heads == len(rows)
+    assert Person.objects.filter(tags__code="living_alone").count() - tagged == len(
+        [r for r in rows if r[9]]
+    )
+    assert run(world, csv_bytes(rows)).unchanged == len(rows)  # and again: idempotent

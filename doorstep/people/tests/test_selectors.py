@@ -12,17 +12,22 @@ from doorstep.accounts.scoping import scoped
 from doorstep.conftest import World, make_user
 from doorstep.core.errors import ValidationError
 from doorstep.orgs.services import party_org_create
+from doorstep.people import selectors
 from doorstep.people.idnumber import make_id_number
 from doorstep.people.models import Person
 from doorstep.people.selectors import (
     NAME_GRAM_TABLE,
     NAME_GRAMS_FUNCTION,
+    RegistryPaginator,
+    char_is_frequent,
+    count_limit,
     household_detail,
     mobile_registration_counts,
     name_grams,
     party_member_counts,
     person_search,
     prefix_range,
+    registry_count,
     registry_summary,
 )
 from doorstep.people.services import (
@@ -247,10 +252,8 @@ def test_a_wide_scope_finds_the_same_people_with_the_planner_hint(
     staff = person_search(actor=world.user(Role.COMMUNITY_STAFF), q=q)
     assert _names(city) == _names(staff) == ["张三", "张珊珊"]
     sql = str(city.query)
-    if connection.vendor == "sqlite" and len(q) >= 2:
-        assert "likelihood(" in sql
-    else:
-        assert "likelihood(" not in sql
+    assert ("likelihood(" in sql) == (connection.vendor == "sqlite")
+    assert "likelihood(" not in str(staff.query)
 
 
 # --- Name fragments through the grams index (ADR 0007) --------------------------------------
@@ -295,10 +298,10 @@ def test_the_fragment_search_reads_the_grams_index(world: World, named: None) ->
     assert _names(city) == expected
     index = NAME_GRAM_TABLE if connection.vendor == "sqlite" else NAME_GRAMS_FUNCTION
     assert index in str(city.query)
-    # A single character from a city is read from the grams on SQLite; PostgreSQL plans
-    # it better from the registry's order.
+    # A single character from a city, not frequent in the registry, is read from the
+    # grams on both databases (a frequent one walks the registry's order; ADR 0011).
     one = person_search(actor=world.user(Role.CITY_ADMIN), q="英")
-    assert (index in str(one.query)) == (connection.vendor == "sqlite")
+    assert index in str(one.query)
     # A single character from one community is read from the community's units.
     staff = person_search(actor=world.user(Role.COMMUNITY_STAFF), q="英")
     assert index not in str(staff.query)
@@ -385,3 +388,97 @@ def test_the_name_index_exists_after_all_migrations() -> None:
             )
             (definition,) = [row[0] for row in cursor.fetchall()]
             assert "USING gin" in definition
+
+
+# --- Wide scopes: frequent characters, capped counts (ADR 0011) ------------------------------
+
+
+@pytest.fixture
+def frequent_everything(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every character counts as frequent, so the registry-order walk is what runs."""
+    monkeypatch.setattr(selectors, "char_is_frequent", lambda char: True)
+
+
+@pytest.mark.parametrize("q", ["英", "秀", "王", "_", "%", "·"])
+def test_a_frequent_character_walks_the_registry_order_and_finds_the_same_rows(
+    world: World, named: None, frequent_everything: None, q: str
+) -> None:
+    """The walk changes the plan only: the page (in the registry's order) and the count
+    are those of the scoped ``name__contains``."""
+    city = world.user(Role.CITY_ADMIN)
+    expected = scoped(city, Person).filter(name__contains=q).order_by("name_pinyin", "id")
+    found = person_search(actor=city, q=q)
+    assert [p.pk for p in found] == [p.pk for p in expected]
+    counted = person_search(actor=city, q=q, for_count=True)
+    assert registry_count(counted) == (expected.count(), False)
+    sql = str(found.query)
+    assert ("likelihood(" in sql) == (connection.vendor == "sqlite")
+    assert NAME_GRAM_TABLE not in sql and NAME_GRAMS_FUNCTION not in sql
+    # Counting a frequent character reads the grams on SQLite.
+    assert (NAME_GRAM_TABLE in str(counted.query)) == (connection.vendor == "sqlite")
+    # Within one community, the community's persons are read, whatever the character.
+    local = person_search(actor=city, q=q, within=world.a.community.pk)
+    assert "likelihood(" not in str(local.query)
+    assert _names(local) == _names(expected.filter(unit__path__startswith=world.a.community.path))
+
+
+def test_which_characters_are_frequent(
+    world: World, named: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """英 is in 7 of the 15 names, 欧 in one. On PostgreSQL the shares come from the
+    statistics ANALYZE keeps on the grams index (none before it runs)."""
+    monkeypatch.setattr(selectors, "FREQUENT_CHAR_MIN", 3)
+    monkeypatch.setattr(selectors, "FREQUENT_CHAR_SHARE", 0.2)
+    selectors._pg_stats_cache.clear()
+    if connection.vendor == "postgresql":
+        assert not char_is_frequent("英")  # nothing analysed yet: every character is rare
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE people_person")
+        selectors._pg_stats_cache.clear()
+    assert char_is_frequent("英")
+    assert not char_is_frequent("欧")
+    assert not char_is_frequent("鑫")
+    selectors._pg_stats_cache.clear()
+
+
+def test_single_letter_reads_one_pinyin_range(world: World, people: dict[str, Person]) -> None:
+    """A full pinyin and its initials start with the same letter: one range is enough,
+    and finds what both would."""
+    city = world.user(Role.CITY_ADMIN)
+    assert "name_initials" not in str(person_search(actor=city, q="z").query).split("WHERE")[1]
+    both = scoped(city, Person).filter(
+        Q(name_pinyin__startswith="z") | Q(name_initials__startswith="z")
+    )
+    assert _names(person_search(actor=city, q="z")) == _names(both)
+
+
+def test_a_wide_pinyin_prefix_gives_postgresql_the_first_letter(
+    world: World, people: dict[str, Person]
+) -> None:
+    city = world.user(Role.CITY_ADMIN)
+    found = person_search(actor=city, q="zs")
+    expected = scoped(city, Person).filter(
+        Q(name_pinyin__startswith="zs") | Q(name_initials__startswith="zs")
+    )
+    assert _names(found) == _names(expected) == ["张三", "张珊珊"]
+    sql = str(found.query).split("WHERE")[1].split("ORDER BY")[0]
+    assert (sql.count("name_pinyin") > sql.count("name_initials")) == (
+        connection.vendor == "postgresql"
+    )
+
+
+def test_counts_stop_at_the_limit_for_a_wide_scope_only(world: World, named: None) -> None:
+    city, staff = world.user(Role.CITY_ADMIN), world.user(Role.COMMUNITY_STAFF)
+    assert count_limit(city) == selectors.COUNT_LIMIT
+    assert count_limit(staff) is None
+    assert count_limit(city, world.a.community.pk) is None  # a community counts quickly
+    assert count_limit(city, world.a.street.pk) == selectors.COUNT_LIMIT
+    everyone = person_search(actor=city)
+    total = everyone.count()
+    assert total > len(FRAGMENT_NAMES) > 5
+    assert registry_count(everyone, 5) == (5, True)
+    assert registry_count(everyone, total) == (total, False)
+    assert registry_count(everyone, None) == (total, False)
+    paginator = RegistryPaginator(everyone, 2, count_queryset=everyone, limit=5)
+    assert (paginator.count, paginator.more, paginator.num_pages) == (5, True, 3)
+    assert len(paginator.page(3).object_list) == 1

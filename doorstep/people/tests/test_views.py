@@ -260,3 +260,25 @@ def test_deletion_asks_for_confirmation_then_pseudonymizes(
         action=AuditAction.PSEUDONYMIZED, actor_username="resident_w"
     ).exists()
     assert "尚未关联居民信息" in client.get("/me/record/").content.decode()
+
+
+def test_a_wide_search_says_when_there_are_more_than_it_counts(
+    world: World, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A city administrator's count stops at the limit: the caption says "more than",
+    and pages go as far as the limit; a community worker's count is exact."""
+    from doorstep.people import selectors
+
+    monkeypatch.setattr(selectors, "COUNT_LIMIT", 3)
+    for i in range(5):
+        person_create(name=f"周{chr(0x4E00 + i)}", unit=world.a.building)
+    html = _as(world.user(Role.CITY_ADMIN)).get("/console/registry/", {"q": "周"}).content
+    assert "超过 3 人" in html.decode()
+    html = _as(world.user(Role.COMMUNITY_STAFF)).get("/console/registry/", {"q": "周"}).content
+    assert "共 5 人" in html.decode()
+    body = (
+        _as(world.user(Role.CITY_ADMIN))
+        .get("/api/v1/people/", {"q": "zhou", "page_size": "2"})
+        .json()
+    )
+    assert (body["count"], body["more"], len(body["results"])) == (3, True, 2)
