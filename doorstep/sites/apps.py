@@ -6,3 +6,8 @@ class SitesConfig(AppConfig):
     name = "doorstep.sites"
     label = "sites"
     verbose_name = _("服务阵地")
+
+    def ready(self) -> None:
+        from .scope_rules import register
+
+        register()

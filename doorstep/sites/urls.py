@@ -1,5 +1,19 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import URLPattern, URLResolver, path
+
+from . import views
 
 app_name = "sites"
 
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns: list[URLPattern | URLResolver] = [
+    path("sites/", views.near, name="near"),
+    path("sites/mine/", views.mine, name="mine"),
+    path("sites/mine/<str:kind>/<int:pk>/cancel/", views.mine_cancel, name="mine-cancel"),
+    path("sites/<int:pk>/", views.site_page, name="site"),
+    path("console/sites/", views.console_index, name="console-index"),
+    path("console/sites/<int:pk>/", views.console_site, name="console-site"),
+    path("console/sites/requests/<int:pk>/", views.console_request, name="console-request"),
+    path("console/sites/programs/<int:pk>/", views.console_program, name="console-program"),
+    path("console/sites/partners/", views.console_partners, name="console-partners"),
+    path("console/sites/coverage/<int:unit_pk>/", views.console_coverage, name="console-coverage"),
+    path("console/sites/settings/", views.console_settings, name="console-settings"),
+]

@@ -1,0 +1,141 @@
+"""The partner scope kind, and who sees which sites' rows.
+
+Place roles see the rows of sites in their subtree; a partner sees the sites where it
+offers services and its own offerings, agreements, settlements and programs; a resident
+sees their own bookings, requests and enrolments. Sites' public facts (name, place,
+hours, services) are read by everyone through ``selectors.public_sites``, not here.
+"""
+
+from __future__ import annotations
+
+from django.db.models import Q
+
+from doorstep.accounts import scoping
+from doorstep.accounts.roles import Role, ScopeKind, register_scope_kind
+from doorstep.accounts.scope_rules import PLACE_ROLES, everything, within_unit
+from doorstep.accounts.scoping import Grant
+
+from .rules import SITE_MANAGER_ROLES
+
+PLACES = PLACE_ROLES - {Role.PARTNER}
+# Rows about people's use of a site (bookings, requests, enrolments, money) are for those
+# who run sites, not for every role anchored nearby (grid members, departments, clerks).
+MANAGERS = SITE_MANAGER_ROLES
+
+
+def _partner(field: str) -> scoping.Rule:
+    def rule(grant: Grant) -> Q:
+        return Q(**{field: grant.scope.pk})
+
+    return rule
+
+
+def _own(field: str) -> scoping.Rule:
+    def rule(grant: Grant) -> Q:
+        return Q(**{field: grant.user.pk})
+
+    return rule
+
+
+def register() -> None:
+    from .models import (
+        AppointmentSlot,
+        Attendance,
+        Booking,
+        BookingSeries,
+        Enrolment,
+        Partner,
+        PartnerService,
+        Program,
+        RevenueShare,
+        Room,
+        ServiceRecord,
+        ServiceRequest,
+        Settlement,
+        Site,
+    )
+
+    register_scope_kind(ScopeKind("partner", "sites.Partner", anchor_unit=lambda p: p.unit))
+    admin = ((Role.SYSTEM_ADMIN,), everything)
+
+    scoping.register(
+        Site,
+        [
+            (PLACES, within_unit("unit")),
+            ((Role.PARTNER,), _partner("partner_services__partner")),
+            admin,
+        ],
+        distinct=True,
+    )
+    scoping.register(
+        Room,
+        [
+            (PLACES, within_unit("site__unit")),
+            ((Role.PARTNER,), _partner("site__partner_services__partner")),
+        ],
+        distinct=True,
+    )
+    scoping.register(
+        Booking,
+        [
+            (MANAGERS, within_unit("room__site__unit")),
+            ((Role.RESIDENT, Role.PARTNER), _own("booked_by")),
+        ],
+    )
+    scoping.register(
+        BookingSeries,
+        [
+            (MANAGERS, within_unit("room__site__unit")),
+            ((Role.RESIDENT, Role.PARTNER), _own("booked_by")),
+        ],
+    )
+    scoping.register(AppointmentSlot, [(PLACES, within_unit("site__unit"))])
+    scoping.register(
+        ServiceRequest,
+        [(MANAGERS, within_unit("site__unit")), ((Role.RESIDENT,), _own("requester"))],
+    )
+    scoping.register(
+        ServiceRecord,
+        [
+            (MANAGERS, within_unit("site__unit")),
+            ((Role.PARTNER,), _partner("partner_service__partner")),
+        ],
+    )
+    scoping.register(
+        Partner, [(PLACES, within_unit("unit")), ((Role.PARTNER,), _partner("pk")), admin]
+    )
+    scoping.register(
+        PartnerService,
+        [(PLACES, within_unit("site__unit")), ((Role.PARTNER,), _partner("partner"))],
+    )
+    scoping.register(
+        RevenueShare,
+        [(MANAGERS, within_unit("site__unit")), ((Role.PARTNER,), _partner("partner"))],
+    )
+    scoping.register(
+        Settlement,
+        [
+            (MANAGERS, within_unit("agreement__site__unit")),
+            ((Role.PARTNER,), _partner("agreement__partner")),
+        ],
+    )
+    scoping.register(
+        Program,
+        [(PLACES, within_unit("site__unit")), ((Role.PARTNER,), _partner("partner"))],
+    )
+    scoping.register(
+        Enrolment,
+        [
+            (MANAGERS, within_unit("program__site__unit")),
+            ((Role.PARTNER,), _partner("program__partner")),
+            ((Role.RESIDENT,), _own("person__user")),
+        ],
+    )
+    scoping.register(
+        Attendance,
+        [
+            (MANAGERS, within_unit("enrolment__program__site__unit")),
+            ((Role.PARTNER,), _partner("enrolment__program__partner")),
+            ((Role.RESIDENT,), _own("enrolment__person__user")),
+        ],
+    )

@@ -1,0 +1,317 @@
+"""The 15-minute circle: the straight-line and network models against brute force, on
+pyrosm's shipped OSM extracts (test.osm.pbf, Helsinki.osm.pbf); loading a road network;
+coverage per community, uncovered compounds, "open at 21:00", and planning mode."""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pyrosm
+import pytest
+from django.core.management import CommandError, call_command
+from scipy.sparse.csgraph import dijkstra
+
+from doorstep.accounts.roles import Role
+from doorstep.core import geo
+from doorstep.core.errors import PermissionDenied, ValidationError
+from doorstep.core.timeutils import LOCAL_TZ
+from doorstep.orgs.services import unit_create
+from doorstep.people.services import household_create
+from doorstep.sites import circle, network
+from doorstep.sites.choices import SiteLevel
+from doorstep.sites.models import CircleSettings, RoadNetwork
+from doorstep.sites.selectors import Candidate, circle_report
+from doorstep.sites.services import circle_settings_update, road_network_load, site_hours_set
+
+from . import factories as f
+
+HELSINKI = pyrosm.get_data("helsinki_pbf")
+TEST_PBF = pyrosm.get_data("test_pbf")
+
+
+@pytest.fixture(scope="module")
+def helsinki() -> circle.Network:
+    return network.from_pbf(HELSINKI)
+
+
+def test_straight_line_nearest_matches_brute_force_haversine() -> None:
+    rng = np.random.default_rng(7)
+    site_lat, site_lng = rng.uniform(28.80, 28.95, 60), rng.uniform(105.35, 105.55, 60)
+    lat, lng = rng.uniform(28.80, 28.95, 500), rng.uniform(105.35, 105.55, 500)
+    walk = circle.Walk(speed_m_per_min=80, detour=1.25)
+    projection = circle.Projection.around(lat, site_lat)
+    result = circle.nearest_straight(
+        projection.xy(lat, lng), projection.xy(site_lat, site_lng), walk
+    )
+    for i in range(0, 500, 25):
+        truth = [
+            geo.haversine_m(geo.Point(lat[i], lng[i]), geo.Point(a, b))
+            for a, b in zip(site_lat, site_lng, strict=True)
+        ]
+        assert result.index[i] == int(np.argmin(truth))
+        assert result.metres[i] == pytest.approx(min(truth) * 1.25, rel=5e-3)
+        assert result.minutes(walk)[i] == pytest.approx(result.metres[i] / 80)
+
+
+def test_bounded_search_agrees_within_reach_and_marks_the_rest() -> None:
+    rng = np.random.default_rng(3)
+    sites = rng.uniform(0, 20_000, (50, 2))
+    points = rng.uniform(0, 20_000, (2_000, 2))
+    walk = circle.Walk()
+    full = circle.nearest_straight(points, sites, walk)
+    bounded = circle.nearest_straight(points, sites, walk, bounded=True)
+    inside = full.metres <= walk.reach_m
+    assert inside.any() and (~inside).any()
+    assert np.array_equal(bounded.index[inside], full.index[inside])
+    assert np.all(bounded.index[~inside] == -1) and np.all(np.isinf(bounded.metres[~inside]))
+
+
+def test_coverage_counts_households_per_group() -> None:
+    walk = circle.Walk(speed_m_per_min=75, detour=1.0, minutes=15)  # reach 1,125 m
+    metres = np.array([100.0, 1125.0, 1200.0, np.inf, 10.0])
+    cover = circle.coverage(metres, [10, 20, 30, 40, 5], [1, 1, 1, 2, 2], walk)
+    assert cover.as_dict() == {1: (60, 30), 2: (45, 5)}
+    assert cover.share.tolist() == pytest.approx([0.5, 5 / 45])
+
+
+def _brute_force(net: circle.Network, lat: Any, lng: Any, site_lat: Any, site_lng: Any) -> Any:
+    site_nodes, site_off = net.snap(site_lat, site_lng)
+    point_nodes, point_off = net.snap(lat, lng)
+    each = dijkstra(net.graph, directed=False, indices=site_nodes) + site_off[:, None]
+    total = each[:, point_nodes] + point_off[None, :]
+    return total.min(axis=0)
+
+
+@pytest.mark.parametrize("source", ["test", "helsinki"])
+def test_network_model_matches_a_dijkstra_per_site(source: str, helsinki: circle.Network) -> None:
+    net = helsinki if source == "helsinki" else network.from_pbf(TEST_PBF)
+    rng = np.random.default_rng(11)
+    lo_lat, hi_lat = np.percentile(net.lat, [10, 90])
+    lo_lng, hi_lng = np.percentile(net.lng, [10, 90])
+    site_lat, site_lng = rng.uniform(lo_lat, hi_lat, 12), rng.uniform(lo_lng, hi_lng, 12)
+    lat, lng = rng.uniform(lo_lat, hi_lat, 300), rng.uniform(lo_lng, hi_lng, 300)
+    result = circle.nearest_network(net, lat, lng, site_lat, site_lng, circle.Walk())
+    truth = _brute_force(net, lat, lng, site_lat, site_lng)
+    assert np.all(np.isfinite(result.metres))
+    assert result.metres == pytest.approx(truth, abs=1e-3)
+    # Walking along streets is never shorter than the straight line.
+    projection = net.projection
+    straight = circle.nearest_straight(
+        projection.xy(lat, lng), projection.xy(site_lat, site_lng), circle.Walk(detour=1.0)
+    )
+    assert np.all(result.metres >= straight.metres - 1.0)
+
+
+def test_a_river_makes_the_network_walk_longer_than_the_straight_line() -> None:
+    # Two banks 300 m apart joined by a bridge 2 km upstream: a U of streets.
+    lines = {
+        "type": "FeatureCollection",
+        "features": [
+            {"type": "Feature", "geometry": {"type": "LineString",
+             "coordinates": [[105.440, 28.880], [105.440, 28.898], [105.443, 28.898],
+                             [105.443, 28.880]]}},
+        ],
+    }  # fmt: skip
+    net = network.from_geojson(json.dumps(lines))
+    walk = circle.Walk(detour=1.3)
+    result = circle.nearest_network(net, [28.880], [105.440], [28.880], [105.443], walk)
+    projection = circle.Projection.around([28.88])
+    straight = circle.nearest_straight(
+        projection.xy([28.880], [105.440]), projection.xy([28.880], [105.443]), walk
+    )
+    assert straight.metres[0] < 500
+    assert result.metres[0] == pytest.approx(2 * 2000 + 293, rel=0.02)
+    bounded = circle.nearest_network(
+        net, [28.880], [105.440], [28.880], [105.443], walk, bounded=True
+    )
+    assert bounded.index[0] == -1
+
+
+@pytest.mark.django_db
+def test_loading_a_pbf_stores_the_network_and_decodes_it(world: Any) -> None:
+    admin = world.user(Role.SYSTEM_ADMIN)
+    row = road_network_load(actor=admin, name="测试路网", filename="test.osm.pbf", path=TEST_PBF)
+    again = network.active_network()
+    assert again is not None and again.size == row.nodes and len(again.u) == row.edges
+    assert row.nodes == network.from_pbf(TEST_PBF).size
+    second = road_network_load(
+        actor=admin, name="赫尔辛基", filename="Helsinki.osm.pbf", path=HELSINKI
+    )
+    assert list(RoadNetwork.objects.filter(is_active=True)) == [second]
+    with pytest.raises(PermissionDenied):
+        road_network_load(
+            actor=world.user(Role.COMMUNITY_STAFF), name="x", filename="a.pbf", path=TEST_PBF
+        )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "filename,content,message",
+    [
+        ("roads.geojson", b"{not json", "不是有效的 GeoJSON"),
+        ("roads.geojson", b'{"type": "Point"}', "FeatureCollection"),
+        ("roads.geojson", json.dumps({"type": "FeatureCollection", "features": [
+            {"geometry": {"type": "Point", "coordinates": [1, 2]}}]}).encode(), "第 1 个要素"),
+        ("roads.geojson", json.dumps({"type": "FeatureCollection", "features": [
+            {"geometry": {"type": "LineString", "coordinates": [[1, 2], ["x", 3]]}}]}).encode(),
+         "坐标无效"),
+        ("roads.shp", b"", "须为 .pbf 或 .geojson"),
+    ],
+)  # fmt: skip
+def test_a_malformed_network_file_changes_nothing(
+    world: Any, filename: str, content: bytes, message: str
+) -> None:
+    with pytest.raises(ValidationError, match=message) as caught:
+        road_network_load(actor=None, name="x", filename=filename, content=content)
+    assert caught.value.field == "file"
+    assert not RoadNetwork.objects.exists()
+
+
+@pytest.mark.django_db
+def test_a_damaged_pbf_is_refused(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.osm.pbf"
+    bad.write_bytes(b"\x00\x00\x00\x0dnot a pbf at all")
+    with pytest.raises(CommandError):
+        call_command("load_road_network", str(bad))
+    assert not RoadNetwork.objects.exists()
+
+
+@pytest.mark.django_db
+def test_the_commands_load_a_calendar_and_a_network(tmp_path: Path) -> None:
+    calendar = tmp_path / "2026.csv"
+    calendar.write_text("date,kind,name\n2026-05-01,holiday,劳动节\n", encoding="utf-8")
+    call_command("load_holiday_calendar", "2026", str(calendar))
+    call_command("load_road_network", TEST_PBF, "--name", "测试")
+    assert RoadNetwork.objects.get().name == "测试"
+    calendar.write_text("date,kind,name\n2026-05-06,workday,x\n", encoding="utf-8")
+    with pytest.raises(CommandError, match="第 2 行"):
+        call_command("load_holiday_calendar", "2026", str(calendar))
+
+
+# --- The report over a unit's households ---------------------------------------------------
+
+
+def _town(world: Any) -> dict[str, Any]:
+    """Tree A's community with three compounds east of a centre, 40 / 30 / 20
+    households at 0.3, 1.0 and 2.5 km."""
+    community = world.a.community
+    community.lat, community.lng = 28.88, 105.44
+    community.save(update_fields=["lat", "lng"])
+    out: dict[str, Any] = {"community": community}
+    for name, km, n in (("近苑", 0.3, 40), ("中苑", 1.0, 30), ("远苑", 2.5, 20)):
+        lng = 105.44 + km * 1000 / (111_320 * np.cos(np.radians(28.88)))
+        compound = unit_create(kind="compound", name=name, parent=community, lat=28.88, lng=lng)
+        building = unit_create(kind="building", name="1栋", parent=compound)
+        for i in range(n):
+            household_create(unit=building, entrance="1", room=str(101 + i))
+        out[name] = compound
+    return out
+
+
+@pytest.mark.django_db
+def test_coverage_per_community_and_uncovered_compounds(world: Any) -> None:
+    town = _town(world)
+    circle_settings_update(
+        actor=world.user(Role.SYSTEM_ADMIN),
+        walking_speed_m_per_min=75,
+        detour_factor=1.0,
+        minutes=15,
+    )
+    f.site(town["community"], lat=28.88, lng=105.44)
+    report = circle_report(unit=town["community"])
+    assert report.model == "straight"
+    # Tree A's own household (no coordinates below the community) sits at the centre.
+    assert report.households == 91 and report.covered == 71
+    row = next(r for r in report.by_community if r["unit_id"] == town["community"].pk)
+    assert (row["households"], row["covered"]) == (91, 71)
+    assert [c["name"] for c in report.uncovered_compounds] == ["远苑"]
+    assert report.uncovered_compounds[0]["households"] == 20
+    assert report.uncovered_compounds[0]["minutes"] == pytest.approx(2500 / 75, rel=0.01)
+    # A detour factor of 1.5 pushes the 1 km compound past 15 minutes (1,500 m > 1,125 m).
+    circle_settings_update(
+        actor=world.user(Role.SYSTEM_ADMIN),
+        walking_speed_m_per_min=75,
+        detour_factor=1.5,
+        minutes=15,
+    )
+    assert circle_report(unit=town["community"]).covered == 41
+
+
+@pytest.mark.django_db
+def test_planning_mode_counts_a_candidate_site_as_built(world: Any) -> None:
+    town = _town(world)
+    f.site(town["community"], lat=28.88, lng=105.44)
+    before = circle_report(unit=town["community"])
+    far = town["远苑"]
+    after = circle_report(
+        unit=town["community"], candidate=Candidate(lat=far.lat, lng=far.lng + 0.001)
+    )
+    assert after.covered - before.covered == 20
+    # With the default detour (1.3) the 1 km compound stays out: 1.3 km walked.
+    assert [c["name"] for c in before.uncovered_compounds] == ["中苑", "远苑"]
+    assert [c["name"] for c in after.uncovered_compounds] == ["中苑"]
+    with pytest.raises(ValidationError, match="不在中国境内"):
+        circle_report(unit=town["community"], candidate=Candidate(lat=60.17, lng=24.94))
+
+
+@pytest.mark.django_db
+def test_coverage_by_category_and_open_at_21(world: Any) -> None:
+    town = _town(world)
+    staff = world.user(Role.COMMUNITY_STAFF)
+    day_site = f.site(town["community"], name="日间中心", lat=28.88, lng=105.44)
+    day_site.categories.set(f.category("elderly").__class__.objects.filter(code="elderly"))
+    late = f.site(town["中苑"], name="红立方", level=SiteLevel.STATION, lat=28.88,
+                  lng=town["中苑"].lng)  # fmt: skip
+    site_hours_set(actor=staff, site=day_site, intervals=[(d, "08:30", "17:30") for d in range(8)])
+    site_hours_set(
+        actor=staff, site=late,
+        intervals=[(d, "09:00", "18:00") for d in range(8)] + [(d, "18:00", "22:00", True) for d in range(8)],
+    )  # fmt: skip
+    nine_pm = dt.datetime(2026, 3, 4, 21, 0, tzinfo=LOCAL_TZ)
+    elderly = circle_report(unit=town["community"], category="elderly")
+    assert elderly.sites == [elderly.sites[0]] and elderly.sites[0]["name"] == "日间中心"
+    at_nine = circle_report(unit=town["community"], open_at=nine_pm)
+    assert [s["name"] for s in at_nine.sites] == ["红立方"]
+    # From 中苑 (1 km east): 近苑 0.7 km and 中苑 itself are within reach, the centre's
+    # own household 1 km (1.3 km walked) is not, nor is 远苑 1.5 km (1.95 km walked).
+    assert at_nine.covered == 70
+    stations = circle_report(unit=town["community"], level=SiteLevel.STATION)
+    assert [s["name"] for s in stations.sites] == ["红立方"]
+
+
+@pytest.mark.django_db
+def test_the_report_walks_the_network_once_one_is_loaded(world: Any) -> None:
+    town = _town(world)
+    f.site(town["community"], lat=28.88, lng=105.44)
+    lines = {"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "LineString", "coordinates": [
+            [105.44, 28.88], [105.44, 28.89], [float(town["远苑"].lng), 28.89],
+            [float(town["远苑"].lng), 28.88]]}}]}  # fmt: skip
+    road_network_load(
+        actor=None, name="河道", filename="r.geojson", content=json.dumps(lines).encode()
+    )
+    report = circle_report(unit=town["community"])
+    assert report.model == "network"
+    assert circle_report(unit=town["community"], model="straight").model == "straight"
+    # 远苑 sits on the network's far corner: 1.11 km north, 2.5 km east, 1.11 km south.
+    far = next(p for p in report.points if p["lng"] == pytest.approx(float(town["远苑"].lng)))
+    assert far["minutes"] == pytest.approx((2 * 1112 + 2500) / 75, rel=0.01)
+    assert [c["name"] for c in report.uncovered_compounds] == ["远苑"]
+
+
+@pytest.mark.django_db
+def test_circle_settings_refuse_nonsense(world: Any) -> None:
+    admin = world.user(Role.SYSTEM_ADMIN)
+    with pytest.raises(ValidationError, match="绕行系数"):
+        circle_settings_update(
+            actor=admin, walking_speed_m_per_min=75, detour_factor=0.5, minutes=15
+        )
+    with pytest.raises(ValidationError, match="分钟数"):
+        circle_settings_update(
+            actor=admin, walking_speed_m_per_min=75, detour_factor=1.2, minutes=0
+        )
+    assert not CircleSettings.objects.exists()

@@ -1,0 +1,58 @@
+"""The demo builder on the real demo tree at a small scale: the network of the case study
+is there, with a year of use, and it builds fast."""
+
+from __future__ import annotations
+
+import random
+import time
+from typing import Any
+
+import pytest
+from django.db.models import Sum
+
+from doorstep.accounts.roles import Role
+from doorstep.conftest import make_user
+from doorstep.orgs import demo as orgs_demo
+from doorstep.people import demo as people_demo
+from doorstep.sites import demo
+from doorstep.sites.models import Booking, Program, ServiceRecord, Settlement, Site
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_demo_network_and_its_year() -> None:
+    rng = random.Random(1)
+    tree = orgs_demo.build(rng)
+    people_demo.build(rng, tree, scale=0.02)
+    partners = demo.build_partners(tree)
+    users: list[Any] = [make_user("demo_resident_x", Role.RESIDENT), make_user("demo_staff_x")]
+    started = time.perf_counter()
+    out = demo.build(rng, tree, partners, users, scale=0.05)
+    assert time.perf_counter() - started < 30
+    area = out.sites["area_center"]
+    assert area.level == "area_center" and area.unit.name == "大山坪片区"
+    station = out.sites["jiale_station"]
+    assert station.station_types.count() == 9
+    assert station.hours.filter(extended=True, closes__hour=22).exists()
+    assert station.hours.filter(day=7).exists()  # open on holidays
+    assert {p.unit.name for p in partners.values()} == {"江悦社区"}
+    assert (
+        Site.objects.filter(level="home", parent__level="community_center").count() == 10
+    )  # nine in 江阳区, one in 颐和
+    assert set(Program.objects.values_list("kind", flat=True)) >= {
+        "day_care",
+        "short_stay",
+        "rehabilitation",
+        "after_school",
+    }
+    assert Program.objects.get(name="上平日间照料").site.name == "上平社区党群服务中心"
+    assert Booking.objects.count() > 100
+    assert ServiceRecord.objects.aggregate(n=Sum("person_times"))["n"] > 1000
+    statement = Settlement.objects.filter(agreement__partner=partners["state_enterprise"]).first()
+    assert (
+        statement is not None
+        and statement.gross_fen == statement.partner_fen + statement.community_fen > 0
+    )
+    assert (
+        Settlement.objects.filter(agreement__partner=partners["state_enterprise"]).count() == 12
+    )  # Nov 2025 – Oct 2026
