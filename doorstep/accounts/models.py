@@ -115,6 +115,7 @@ class AuditAction(models.TextChoices):
     SESSION_EXPIRED = "session_expired", _("会话超时")
     PASSWORD_CHANGED = "password_changed", _("修改密码")
     TOKEN_ISSUED = "token_issued", _("签发令牌")
+    TOKEN_REVOKED = "token_revoked", _("吊销令牌")
     ROLE_GRANTED = "role_granted", _("授予角色")
     ROLE_REVOKED = "role_revoked", _("撤销角色")
     ROLE_GRANT_REFUSED = "role_grant_refused", _("授予角色被拒绝")
@@ -123,6 +124,7 @@ class AuditAction(models.TextChoices):
     PSEUDONYMIZED = "pseudonymized", _("删除个人信息（匿名化）")
     IMPORT = "import", _("导入")
     GRIDS_BALANCED = "grids_balanced", _("调整网格划分")
+    POINTS_ADJUSTED = "points_adjusted", _("积分人工调整")
     ACCESS_DENIED = "access_denied", _("越权访问")
 
 

@@ -28,6 +28,9 @@ def register() -> None:
 
     register_scope_kind(ScopeKind("grid", "grids.Grid", anchor_unit=lambda grid: grid.unit))
     others = PLACE_ROLES - set(GRID_ROLES)
+    # Departments, outlet clerks and partners work with a place but not with its
+    # households: they see grids (names and boundaries), never who lives where.
+    registry = others - {Role.DEPARTMENT_STAFF, Role.OUTLET_CLERK, Role.PARTNER}
 
     scoping.register(
         Grid,
@@ -38,13 +41,13 @@ def register() -> None:
         ],
     )
     scoping.register(
-        GridHousehold, [(others, within_unit("grid__unit")), (GRID_ROLES, _grid("grid_id"))]
+        GridHousehold, [(registry, within_unit("grid__unit")), (GRID_ROLES, _grid("grid_id"))]
     )
-    scoping.register(Visit, [(others, within_unit("grid__unit")), (GRID_ROLES, _grid("grid_id"))])
+    scoping.register(Visit, [(registry, within_unit("grid__unit")), (GRID_ROLES, _grid("grid_id"))])
     scoping.register(
         Wish,
         [
-            (others, within_unit("household__unit")),
+            (registry, within_unit("household__unit")),
             (GRID_ROLES, _grid("household__grid_link__grid_id")),
             ((Role.RESIDENT,), lambda g: Q(household__members__user_id=g.user.pk)),
         ],

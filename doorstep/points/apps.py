@@ -6,3 +6,8 @@ class PointsConfig(AppConfig):
     name = "doorstep.points"
     label = "points"
     verbose_name = _("积分")
+
+    def ready(self) -> None:
+        from .scope_rules import register
+
+        register()

@@ -6,3 +6,8 @@ class VolunteersConfig(AppConfig):
     name = "doorstep.volunteers"
     label = "volunteers"
     verbose_name = _("志愿服务")
+
+    def ready(self) -> None:
+        from .scope_rules import register
+
+        register()

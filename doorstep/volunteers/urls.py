@@ -1,5 +1,13 @@
-from django.urls import URLPattern, URLResolver
+from django.urls import path
+
+from . import views
 
 app_name = "volunteers"
 
-urlpatterns: list[URLPattern | URLResolver] = []
+urlpatterns = [
+    path("console/volunteers/", views.index, name="index"),
+    path("console/volunteers/activities/<int:pk>/", views.activity_page, name="activity"),
+    path("console/volunteers/teams/<int:pk>/", views.team_page, name="team"),
+    path("me/volunteering/", views.my_volunteering, name="mine"),
+    path("volunteer/scan/<str:token>/", views.scan_page, name="scan"),
+]

@@ -1,0 +1,186 @@
+"""The points pages through the real interface: the counter, receipts, the community
+overview, a resident's account for staff, my points and the public leaderboard."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from doorstep.accounts.roles import Role
+from doorstep.conftest import World
+from doorstep.people.services import person_link_account
+
+from ..models import Account, EarningRule, Redemption, Transfer
+from .scope import funded_account, tree_goods, tree_outlet
+
+pytestmark = pytest.mark.django_db
+
+
+def client_for(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def counter(world: World) -> dict[str, Any]:
+    return {
+        "outlet": tree_outlet(world.a),
+        "soap": tree_goods(world.a),
+        "account": funded_account(world.a, 100),
+        "client": client_for(world.user(Role.OUTLET_CLERK)),
+    }
+
+
+def test_the_clerk_finds_a_resident_by_phone_suffix_and_sees_a_masked_name(
+    counter: dict[str, Any],
+) -> None:
+    page = counter["client"].get("/console/counter/", {"q": "0000"}).content.decode()
+    assert "甲*民" in page and "甲居民" not in page and "13800000000" not in page
+    assert 'id="balance">100<' in page  # one hit: selected at once
+
+
+def test_a_vague_search_is_refused_with_a_message(counter: dict[str, Any]) -> None:
+    page = counter["client"].get("/console/counter/", {"q": "甲"}).content.decode()
+    assert "至少两个字" in page and "甲*民" not in page
+
+
+def test_redeem_at_the_counter_then_the_receipt(counter: dict[str, Any]) -> None:
+    client = counter["client"]
+    page = client.get("/console/counter/", {"account": counter["account"].pk}).content.decode()
+    key = re.search(r'name="key" value="([0-9a-f]+)"', page).group(1)  # type: ignore[union-attr]
+    form = {
+        "outlet": counter["outlet"].pk,
+        "account": counter["account"].pk,
+        "key": key,
+        f"qty_{counter['soap'].pk}": "2",
+    }
+    response = client.post("/console/counter/redeem/", form)
+    redemption = Redemption.objects.get()
+    assert (
+        response.status_code == 302
+        and response["Location"] == f"/console/counter/receipts/{redemption.pk}/"
+    )
+    # The tablet sends the same form again (a double tap): the same receipt, nothing more.
+    assert client.post("/console/counter/redeem/", form)["Location"] == response["Location"]
+    assert Redemption.objects.count() == 1
+    receipt = client.get(response["Location"]).content.decode()
+    assert redemption.number in receipt and "洗衣粉" in receipt and "¥30.00" in receipt
+    assert "甲居民" not in receipt and "甲*民" in receipt
+    assert Account.objects.get(pk=counter["account"].pk).balance == 60
+
+
+def test_an_over_balance_redemption_shows_an_error_and_changes_nothing(
+    counter: dict[str, Any],
+) -> None:
+    client = counter["client"]
+    form = {
+        "outlet": counter["outlet"].pk,
+        "account": counter["account"].pk,
+        "key": "k-over",
+        f"qty_{counter['soap'].pk}": "6",
+    }
+    response = client.post("/console/counter/redeem/", form, follow=True)
+    assert "积分余额不足" in response.content.decode()
+    assert (
+        not Redemption.objects.exists()
+        and Account.objects.get(pk=counter["account"].pk).balance == 100
+    )
+
+
+def test_the_counter_is_closed_to_residents_and_other_trees(
+    world: World, counter: dict[str, Any]
+) -> None:
+    resident = client_for(world.user(Role.RESIDENT))
+    assert resident.get("/console/counter/").status_code == 404
+    b_account = funded_account(world.b)
+    clerk = counter["client"]
+    assert clerk.get("/console/counter/", {"account": b_account.pk}).status_code == 404
+    assert clerk.get("/console/counter/", {"outlet": tree_outlet(world.b).pk}).status_code == 404
+
+
+def test_staff_set_a_rule_see_the_report_and_grant(world: World, counter: dict[str, Any]) -> None:
+    staff = client_for(world.user(Role.COMMUNITY_STAFF))
+    response = staff.post(
+        "/console/points/",
+        {
+            "action": "rule",
+            "unit": world.a.community.pk,
+            "activity_type": "patrol",
+            "points_per_hour": "6",
+            "daily_cap": "20",
+        },
+    )
+    assert response.status_code == 302
+    assert EarningRule.objects.get(activity_type="patrol").daily_cap == 20
+    bad = staff.post(
+        "/console/points/",
+        {"action": "rule", "unit": world.a.community.pk, "activity_type": "patrol"},
+    )
+    assert "不能都为零" in bad.content.decode()
+    page = staff.get("/console/points/", {"unit": world.a.community.pk}).content.decode()
+    assert "甲社区爱心屋" in page and "治安巡逻" in page and "甲*民" in page  # leaderboard masked
+    person_page = f"/console/points/people/{world.a.person.pk}/"
+    assert (
+        staff.post(person_page, {"amount": "15", "reason": "清理楼道杂物", "key": "g1"}).status_code
+        == 302
+    )
+    assert Transfer.objects.filter(kind="grant", amount=15).count() == 1
+    refused = staff.post(person_page, {"amount": "-3", "reason": "x", "key": "g2"})
+    assert (
+        "正整数" in refused.content.decode() and Transfer.objects.filter(kind="grant").count() == 1
+    )
+    assert "清理楼道杂物" in staff.get(person_page).content.decode()
+
+
+def test_my_points_shows_balance_qr_history_and_affordable_goods(
+    world: World, counter: dict[str, Any]
+) -> None:
+    person_link_account(person=world.a.person, user=world.user(Role.RESIDENT))
+    page = client_for(world.user(Role.RESIDENT)).get("/me/points/").content.decode()
+    assert "100" in page and "<svg" in page and "洗衣粉" in page and "参与获得" in page
+
+
+def test_the_public_leaderboard_masks_names(world: World, counter: dict[str, Any]) -> None:
+    page = Client().get(f"/points/leaderboard/{world.a.community.pk}/").content.decode()
+    assert "甲*民" in page and "甲居民" not in page and "100" in page
+
+
+def test_staff_reverse_a_receipt_from_its_page(world: World, counter: dict[str, Any]) -> None:
+    from ..services import redemption_create
+
+    r = redemption_create(
+        actor=world.user(Role.OUTLET_CLERK),
+        outlet=counter["outlet"],
+        account=counter["account"],
+        items={counter["soap"].pk: 1},
+        idempotency_key="x",
+    )
+    assert (
+        counter["client"].post(f"/console/counter/receipts/{r.pk}/", {"reason": "退货"}).status_code
+        == 404
+    )
+    staff = client_for(world.user(Role.COMMUNITY_STAFF))
+    staff.post(f"/console/counter/receipts/{r.pk}/", {"reason": "退货"})
+    assert Transfer.objects.filter(reverses=r.transfer).exists()
+    assert "已于" in staff.get(f"/console/counter/receipts/{r.pk}/").content.decode()
+
+
+def test_the_overview_counts_redemptions_by_month(world: World, counter: dict[str, Any]) -> None:
+    from doorstep.core import timeutils
+
+    from ..services import redemption_create
+
+    redemption_create(
+        actor=world.user(Role.OUTLET_CLERK),
+        outlet=counter["outlet"],
+        account=counter["account"],
+        items={counter["soap"].pk: 2},
+        idempotency_key="m",
+    )
+    page = client_for(world.user(Role.COMMUNITY_STAFF)).get("/console/points/").content.decode()
+    month = timeutils.local_today().strftime("%Y-%m")
+    assert f"<td>{month}</td><td>1</td><td>40</td><td>30.00</td>" in page

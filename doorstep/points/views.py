@@ -1,0 +1,499 @@
+"""Points pages: the clerk's counter and receipts, the community's points overview
+(report, outlets, rules, leaderboard), an outlet's goods, a resident's account for staff,
+the resident's own points, and the public leaderboard. Views call selectors and
+services only; rows come through the scoping checkpoint and a row out of scope is 404."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_POST
+
+from doorstep.accounts.roles import Role
+from doorstep.accounts.rules import is_staff_user
+from doorstep.accounts.scoping import get_scoped_or_404, has_role, scoped
+from doorstep.core import timeutils
+from doorstep.core.errors import DomainError
+from doorstep.core.pages import render_page
+from doorstep.orgs.choices import GRASSROOTS_KINDS
+from doorstep.orgs.models import Unit
+from doorstep.people.selectors import person_search
+
+from .choices import ActivityType, OutletKind
+from .models import Goods, Outlet, Transfer
+from .rules import can_manage_points, can_serve_outlet, clerk_outlet_ids
+from .selectors import (
+    account_history,
+    affordable_goods,
+    counter_account,
+    counter_find,
+    history_rows,
+    leaderboard,
+    monthly_redemptions,
+    outlet_goods,
+    outlet_list,
+    own_account,
+    points_report,
+    receipt,
+    rule_list,
+)
+from .services import (
+    earning_rule_set,
+    goods_restock,
+    goods_save,
+    outlet_create,
+    points_grant,
+    redemption_create,
+    redemption_reverse,
+    resident_account,
+)
+
+HISTORY_PAGE = 30
+
+
+def _staff_only(request: HttpRequest) -> None:
+    if not is_staff_user(request.user):
+        raise Http404
+
+
+def _error(exc: DomainError) -> str:
+    return str(exc.message)
+
+
+def _date_param(request: HttpRequest, name: str) -> dt.date | None:
+    value = request.GET.get(name, "")
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+# --- The counter ----------------------------------------------------------------------------
+
+
+def _counter_outlets(request: HttpRequest) -> list[Outlet]:
+    """Outlets whose counter the user may serve: a clerk's own, or those a manager runs."""
+    user = request.user
+    if has_role(user, Role.OUTLET_CLERK):
+        return list(
+            scoped(user, Outlet)
+            .filter(pk__in=clerk_outlet_ids(user), is_active=True)
+            .order_by("name")
+        )
+    outlets = outlet_list(actor=user).filter(is_active=True)[:200]
+    return [o for o in outlets if can_manage_points(user, o.unit)]
+
+
+def _counter_outlet(request: HttpRequest, outlets: list[Outlet], value: Any) -> Outlet:
+    if not outlets:
+        raise Http404
+    if value in (None, ""):
+        return outlets[0]
+    for outlet in outlets:
+        if str(outlet.pk) == str(value):
+            return outlet
+    raise Http404
+
+
+@never_cache
+@login_required
+def counter(request: HttpRequest) -> HttpResponse:
+    """Find a resident (name, pinyin, phone suffix, or the QR code scanned into the box),
+    see the balance, pick goods, redeem."""
+    _staff_only(request)
+    outlets = _counter_outlets(request)
+    if not outlets:
+        # A manager whose area has no outlet yet: say so, and where to add one.
+        return render(request, "points/counter_none.html", {})
+    outlet = _counter_outlet(request, outlets, request.GET.get("outlet"))
+    q = request.GET.get("q", "").strip()
+    hits: list[Any] = []
+    error = ""
+    account = None
+    if q:
+        try:
+            hits = counter_find(actor=request.user, outlet=outlet, q=q)
+        except DomainError as exc:
+            error = _error(exc)
+        if len(hits) == 1 and not error:
+            account = hits[0].account
+    if request.GET.get("account", "").isdigit():
+        account = counter_account(
+            actor=request.user, outlet=outlet, account_id=int(request.GET["account"])
+        )
+    context = {
+        "outlets": outlets,
+        "outlet": outlet,
+        "q": q,
+        "hits": hits,
+        "error": error,
+        "account": account,
+        "holder": _holder(account),
+        "goods": outlet_goods(actor=request.user, outlet=outlet, active_only=True),
+        "key": uuid.uuid4().hex,
+    }
+    return render_page(
+        request, "points/counter.html", context, fragment="points/_counter_panel.html"
+    )
+
+
+def _holder(account: Any) -> dict[str, Any] | None:
+    if account is None:
+        return None
+    from .selectors import mask_name
+
+    person = account.person
+    return {
+        "name": mask_name(person.name),
+        "place": person.unit.name,
+        "phone": person.phone_masked,
+        "age": person.age_on(timeutils.local_today()),
+    }
+
+
+@require_POST
+@login_required
+def counter_redeem(request: HttpRequest) -> HttpResponse:
+    _staff_only(request)
+    outlets = _counter_outlets(request)
+    outlet = _counter_outlet(request, outlets, request.POST.get("outlet"))
+    account_id = request.POST.get("account", "")
+    if not account_id.isdigit():
+        raise Http404
+    account = counter_account(actor=request.user, outlet=outlet, account_id=int(account_id))
+    items = []
+    for goods in outlet_goods(actor=request.user, outlet=outlet, active_only=True):
+        raw = request.POST.get(f"qty_{goods.pk}", "").strip()
+        if raw and raw != "0":
+            items.append((goods.pk, raw))
+    try:
+        redemption = redemption_create(
+            actor=request.user,
+            outlet=outlet,
+            account=account,
+            items=items,
+            idempotency_key=request.POST.get("key", ""),
+        )
+    except DomainError as exc:
+        messages.error(request, _error(exc))
+        return redirect(f"{reverse('points:counter')}?outlet={outlet.pk}&account={account.pk}")
+    return redirect("points:receipt", pk=redemption.pk)
+
+
+@login_required
+def receipt_page(request: HttpRequest, pk: int) -> HttpResponse:
+    redemption = receipt(actor=request.user, redemption_id=pk)
+    reversal = Transfer.objects.filter(reverses_id=redemption.transfer_id).first()
+    if request.method == "POST":
+        if not can_manage_points(request.user, redemption.outlet.unit):
+            raise Http404
+        try:
+            redemption_reverse(
+                actor=request.user,
+                redemption=redemption,
+                reason=request.POST.get("reason", ""),
+                request=request,
+            )
+        except DomainError as exc:
+            messages.error(request, _error(exc))
+        else:
+            messages.success(request, _("已撤销该兑换，积分已退回，商品已回库。"))
+        return redirect("points:receipt", pk=pk)
+    from .selectors import mask_name
+
+    return render(
+        request,
+        "points/receipt.html",
+        {
+            "r": redemption,
+            "holder": mask_name(redemption.account.person.name),  # type: ignore[union-attr]
+            "balance_after": redemption.account.balance,
+            "reversal": reversal,
+            "can_reverse": reversal is None
+            and can_manage_points(request.user, redemption.outlet.unit),
+            "yuan": redemption.value_fen / 100,
+        },
+    )
+
+
+# --- The community's points (staff) ----------------------------------------------------------
+
+
+def _managed_units(request: HttpRequest) -> list[Unit]:
+    return [
+        u
+        for u in scoped(request.user, Unit)
+        .filter(kind__in=sorted(GRASSROOTS_KINDS))
+        .order_by("path")[:300]
+        if can_manage_points(request.user, u)
+    ]
+
+
+@login_required
+def points_home(request: HttpRequest) -> HttpResponse:
+    """Report (issued, redeemed, yuan value, person-times per outlet), outlets, rules,
+    the leaderboard of a community, and a resident search for grants."""
+    _staff_only(request)
+    unit = None
+    if request.GET.get("unit", "").isdigit():
+        unit = get_scoped_or_404(request.user, Unit, pk=int(request.GET["unit"]))
+    start = _date_param(request, "start")
+    end = _date_param(request, "end")
+    error = ""
+    if request.method == "POST":
+        error = _points_home_post(request)
+        if not error:
+            return redirect(request.get_full_path())
+    report = points_report(actor=request.user, unit=unit, start=start, end=end)
+    year = (end or timeutils.local_today()).year
+    monthly = [
+        {**row, "yuan": (row["value"] or 0) / 100}
+        for row in monthly_redemptions(actor=request.user, unit=unit, year=year)
+    ]
+    people = []
+    q = request.GET.get("q", "").strip()
+    if q:
+        try:
+            people = list(person_search(actor=request.user, q=q).select_related("unit")[:20])
+        except DomainError as exc:
+            error = _error(exc)
+    managed = _managed_units(request)
+    board_unit = unit if unit is not None and unit.kind in GRASSROOTS_KINDS else None
+    return render(
+        request,
+        "points/home.html",
+        {
+            "unit": unit,
+            "start": start,
+            "end": end,
+            "report": report,
+            "yuan": report.value_fen / 100,
+            "year": year,
+            "monthly": monthly,
+            "outlets": outlet_list(actor=request.user, unit=unit)[:200],
+            "rules": rule_list(actor=request.user, unit=unit)[:300],
+            "managed": managed,
+            "activity_types": ActivityType.choices,
+            "outlet_kinds": OutletKind.choices,
+            "units": scoped(request.user, Unit)
+            .filter(kind__in=sorted(GRASSROOTS_KINDS))
+            .order_by("path")[:300],
+            "board": leaderboard(unit=board_unit) if board_unit else [],
+            "people": people,
+            "q": q,
+            "error": error,
+        },
+    )
+
+
+def _points_home_post(request: HttpRequest) -> str:
+    action = request.POST.get("action")
+    unit_id = request.POST.get("unit", "")
+    if not unit_id.isdigit():
+        return _("请选择社区/村。")
+    unit = get_scoped_or_404(request.user, Unit, pk=int(unit_id))
+    try:
+        if action == "rule":
+            earning_rule_set(
+                actor=request.user,
+                unit=unit,
+                activity_type=request.POST.get("activity_type", ""),
+                points_per_time=request.POST.get("points_per_time", ""),
+                points_per_hour=request.POST.get("points_per_hour", ""),
+                daily_cap=request.POST.get("daily_cap", ""),
+                monthly_cap=request.POST.get("monthly_cap", ""),
+            )
+            messages.success(request, _("积分规则已保存。"))
+        elif action == "outlet":
+            outlet_create(
+                actor=request.user,
+                unit=unit,
+                kind=request.POST.get("kind", ""),
+                name=request.POST.get("name", ""),
+                address=request.POST.get("address", ""),
+            )
+            messages.success(request, _("兑换点已设立。"))
+        else:
+            return _("未知的操作。")
+    except DomainError as exc:
+        return _error(exc)
+    return ""
+
+
+@login_required
+def outlet_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """An outlet's goods (add, change, restock) and its latest receipts."""
+    _staff_only(request)
+    outlet = get_scoped_or_404(
+        request.user, Outlet, queryset=Outlet.objects.select_related("unit"), pk=pk
+    )
+    manages = can_manage_points(request.user, outlet.unit)
+    error = ""
+    if request.method == "POST":
+        if not manages:
+            raise Http404
+        try:
+            if request.POST.get("action") == "restock":
+                goods = get_object_or_404(Goods, pk=request.POST.get("goods") or 0, outlet=outlet)
+                goods_restock(
+                    actor=request.user, goods=goods, quantity=request.POST.get("quantity")
+                )
+            else:
+                goods_save(
+                    actor=request.user,
+                    outlet=outlet,
+                    name=request.POST.get("name", ""),
+                    points_price=request.POST.get("points_price", ""),
+                    value_fen=_fen(request.POST.get("value_yuan", "")),
+                    stock=request.POST.get("stock", ""),
+                )
+        except DomainError as exc:
+            error = _error(exc)
+        else:
+            messages.success(request, _("已保存。"))
+            return redirect("points:outlet", pk=pk)
+    from .models import Redemption
+
+    recent = (
+        scoped(request.user, Redemption)
+        .filter(outlet=outlet)
+        .select_related("account__person")[:20]
+    )
+    return render(
+        request,
+        "points/outlet.html",
+        {
+            "outlet": outlet,
+            "goods": outlet_goods(actor=request.user, outlet=outlet),
+            "manages": manages,
+            "serves": can_serve_outlet(request.user, outlet),
+            "recent": recent,
+            "error": error,
+            "report": points_report(actor=request.user, outlet=outlet),
+        },
+    )
+
+
+def _fen(value: str) -> Any:
+    """Yuan as typed (``12.5``) to fen; anything else is passed on for the service to refuse."""
+    text = (value or "").strip()
+    if not text:
+        return 0
+    try:
+        from decimal import Decimal, InvalidOperation
+
+        amount = Decimal(text)
+        if amount < 0 or amount != amount.quantize(Decimal("0.01")):
+            return text
+        return int(amount * 100)
+    except (InvalidOperation, ValueError):
+        return text
+
+
+@login_required
+def person_points(request: HttpRequest, person_pk: int) -> HttpResponse:
+    """A resident's account as staff see it: balance, history, a manual grant."""
+    _staff_only(request)
+    from doorstep.people.selectors import person_detail
+
+    person = person_detail(actor=request.user, person_id=person_pk)
+    try:
+        account = resident_account(person=person)
+    except DomainError as exc:
+        messages.error(request, _error(exc))
+        return redirect("points:home")
+    get_scoped_or_404(request.user, type(account), pk=account.pk)
+    manages = can_manage_points(request.user, account.unit)
+    error = ""
+    if request.method == "POST":
+        if not manages:
+            raise Http404
+        try:
+            points_grant(
+                actor=request.user,
+                account=account,
+                amount=request.POST.get("amount", ""),
+                reason=request.POST.get("reason", ""),
+                idempotency_key=request.POST.get("key", ""),
+                request=request,
+            )
+        except DomainError as exc:
+            error = _error(exc)
+        else:
+            messages.success(request, _("积分已发放。"))
+            return redirect("points:person", person_pk=person_pk)
+        account.refresh_from_db()
+    page = Paginator(account_history(account), HISTORY_PAGE).get_page(request.GET.get("page"))
+    return render_page(
+        request,
+        "points/person.html",
+        {
+            "person": person,
+            "account": account,
+            "page": page,
+            "rows": history_rows(account, page.object_list),
+            "filters": request.GET,
+            "manages": manages,
+            "error": error,
+            "key": uuid.uuid4().hex,
+        },
+        fragment="points/_history.html",
+    )
+
+
+# --- The resident's own points and the public board ------------------------------------------
+
+
+@login_required
+def my_points(request: HttpRequest) -> HttpResponse:
+    """My balance, my QR code for the counter, my history, the goods I can afford."""
+    account = own_account(actor=request.user)
+    if account is None:
+        from doorstep.people.selectors import own_person
+
+        person = own_person(actor=request.user)
+        if person is not None:
+            resident_account(person=person)
+            account = own_account(actor=request.user)
+    if account is None:
+        return render(request, "points/my_points.html", {"account": None})
+    page = Paginator(account_history(account), HISTORY_PAGE).get_page(request.GET.get("page"))
+    return render_page(
+        request,
+        "points/my_points.html",
+        {
+            "account": account,
+            "qr": _qr_svg(account.qr_token or ""),
+            "page": page,
+            "rows": history_rows(account, page.object_list),
+            "filters": request.GET,
+            "affordable": affordable_goods(actor=request.user, account=account)[:30],
+        },
+        fragment="points/_history.html",
+    )
+
+
+def _qr_svg(token: str) -> str:
+    import segno
+
+    return segno.make(token, error="m").svg_inline(scale=6, dark="#111", light="#fff")
+
+
+def public_leaderboard(request: HttpRequest, unit_pk: int) -> HttpResponse:
+    """A community's points leaderboard, open to all: masked names and points only."""
+    unit = get_object_or_404(Unit, pk=unit_pk, kind__in=sorted(GRASSROOTS_KINDS))
+    return render(
+        request,
+        "points/leaderboard.html",
+        {"unit": unit, "board": leaderboard(unit=unit, limit=20)},
+    )

@@ -1,0 +1,147 @@
+"""Reads of the volunteers app, each through the scoping checkpoint."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet, Sum
+
+from doorstep.accounts.scoping import scoped
+from doorstep.core import timeutils
+from doorstep.core.tree import ancestor_paths
+from doorstep.orgs.models import Unit
+from doorstep.people.models import Person
+
+from .choices import ACTIVE_SIGNUP, DEFAULT_STAR_HOURS, ActivityStatus, SignupStatus
+from .models import Activity, Signup, StarThresholds, Team
+
+
+def confirmed_minutes(person: Person) -> int:
+    return (
+        Signup.objects.filter(person=person, status=SignupStatus.CONFIRMED).aggregate(
+            n=Sum("minutes")
+        )["n"]
+        or 0
+    )
+
+
+def star_hours(unit: Unit) -> tuple[int, ...]:
+    """The thresholds nearest above ``unit`` (itself first), else the defaults."""
+    row = (
+        StarThresholds.objects.filter(unit__path__in=ancestor_paths(unit.path))
+        .order_by("-unit__depth")
+        .first()
+    )
+    return row.hours if row is not None else DEFAULT_STAR_HOURS
+
+
+def stars_for(hours: float, thresholds: tuple[int, ...]) -> int:
+    return sum(1 for t in thresholds if hours >= t)
+
+
+@dataclass(frozen=True)
+class VolunteerStanding:
+    hours: float
+    stars: int
+    next_stars_at: int | None  # hours needed for the next star, None at five
+
+
+def standing(person: Person) -> VolunteerStanding:
+    thresholds = star_hours(person.unit)
+    hours = confirmed_minutes(person) / 60
+    stars = stars_for(hours, thresholds)
+    return VolunteerStanding(
+        hours=round(hours, 1),
+        stars=stars,
+        next_stars_at=thresholds[stars] if stars < len(thresholds) else None,
+    )
+
+
+def with_taken(qs: QuerySet[Activity]) -> QuerySet[Activity]:
+    return qs.annotate(
+        taken=Count("signups", filter=Q(signups__status__in=ACTIVE_SIGNUP))
+    ).select_related("unit", "team", "points_rule")
+
+
+def activities_to_join(*, actor: Any, limit: int = 50) -> list[Activity]:
+    """Open activities where the resident lives that have not ended and have a slot."""
+    rows = with_taken(
+        scoped(actor, Activity).filter(status=ActivityStatus.OPEN, ends_at__gt=timeutils.now())
+    ).order_by("starts_at", "pk")[: limit * 2]
+    return [a for a in rows if a.taken < a.slots][:limit]  # type: ignore[attr-defined]
+
+
+def my_signups(*, actor: Any) -> QuerySet[Signup]:
+    return (
+        scoped(actor, Signup)
+        .filter(person__user_id=actor.pk)
+        .select_related("activity", "transfer")
+        .order_by("-activity__starts_at", "-pk")
+    )
+
+
+def activity_list(
+    *, actor: Any, unit: Unit | None = None, upcoming: bool = False
+) -> QuerySet[Activity]:
+    qs = scoped(actor, Activity)
+    if unit is not None:
+        qs = qs.filter(unit.subtree_q(field="unit__path"))
+    if upcoming:
+        qs = qs.filter(ends_at__gt=timeutils.now())
+    return with_taken(qs).order_by("-starts_at", "-pk")
+
+
+def roster(*, actor: Any, activity: Activity) -> QuerySet[Signup]:
+    return (
+        scoped(actor, Signup)
+        .filter(activity=activity)
+        .select_related("person__unit", "transfer")
+        .order_by("status", "person__name_pinyin", "pk")
+    )
+
+
+def team_list(*, actor: Any, unit: Unit | None = None) -> QuerySet[Team]:
+    qs = scoped(actor, Team)
+    if unit is not None:
+        qs = qs.filter(unit.subtree_q(field="unit__path"))
+    return (
+        qs.select_related("unit", "leader", "serves")
+        .annotate(member_count=Count("members", filter=Q(members__left_on__isnull=True)))
+        .order_by("unit__path", "name")
+    )
+
+
+def hours_leaderboard(*, unit: Unit, limit: int = 10) -> list[dict[str, Any]]:
+    """Volunteers of a community by confirmed hours, names masked."""
+    from doorstep.points.selectors import mask_name
+
+    rows = (
+        Signup.objects.filter(
+            status=SignupStatus.CONFIRMED,
+            activity__unit=unit,
+            person__pseudonymized_at__isnull=True,
+        )
+        .order_by()
+        .values("person_id", "person__name")
+        .annotate(minutes=Sum("minutes"))
+        .order_by("-minutes", "person_id")[:limit]
+    )
+    thresholds = star_hours(unit)
+    return [
+        {
+            "rank": i,
+            "name": mask_name(r["person__name"]),
+            "hours": round(r["minutes"] / 60, 1),
+            "stars": stars_for(r["minutes"] / 60, thresholds),
+        }
+        for i, r in enumerate(rows, start=1)
+    ]
+
+
+def party_post_claims(*, actor: Any, unit: Unit | None = None) -> QuerySet[Signup]:
+    """Posts claimed by party members (党员认领岗位)."""
+    qs = scoped(actor, Signup).filter(party_claim=True, status__in=ACTIVE_SIGNUP)
+    if unit is not None:
+        qs = qs.filter(unit.subtree_q(field="activity__unit__path"))
+    return qs.select_related("activity", "person")
