@@ -6,3 +6,8 @@ class AppealsConfig(AppConfig):
     name = "doorstep.appeals"
     label = "appeals"
     verbose_name = _("诉求")
+
+    def ready(self) -> None:
+        from .scope_rules import register
+
+        register()

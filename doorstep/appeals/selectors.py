@@ -1,0 +1,511 @@
+"""Reads in appeals. Every read of case rows for a user goes through the scoping
+checkpoint; the public board, the receipt lookup and the wish wall read only the public
+columns (no reporter, no household, no text that could name anyone)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Count, Q, QuerySet
+
+from doorstep.accounts.scoping import scoped
+from doorstep.core import timeutils
+from doorstep.core.geo import Point, haversine_m
+from doorstep.core.tree import subtree_q
+from doorstep.orgs.models import Unit
+
+from .choices import OPEN_STATES, CaseKind, CaseState, Color, MediationOutcome
+from .conf import conf
+from .models import Case, CaseEvent, Category, JointTask, Mediation, MonthlyClassification, Rating
+
+LIST_RELATIONS = ("category", "community", "compound", "grid")
+# Columns the public may see, and nothing else.
+PUBLIC_FIELDS = (
+    "id",
+    "receipt_code",
+    "kind",
+    "category__name",
+    "compound__name",
+    "community__name",
+    "color",
+    "state",
+    "level",
+    "created_at",
+    "deadline",
+    "resolved_at",
+    "closed_at",
+    "result",
+    "party_org__name",
+)
+
+
+def categories() -> QuerySet[Category]:
+    return (
+        Category.objects.filter(is_active=True)
+        .select_related("parent")
+        .order_by("parent__order", "order", "code")
+    )
+
+
+def leaf_categories() -> QuerySet[Category]:
+    return categories().filter(children__isnull=True)
+
+
+def case_list(*, actor: Any, filters: dict[str, Any] | None = None) -> QuerySet[Case]:
+    """The cases the actor may see, filtered by color, state, kind, category, unit."""
+    f = filters or {}
+    qs = scoped(actor, Case).select_related(*LIST_RELATIONS)
+    if f.get("color") in Color.values:
+        qs = qs.filter(color=f["color"])
+    if f.get("state") == "open":
+        qs = qs.filter(state__in=sorted(OPEN_STATES))
+    elif f.get("state") in CaseState.values:
+        qs = qs.filter(state=f["state"])
+    if f.get("kind") in CaseKind.values:
+        qs = qs.filter(kind=f["kind"])
+    if f.get("category"):
+        qs = qs.filter(category__code=f["category"])
+    unit = f.get("unit")
+    if isinstance(unit, Unit):
+        qs = qs.filter(subtree_q(unit.path, field="unit_path"))
+    return qs.order_by("-id")
+
+
+def case_detail(*, actor: Any, pk: int) -> Case:
+    from doorstep.accounts.scoping import get_scoped_or_404
+
+    return get_scoped_or_404(
+        actor,
+        Case,
+        Case.objects.select_related(
+            *LIST_RELATIONS, "unit", "party_org", "assignee", "reporter_person", "merged_into"
+        ),
+        pk=pk,
+    )
+
+
+def case_timeline(*, case: Case, public_only: bool = False) -> QuerySet[CaseEvent]:
+    qs = CaseEvent.objects.filter(case=case).select_related("actor").order_by("at", "id")
+    return qs.filter(is_public=True) if public_only else qs
+
+
+@dataclass
+class Page:
+    """A page of rows without a COUNT over the whole table: one query for the rows
+    (one more than the page size tells whether there is a next page)."""
+
+    rows: list[Any]
+    number: int
+    has_next: bool
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    @property
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    @property
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+
+def paginate(qs: Any, page: Any, size: int = 50) -> Page:
+    try:
+        number = max(1, min(int(page or 1), 10_000))
+    except (TypeError, ValueError):
+        number = 1
+    start = (number - 1) * size
+    rows = list(qs[start : start + size + 1])
+    return Page(rows=rows[:size], number=number, has_next=len(rows) > size)
+
+
+def triage_board(
+    *, actor: Any, unit: Unit, filters: dict[str, Any], page: Any = 1, size: int = 50
+) -> Page:
+    """A community's (or a street's …) cases by color and state, newest first."""
+    qs = case_list(actor=actor, filters={**filters, "unit": unit}).select_related("assignee")
+    return paginate(qs, page, size)
+
+
+def board_counts(*, actor: Any, unit: Unit) -> dict[str, dict[str, int]]:
+    """Open cases per color and state in the unit's subtree (one grouped query)."""
+    rows = (
+        scoped(actor, Case)
+        .filter(subtree_q(unit.path, field="unit_path"), state__in=sorted(OPEN_STATES))
+        .values("color", "state")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    out: dict[str, dict[str, int]] = {c: {} for c in Color.values}
+    for row in rows:
+        out[row["color"]][row["state"]] = row["n"]
+    return out
+
+
+def overdue_cases(
+    *, actor: Any, unit: Unit | None = None, now: dt.datetime | None = None
+) -> QuerySet[Case]:
+    moment = now or timeutils.now()
+    qs = scoped(actor, Case).filter(state__in=sorted(OPEN_STATES), deadline__lt=moment)
+    if unit is not None:
+        qs = qs.filter(subtree_q(unit.path, field="unit_path"))
+    return qs.select_related(*LIST_RELATIONS, "assignee").order_by("deadline", "id")
+
+
+def grid_queue(*, actor: Any) -> QuerySet[Case]:
+    """A grid member's queue: their grid's open cases at grid level, due first."""
+    from doorstep.accounts.scoping import grants
+
+    grid_ids = [g.scope.pk for g in grants(actor) if g.role in ("grid_member", "grid_leader")]
+    return (
+        scoped(actor, Case)
+        .filter(grid_id__in=grid_ids, state__in=sorted(OPEN_STATES))
+        .select_related(*LIST_RELATIONS)
+        .order_by("deadline", "id")
+    )
+
+
+def my_cases(*, actor: Any) -> QuerySet[Case]:
+    return (
+        Case.objects.filter(Q(reporter_user=actor) | Q(follows__user=actor))
+        .distinct()
+        .select_related(*LIST_RELATIONS)
+        .order_by("-id")
+    )
+
+
+def department_tasks(*, actor: Any, state: str = "") -> QuerySet[JointTask]:
+    qs = scoped(actor, JointTask).select_related("case__category", "case__community", "department")
+    if state:
+        qs = qs.filter(state=state)
+    return qs.order_by("state", "deadline", "id")
+
+
+def joint_cases(*, actor: Any) -> QuerySet[Case]:
+    return (
+        scoped(actor, Case)
+        .filter(is_joint=True)
+        .select_related(*LIST_RELATIONS, "party_org")
+        .order_by("-id")
+    )
+
+
+def tasks_of(cases: list[Case]) -> dict[int, list[JointTask]]:
+    out: dict[int, list[JointTask]] = {c.pk: [] for c in cases}
+    for task in JointTask.objects.filter(case__in=cases).select_related("department"):
+        out[task.case_id].append(task)
+    return out
+
+
+# --- Public -----------------------------------------------------------------------------
+
+
+def public_cases() -> QuerySet[Case]:
+    return Case.objects.filter(is_public=True).exclude(state=CaseState.MERGED)
+
+
+def public_board(
+    *, unit: Unit, filters: dict[str, Any] | None = None, page: Any = 1, size: int = 50
+) -> Page:
+    """Every public case in the unit's subtree, public columns only."""
+    f = filters or {}
+    qs = public_cases().filter(subtree_q(unit.path, field="unit_path"))
+    if f.get("color") in Color.values:
+        qs = qs.filter(color=f["color"])
+    if f.get("state") in CaseState.values:
+        qs = qs.filter(state=f["state"])
+    return paginate(qs.order_by("-id").values(*PUBLIC_FIELDS), page, size)
+
+
+def public_summary(*, unit: Unit, since: dt.datetime | None = None) -> dict[str, Any]:
+    qs = public_cases().filter(subtree_q(unit.path, field="unit_path"))
+    if since is not None:
+        qs = qs.filter(created_at__gte=since)
+    rows = qs.values("state").annotate(n=Count("id")).order_by()
+    by_state = {row["state"]: row["n"] for row in rows}
+    return {
+        "total": sum(by_state.values()),
+        "open": sum(n for s, n in by_state.items() if s in OPEN_STATES),
+        "done": sum(
+            n
+            for s, n in by_state.items()
+            if s in (CaseState.RESOLVED, CaseState.RATED, CaseState.CLOSED)
+        ),
+    }
+
+
+def receipt_lookup(code: str) -> dict[str, Any] | None:
+    cleaned = (code or "").strip().upper()
+    if not cleaned or len(cleaned) > 12:
+        return None
+    return public_cases().filter(receipt_code=cleaned).values(*PUBLIC_FIELDS).first()
+
+
+def public_timeline(case_id: int) -> list[Any]:
+    """Public events of a case, without who took them."""
+    return list(
+        CaseEvent.objects.filter(case_id=case_id, is_public=True)
+        .order_by("at", "id")
+        .values("action", "at", "from_state", "to_state", "to_color")
+    )
+
+
+def wish_wall(unit: Unit | None = None) -> QuerySet[Case]:
+    qs = public_cases().filter(kind=CaseKind.WISH).exclude(state=CaseState.REJECTED)
+    if unit is not None:
+        qs = qs.filter(subtree_q(unit.path, field="unit_path"))
+    return qs
+
+
+def wish_wall_rows(*, unit: Unit | None = None, page: Any = 1) -> Page:
+    from django.db.models import FilteredRelation
+
+    qs = (
+        wish_wall(unit)
+        .annotate(
+            active_claim=FilteredRelation("claims", condition=Q(claims__withdrawn_at__isnull=True))
+        )
+        .values(
+            "id",
+            "receipt_code",
+            "text",
+            "state",
+            "compound__name",
+            "community__name",
+            "created_at",
+            "active_claim__claimant_label",
+            "active_claim__fulfilled_at",
+        )
+        .order_by("-id")
+    )
+    return paginate(qs, page, 50)
+
+
+# --- Figures -----------------------------------------------------------------------------
+
+
+def suggestion_figures(
+    *, unit: Unit, start: dt.datetime | None = None, end: dt.datetime | None = None
+) -> dict[str, int]:
+    """ "235 suggestions collected, 112 problems solved": collected, adopted, solved."""
+    qs = Case.objects.filter(subtree_q(unit.path, field="unit_path"), kind=CaseKind.SUGGESTION)
+    if start is not None:
+        qs = qs.filter(created_at__gte=start)
+    if end is not None:
+        qs = qs.filter(created_at__lt=end)
+    return qs.aggregate(
+        collected=Count("id"),
+        adopted=Count("id", filter=Q(adopted=True)),
+        solved=Count("id", filter=Q(problem_solved=True)),
+    )
+
+
+def disputes_resolved(*, unit: Unit, start: dt.datetime, end: dt.datetime) -> dict[str, int]:
+    qs = Mediation.objects.filter(
+        subtree_q(unit.path, field="case__unit_path"),
+        concluded_at__gte=start,
+        concluded_at__lt=end,
+    )
+    return qs.aggregate(
+        concluded=Count("id"),
+        agreements=Count("id", filter=Q(outcome=MediationOutcome.AGREEMENT)),
+    )
+
+
+def satisfaction(
+    *, unit: Unit, start: dt.datetime | None = None, end: dt.datetime | None = None
+) -> dict[str, Any]:
+    """Share of ratings of 4 or 5 (the latest rating of each case counts once)."""
+    qs = Case.objects.filter(subtree_q(unit.path, field="unit_path"), rating__isnull=False)
+    if start is not None:
+        qs = qs.filter(closed_at__gte=start)
+    if end is not None:
+        qs = qs.filter(closed_at__lt=end)
+    figures = qs.aggregate(rated=Count("id"), satisfied=Count("id", filter=Q(rating__gte=4)))
+    unrated = Case.objects.filter(
+        subtree_q(unit.path, field="unit_path"), closed_unrated=True
+    ).count()
+    rated = figures["rated"]
+    return {
+        **figures,
+        "unrated": unrated,
+        "rate": round(figures["satisfied"] * 100 / rated, 1) if rated else None,
+    }
+
+
+def ratings_of(case: Case) -> QuerySet[Rating]:
+    return Rating.objects.filter(case=case).order_by("id")
+
+
+# --- Month end --------------------------------------------------------------------------------
+
+
+def month_cases(*, community: Unit, year: int, month: int) -> QuerySet[Case]:
+    start, end = timeutils.month_bounds(year, month)
+    return (
+        Case.objects.filter(
+            subtree_q(community.path, field="unit_path"), created_at__gte=start, created_at__lt=end
+        )
+        .exclude(state=CaseState.MERGED)
+        .select_related("category", "compound")
+        .order_by("color", "id")
+    )
+
+
+def classifications(*, community: Unit) -> QuerySet[MonthlyClassification]:
+    return MonthlyClassification.objects.filter(community=community).select_related(
+        "classified_by", "published_by"
+    )
+
+
+def published_sheet(
+    *, community: Unit, year: int, month: int
+) -> tuple[MonthlyClassification | None, list[dict[str, Any]]]:
+    record = MonthlyClassification.objects.filter(
+        community=community, month=dt.date(year, month, 1), published_at__isnull=False
+    ).first()
+    if record is None:
+        return None, []
+    start, end = timeutils.month_bounds(year, month)
+    rows = list(
+        public_cases()
+        .filter(
+            subtree_q(community.path, field="unit_path"), created_at__gte=start, created_at__lt=end
+        )
+        .order_by("color", "id")
+        .values(*PUBLIC_FIELDS)
+    )
+    return record, rows
+
+
+# --- Duplicates ---------------------------------------------------------------------------
+
+
+def duplicates_near(
+    *,
+    category: Category,
+    lat: float | None,
+    lng: float | None,
+    unit: Unit | None = None,
+    limit: int = 5,
+) -> list[dict[str, Any]]:
+    """Open public cases of the same category within the configured radius (200 m) of
+    the point, nearest first; without a point, open cases of the category in the same
+    compound or community."""
+    qs = public_cases().filter(category=category, state__in=sorted(OPEN_STATES))
+    if lat is None or lng is None:
+        if unit is None:
+            return []
+        return list(
+            qs.filter(unit_path__startswith=unit.path)
+            .order_by("-id")
+            .values(*PUBLIC_FIELDS)[:limit]
+        )
+    radius = conf("DUPLICATE_RADIUS_M")
+    box = radius / 111_000 * 1.2
+    here = Point(float(lat), float(lng))
+    near = []
+    for row in qs.filter(
+        lat__gte=here.lat - box,
+        lat__lte=here.lat + box,
+        lng__gte=here.lng - box * 1.5,
+        lng__lte=here.lng + box * 1.5,
+    ).values(*PUBLIC_FIELDS, "lat", "lng")[:200]:
+        distance = haversine_m(here, Point(row["lat"], row["lng"]))
+        if distance <= radius:
+            near.append({**row, "distance": round(distance)})
+    return sorted(near, key=lambda r: r["distance"])[:limit]
+
+
+# --- Page helpers ---------------------------------------------------------------------------
+
+
+def scoped_case(*, actor: Any, pk: int) -> Case | None:
+    return (
+        scoped(actor, Case)
+        .select_related(*LIST_RELATIONS, "unit", "party_org", "merged_into")
+        .filter(pk=pk)
+        .first()
+    )
+
+
+def report_places(limit: int = 3000) -> list[Unit]:
+    """Compounds and natural villages a resident can pick from (active ones, by place)."""
+    return list(
+        Unit.objects.filter(kind__in=["compound", "natural_village"], is_active=True)
+        .order_by("path")
+        .only("id", "name", "path")[:limit]
+    )
+
+
+def console_places(*, actor: Any, limit: int = 3000) -> list[Unit]:
+    """Communities, villages, compounds and buildings the staff member may enter for."""
+    return list(
+        scoped(actor, Unit)
+        .filter(
+            kind__in=["community", "village", "compound", "natural_village", "building"],
+            is_active=True,
+        )
+        .order_by("path")[:limit]
+    )
+
+
+def board_directory() -> list[dict[str, Any]]:
+    """Top units with their communities and villages, for the public boards' index."""
+    tops = list(Unit.objects.filter(parent__isnull=True, is_active=True).order_by("path"))
+    out = []
+    for top in tops:
+        units = list(
+            Unit.objects.filter(
+                top.subtree_q(), kind__in=["community", "village"], is_active=True
+            ).order_by("path")[:500]
+        )
+        out.append({"top": top, "units": units})
+    return out
+
+
+def published_months(*, community: Unit) -> list[MonthlyClassification]:
+    return list(
+        MonthlyClassification.objects.filter(
+            community=community, published_at__isnull=False
+        ).order_by("-month")[:12]
+    )
+
+
+def my_notifications(*, actor: Any) -> QuerySet[Any]:
+    from .models import Notification
+
+    return scoped(actor, Notification).select_related("case").order_by("-id")
+
+
+def wishes_waiting(*, actor: Any) -> QuerySet[Any]:
+    """Wishes logged on visits in the actor's scope that are not cases yet."""
+    from doorstep.grids.models import Wish, WishStatus
+
+    return (
+        scoped(actor, Wish)
+        .filter(case__isnull=True, status=WishStatus.OPEN)
+        .select_related("household__unit")
+        .order_by("-id")
+    )
+
+
+def task_departments(*, actor: Any, case: Case) -> list[Any]:
+    """Departments the actor may bring into this red case: those serving a unit above
+    the case's place, not yet in it."""
+    from doorstep.core.tree import ancestor_paths
+    from doorstep.orgs.models import Department
+
+    if not case.is_joint or case.state not in OPEN_STATES:
+        return []
+    taken = JointTask.objects.filter(case=case).values("department_id")
+    return list(
+        scoped(actor, Department)
+        .filter(unit__path__in=ancestor_paths(case.unit_path), is_active=True)
+        .exclude(pk__in=taken)
+        .order_by("unit__path", "name")
+    )

@@ -1,0 +1,1261 @@
+"""Writes in appeals: intake and routing, the closed loop's transitions, joint cases,
+follows, ratings, merges, wishes, suggestions, mediation and the month-end review.
+
+Every transition is one action (:func:`case_transition`): it checks the transition table
+and the actor's right, changes the row with an UPDATE conditional on the version the
+actor saw (a stale version is a :class:`Conflict`, never an overwrite), and writes the
+event row, in one transaction.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from dataclasses import dataclass
+from typing import Any
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
+from django.db.models import Exists, F, OuterRef, Q
+from django.utils.translation import gettext as _
+
+from doorstep.accounts.roles import Role
+from doorstep.accounts.scoping import get_scoped_or_404, grants, scoped
+from doorstep.core import timeutils
+from doorstep.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from doorstep.core.geo import Point, haversine_m, validate_point
+from doorstep.grids.models import Grid, Wish
+from doorstep.orgs.choices import GRASSROOTS_KINDS, UnitKind
+from doorstep.orgs.models import Department, PartyOrg, Unit
+from doorstep.people.models import Household, Person
+
+from . import notify
+from .choices import (
+    LEVEL_OF_COLOR,
+    PROXY_CHANNELS,
+    TRANSITIONS,
+    UNSATISFIED_AT_MOST,
+    Action,
+    Actor,
+    CaseKind,
+    CaseState,
+    Channel,
+    ClaimantKind,
+    Color,
+    Level,
+    MediationOutcome,
+    TaskState,
+    color_above,
+)
+from .conf import conf, sla
+from .models import (
+    TEXT_MAX,
+    Case,
+    CaseEvent,
+    Category,
+    Follow,
+    JointTask,
+    Mediation,
+    MediationSession,
+    MonthlyClassification,
+    Rating,
+    WishClaim,
+)
+from .rules import actor_kinds, can_supervise_unit, department_ids, handler_level
+
+RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I
+RECEIPT_LENGTH = 8
+COMPOUND_KINDS = {UnitKind.COMPOUND, UnitKind.NATURAL_VILLAGE}
+
+
+def _clean(obj: Any, exclude: list[str] | None = None) -> None:
+    try:
+        obj.full_clean(exclude=exclude, validate_unique=False)
+    except DjangoValidationError as exc:
+        raise ValidationError(errors={k: list(v) for k, v in exc.message_dict.items()}) from None
+
+
+def new_receipt_code() -> str:
+    return "".join(secrets.choice(RECEIPT_ALPHABET) for _i in range(RECEIPT_LENGTH))
+
+
+def clean_text(value: Any, *, field: str, required: bool = True, limit: int = TEXT_MAX) -> str:
+    """Stripped text within ``limit`` characters; HTML is kept as text (templates escape it)."""
+    text = (value or "").strip() if isinstance(value, str) or value is None else None
+    if text is None:
+        raise ValidationError(_("应为文字。"), field=field)
+    if required and not text:
+        raise ValidationError(_("此项不能为空。"), field=field)
+    if len(text) > limit:
+        raise ValidationError(
+            _("不能超过 %(limit)d 个字（现有 %(n)d 个）。") % {"limit": limit, "n": len(text)},
+            field=field,
+        )
+    if "\x00" in text:
+        raise ValidationError(_("含有不允许的字符。"), field=field)
+    return text
+
+
+# --- Locating and routing --------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Location:
+    unit: Unit  # the most specific place known
+    community: Unit
+    compound: Unit | None
+    household: Household | None
+    grid: Grid | None
+    point: Point | None
+
+
+def _ancestors(path: str) -> list[str]:
+    from doorstep.core.tree import ancestor_paths
+
+    return ancestor_paths(path)
+
+
+def _point_in_ring(point: Point, ring: list[list[float]]) -> bool:
+    inside = False
+    x, y = point.lng, point.lat
+    for i in range(len(ring)):
+        x1, y1 = ring[i][0], ring[i][1]
+        x2, y2 = ring[i - 1][0], ring[i - 1][1]
+        if (y1 > y) != (y2 > y) and x < (x2 - x1) * (y - y1) / ((y2 - y1) or 1e-12) + x1:
+            inside = not inside
+    return inside
+
+
+def _in_boundary(point: Point, boundary: dict | None) -> bool:
+    if not boundary:
+        return False
+    geometry = boundary.get("geometry", boundary)
+    kind, coords = geometry.get("type"), geometry.get("coordinates") or []
+    polygons = [coords] if kind == "Polygon" else coords if kind == "MultiPolygon" else []
+    return any(polygon and _point_in_ring(point, polygon[0]) for polygon in polygons)
+
+
+def _nearest_place(point: Point) -> Unit | None:
+    """The compound or community nearest to a map pick, if within the configured radius
+    (a pick farther than that from every place is outside the jurisdiction)."""
+    radius = conf("LOCATION_RADIUS_M")
+    # A degree of latitude is ~111 km; a box first, then exact distances.
+    box = radius / 111_000 * 1.5
+    candidates = Unit.objects.filter(
+        kind__in=sorted(GRASSROOTS_KINDS | COMPOUND_KINDS),
+        is_active=True,
+        lat__gte=point.lat - box,
+        lat__lte=point.lat + box,
+        lng__gte=point.lng - box * 1.3,
+        lng__lte=point.lng + box * 1.3,
+    )
+    for unit in candidates:
+        if _in_boundary(point, unit.boundary):
+            return unit
+    best = min(
+        candidates,
+        key=lambda u: (haversine_m(point, Point(u.lat, u.lng)), u.kind not in COMPOUND_KINDS),  # type: ignore[arg-type]
+        default=None,
+    )
+    if best is None or haversine_m(point, Point(best.lat, best.lng)) > radius:  # type: ignore[arg-type]
+        return None
+    return best
+
+
+def case_locate(
+    *,
+    household: Household | None = None,
+    unit: Unit | None = None,
+    lat: Any = None,
+    lng: Any = None,
+) -> Location:
+    """Where a case is: from a household, a unit (compound, building or community), or a
+    map pick; the grid from the household's link or the grid boundary holding the point."""
+    point = None
+    if lat not in (None, "") or lng not in (None, ""):
+        point = validate_point(lat, lng, field="location")
+    if household is not None:
+        place = household.unit
+    elif unit is not None:
+        place = unit
+    elif point is not None:
+        found = _nearest_place(point)
+        if found is None:
+            raise ValidationError(_("该位置不在本辖区内。"), field="location")
+        place = found
+    else:
+        raise ValidationError(_("请选择小区或在地图上标出位置。"), field="location")
+    above = {
+        u.kind: u
+        for u in Unit.objects.filter(
+            path__in=_ancestors(place.path)[:-1],
+            kind__in=sorted(GRASSROOTS_KINDS | COMPOUND_KINDS),
+        ).order_by("depth")
+    }
+    if place.kind in GRASSROOTS_KINDS | COMPOUND_KINDS:
+        above[place.kind] = place
+    community = next((above[k] for k in sorted(GRASSROOTS_KINDS) if k in above), None)
+    if community is None:
+        raise ValidationError(_("该位置不属于任何社区或村。"), field="location")
+    compound = next((above[k] for k in sorted(COMPOUND_KINDS) if k in above), None)
+    grid = None
+    if household is not None:
+        grid = Grid.objects.filter(household_links__household=household).first()
+    if grid is None and point is not None:
+        grid = next(
+            (
+                g
+                for g in Grid.objects.filter(unit=community, is_active=True)
+                if _in_boundary(point, g.boundary)
+            ),
+            None,
+        )
+    if grid is None and household is None and place.kind not in GRASSROOTS_KINDS:
+        # A building or compound all of whose linked households share one grid.
+        grids = list(
+            Grid.objects.filter(place.subtree_q(field="household_links__household__unit__path"))
+            .distinct()
+            .order_by("id")[:2]
+        )
+        if len(grids) == 1:
+            grid = grids[0]
+    return Location(
+        unit=place,
+        community=community,
+        compound=compound,
+        household=household,
+        grid=grid,
+        point=point,
+    )
+
+
+def community_party_org(community: Unit) -> PartyOrg | None:
+    return (
+        PartyOrg.objects.filter(unit=community, is_active=True)
+        .exclude(kind__in=["group", "functional"])
+        .order_by("depth", "id")
+        .first()
+    )
+
+
+def lead_department(case: Case) -> Department | None:
+    """The department of the category's lead kind serving the nearest unit above."""
+    kind = case.category.lead_department_kind
+    if not kind:
+        return None
+    return (
+        Department.objects.filter(
+            kind=kind, is_active=True, unit__path__in=_ancestors(case.unit_path)
+        )
+        .order_by("-unit__depth", "id")
+        .first()
+    )
+
+
+def _route(case: Case, color: str) -> None:
+    """Set level, grid/party org and the joint flag for ``color`` (no save)."""
+    level = LEVEL_OF_COLOR[Color(color)]
+    if level == Level.GRID and case.grid_id is None:
+        level = Level.COMMUNITY  # no grid here: the committees take it
+    case.color, case.level = color, level
+    if level == Level.PARTY_ORG:
+        case.party_org = community_party_org(case.community)
+        case.is_joint = True
+
+
+def _open_joint_case(case: Case, *, at: dt.datetime) -> None:
+    lead = lead_department(case)
+    if lead is not None and not case.tasks.exists():
+        JointTask.objects.create(
+            case=case, department=lead, is_lead=True, deadline=case.deadline or at + sla("red")
+        )
+
+
+# --- Intake -----------------------------------------------------------------------------
+
+
+def _category(category: Category | str | None) -> Category:
+    code = category.code if isinstance(category, Category) else category
+    found = (
+        Category.objects.filter(code=code or "", is_active=True)
+        .annotate(
+            has_children=Exists(Category.objects.filter(parent=OuterRef("pk"), is_active=True))
+        )
+        .first()
+        if isinstance(code, str)
+        else None
+    )
+    if found is None:
+        raise ValidationError(_("未知的诉求类别。"), field="category")
+    if found.has_children:
+        raise ValidationError(_("请选择具体的小类。"), field="category")
+    return found
+
+
+def _may_enter_for_others(actor: Any, community: Unit) -> bool:
+    staff_roles = {g.role for g in grants(actor)} - {Role.RESIDENT, Role.OUTLET_CLERK}
+    return bool(staff_roles) and scoped(actor, Unit).filter(pk=community.pk).exists()
+
+
+def case_submit(
+    *,
+    actor: Any,
+    kind: str,
+    category: Category | str | None,
+    channel: str,
+    text: Any,
+    household: Household | None = None,
+    unit: Unit | None = None,
+    lat: Any = None,
+    lng: Any = None,
+    reporter_person: Person | None = None,
+    idempotency_key: str = "",
+    wish: Wish | None = None,
+    photos: list[Any] | None = None,
+    at: dt.datetime | None = None,
+) -> Case:
+    """Take in an appeal and route it. The same idempotency key from the same submitter
+    gives back the case the first call made (with ``replayed`` set on it).
+
+    Everything is read and checked first; the writes (case, event, follow, photos,
+    notifications) then happen in one short transaction, so that concurrent intakes
+    hold their write locks as briefly as possible."""
+    key = (idempotency_key or "").strip()
+    if len(key) > 64:
+        raise ValidationError(_("幂等键不能超过64个字符。"), field="idempotency_key")
+    submitter = actor if getattr(actor, "is_authenticated", False) else None
+    if key and submitter is not None:
+        existing = Case.objects.filter(submitted_by=submitter, idempotency_key=key).first()
+        if existing is not None:
+            existing.replayed = True  # type: ignore[attr-defined]
+            return existing
+    if kind not in CaseKind.values:
+        raise ValidationError(_("未知的诉求类型。"), field="kind")
+    if channel not in Channel.values:
+        raise ValidationError(_("未知的渠道。"), field="channel")
+    cat = _category(category)
+    body = clean_text(text, field="text")
+    from .photos import clean_photo, photo_attach
+
+    cleaned_photos = [clean_photo(upload) for upload in photos or []]
+    where = case_locate(household=household, unit=unit, lat=lat, lng=lng)
+    reporter_user = None
+    if channel == Channel.ONLINE:
+        if submitter is None:
+            raise PermissionDenied(_("请先登录。"))
+        reporter_user = submitter
+        reporter_person = Person.objects.filter(user=submitter).first()
+    elif channel in PROXY_CHANNELS:
+        if submitter is None or not _may_enter_for_others(submitter, where.community):
+            raise PermissionDenied(_("只有负责该社区/村的工作人员可以代为登记诉求。"))
+        if reporter_person is not None:
+            reporter_user = reporter_person.user
+    moment = at or timezone_now()
+    # Every field was validated above (text, coordinates, choices) and every related
+    # row was read from the database, so no full_clean(): it would re-query each
+    # foreign key and constraint, a dozen round trips per intake.
+    case = Case(
+        kind=kind,
+        category=cat,
+        channel=channel,
+        text=body,
+        lat=where.point.lat if where.point else None,
+        lng=where.point.lng if where.point else None,
+        unit=where.unit,
+        unit_path=where.unit.path,
+        community=where.community,
+        compound=where.compound,
+        household=where.household,
+        grid=where.grid,
+        state=CaseState.SUBMITTED,
+        clock_started_at=moment,
+        deadline=moment + sla(cat.default_color),
+        receipt_code=new_receipt_code(),
+        idempotency_key=key if submitter is not None else "",
+        submitted_by=submitter,
+        reporter_user=reporter_user,
+        reporter_person=reporter_person,
+        wish=wish,
+    )
+    _route(case, cat.default_color)
+    if cat.default_level == Level.PARTY_ORG and case.level != Level.PARTY_ORG:
+        _route(case, Color.RED)
+    try:
+        with transaction.atomic():
+            case.save(force_insert=True)
+            CaseEvent.objects.create(
+                case=case,
+                actor=submitter,
+                action=Action.SUBMIT,
+                at=moment,
+                from_state=CaseState.SUBMITTED,
+                to_state=CaseState.SUBMITTED,
+                from_color=case.color,
+                to_color=case.color,
+                data={"channel": channel, "level": case.level},
+            )
+            if case.is_joint:
+                _open_joint_case(case, at=moment)
+            for cleaned in cleaned_photos:
+                photo_attach(case=case, cleaned=cleaned)
+            notify.case_received(case, followers={reporter_user.pk} if reporter_user else set())
+    except IntegrityError:
+        if key and submitter is not None:
+            # A concurrent submission with the same key won the race.
+            existing = Case.objects.get(submitted_by=submitter, idempotency_key=key)
+            existing.replayed = True  # type: ignore[attr-defined]
+            return existing
+        raise
+    return case
+
+
+def timezone_now() -> dt.datetime:
+    return timeutils.now()
+
+
+@transaction.atomic
+def wishes_to_cases(*, actor: Any, visit: Any) -> list[Case]:
+    """Turn the wishes a visit brought back into cases of kind wish (once each)."""
+    made = []
+    for wish in Wish.objects.filter(visit=visit, case__isnull=True).select_related("household"):
+        made.append(wish_to_case(actor=actor, wish=wish))
+    return made
+
+
+@transaction.atomic
+def wish_to_case(*, actor: Any, wish: Wish) -> Case:
+    existing = Case.objects.filter(wish=wish).first()
+    if existing is not None:
+        return existing
+    category = Category.objects.filter(code="wish", is_active=True).first()
+    head = Person.objects.filter(household=wish.household_id).order_by("id").first()
+    return case_submit(
+        actor=actor,
+        kind=CaseKind.WISH,
+        category=category,
+        channel=Channel.VISIT,
+        text=wish.text,
+        household=wish.household,
+        reporter_person=head,
+        idempotency_key=f"wish-{wish.pk}",
+        wish=wish,
+    )
+
+
+# --- Transitions ------------------------------------------------------------------------
+
+
+def _load_for_action(actor: Any, case: Case | int) -> Case:
+    case_id = case.pk if isinstance(case, Case) else case
+    if actor is None:
+        found = Case.objects.select_related("category", "community").filter(pk=case_id).first()
+        if found is None:
+            raise NotFound(_("未找到该诉求。"), field="case")
+        return found
+    try:
+        return get_scoped_or_404(
+            actor, Case, Case.objects.select_related("category", "community"), pk=case_id
+        )
+    except Exception as exc:  # Http404
+        raise NotFound(_("未找到该诉求。"), field="case") from exc
+
+
+def _check_version(case: Case, version: Any) -> int:
+    try:
+        expected = int(version)
+    except (TypeError, ValueError):
+        raise ValidationError(_("缺少版本号。"), field="version") from None
+    if expected != case.version:
+        raise Conflict(
+            _("该诉求已被他人更新（当前版本 %(current)d，您看到的是 %(seen)d），请刷新后再操作。")
+            % {"current": case.version, "seen": expected},
+            field="version",
+        )
+    return expected
+
+
+def _apply(
+    case: Case,
+    *,
+    actor: Any,
+    action: str,
+    version: int,
+    to_state: str,
+    changes: dict[str, Any] | None = None,
+    note: str = "",
+    at: dt.datetime | None = None,
+    is_public: bool = True,
+    data: dict[str, Any] | None = None,
+) -> Case:
+    """Conditional UPDATE on the version, then the event row. Raises Conflict if another
+    writer got there first."""
+    moment = at or timezone_now()
+    values = dict(changes or {})
+    values["state"] = to_state
+    updated = Case.objects.filter(pk=case.pk, version=version).update(
+        version=F("version") + 1, updated_at=timezone_now(), **values
+    )
+    if updated != 1:
+        raise Conflict(_("该诉求已被他人更新，请刷新后再操作。"), field="version")
+    from_state, from_color = case.state, case.color
+    for name, value in values.items():
+        setattr(case, name, value)
+    case.version = version + 1
+    CaseEvent.objects.create(
+        case=case,
+        actor=actor,
+        action=action,
+        at=moment,
+        from_state=from_state,
+        to_state=to_state,
+        from_color=from_color,
+        to_color=case.color,
+        note=note,
+        is_public=is_public,
+        data=data or {},
+    )
+    return case
+
+
+def _transition(actor: Any, case: Case, action: str) -> str:
+    transition = TRANSITIONS[action]
+    if case.state not in transition.sources:
+        raise ValidationError(
+            _("诉求当前状态为“%(state)s”，不能%(action)s。")
+            % {"state": CaseState(case.state).label, "action": Action(action).label},
+            field="action",
+            code="invalid_transition",
+        )
+    if not actor_kinds(actor, case) & transition.actors:
+        raise PermissionDenied(
+            _("您无权对该诉求执行“%(action)s”。") % {"action": Action(action).label}
+        )
+    return transition.target
+
+
+def _restart_clock(case: Case, color: str, at: dt.datetime) -> dict[str, Any]:
+    return {"clock_started_at": at, "deadline": at + sla(color), "reminded_deadline": None}
+
+
+@transaction.atomic
+def case_transition(
+    *,
+    actor: Any,
+    case: Case | int,
+    action: str,
+    version: Any,
+    note: str = "",
+    assignee: Any = None,
+    target: Case | int | None = None,
+    result: str = "",
+    score: Any = None,
+    comment: str = "",
+    request: Any = None,
+) -> Case:
+    """Take one action of the transition table on a case, or refuse it with nothing
+    changed."""
+    if action not in TRANSITIONS:
+        raise ValidationError(_("未知的操作。"), field="action")
+    row = _load_for_action(actor, case)
+    expected = _check_version(row, version)
+    to_state = _transition(actor, row, action)
+    note = clean_text(note, field="note", required=action in (Action.REJECT,))
+    changes: dict[str, Any] = {}
+    moment = timezone_now()
+    if action == Action.ASSIGN:
+        changes["assignee"] = _valid_assignee(row, assignee)
+    elif action == Action.RESOLVE:
+        changes["result"] = clean_text(result, field="result")
+        changes["resolved_at"] = moment
+        changes["deadline"] = None
+    elif action == Action.REJECT:
+        changes["closed_at"] = moment
+        changes["deadline"] = None
+    elif action == Action.MERGE:
+        return _merge(actor, row, expected, target, note)
+    elif action == Action.RATE:
+        return _rate(actor, row, expected, score, comment)
+    elif action == Action.CLOSE:
+        changes["closed_at"] = moment
+    elif action == Action.EXPIRE:
+        changes["closed_at"] = moment
+        changes["closed_unrated"] = True
+    elif action == Action.REOPEN:
+        return _reopen(row, expected, moment)
+    case_obj = _apply(
+        row,
+        actor=actor,
+        action=action,
+        version=expected,
+        to_state=to_state,
+        changes=changes,
+        note=note,
+        at=moment,
+    )
+    notify.case_changed(case_obj, action)
+    return case_obj
+
+
+def _valid_assignee(case: Case, assignee: Any) -> Any:
+    from doorstep.accounts.models import User
+
+    if assignee is None or assignee == "":
+        raise ValidationError(_("请选择承办人。"), field="assignee")
+    user = assignee if isinstance(assignee, User) else User.objects.filter(pk=assignee).first()
+    if user is None or not user.is_active:
+        raise ValidationError(_("承办人不存在。"), field="assignee")
+    if handler_level(user, case) is None:
+        raise ValidationError(_("承办人无权办理该诉求。"), field="assignee")
+    return user
+
+
+def _merge(actor: Any, case: Case, version: int, target: Any, note: str) -> Case:
+    if target in (None, ""):
+        raise ValidationError(_("请选择要合并到的诉求。"), field="target")
+    target_id = target.pk if isinstance(target, Case) else target
+    into = scoped(actor, Case).filter(pk=target_id).first() if str(target_id).isdigit() else None
+    if into is None:
+        raise ValidationError(_("要合并到的诉求不存在。"), field="target")
+    if into.pk == case.pk or into.state not in (
+        CaseState.SUBMITTED,
+        CaseState.ACCEPTED,
+        CaseState.ASSIGNED,
+        CaseState.IN_PROGRESS,
+    ):
+        raise ValidationError(_("只能合并到另一件未办结的诉求。"), field="target")
+    merged = _apply(
+        case,
+        actor=actor,
+        action=Action.MERGE,
+        version=version,
+        to_state=CaseState.MERGED,
+        changes={"merged_into": into, "closed_at": timezone_now(), "deadline": None},
+        note=note,
+        data={"into": into.pk, "into_receipt": into.receipt_code},
+    )
+    followers = set(Follow.objects.filter(case=case).values_list("user_id", flat=True))
+    if case.reporter_user_id:
+        followers.add(case.reporter_user_id)
+    known = set(Follow.objects.filter(case=into).values_list("user_id", flat=True))
+    Follow.objects.bulk_create([Follow(case=into, user_id=u) for u in sorted(followers - known)])
+    CaseEvent.objects.create(
+        case=into,
+        actor=actor,
+        action=Action.NOTE,
+        at=timezone_now(),
+        from_state=into.state,
+        to_state=into.state,
+        from_color=into.color,
+        to_color=into.color,
+        note=_("合并了重复诉求 %(code)s。") % {"code": case.receipt_code},
+        data={"merged": case.pk},
+    )
+    notify.case_changed(merged, Action.MERGE)
+    return merged
+
+
+def _rate(actor: Any, case: Case, version: int, score: Any, comment: Any) -> Case:
+    try:
+        value = int(score)
+    except (TypeError, ValueError):
+        raise ValidationError(_("满意度应为1到5分。"), field="score") from None
+    if not 1 <= value <= 5:
+        raise ValidationError(_("满意度应为1到5分。"), field="score")
+    text = clean_text(comment, field="comment", required=False, limit=500)
+    moment = timezone_now()
+    Rating.objects.create(case=case, user=actor, score=value, comment=text)
+    case = _apply(
+        case,
+        actor=actor,
+        action=Action.RATE,
+        version=version,
+        to_state=CaseState.RATED,
+        changes={"rating": value},
+        note=text,
+        at=moment,
+        data={"score": value},
+    )
+    if value <= UNSATISFIED_AT_MOST:
+        case = _reopen(case, case.version, moment)
+    else:
+        case = _apply(
+            case,
+            actor=None,
+            action=Action.CLOSE,
+            version=case.version,
+            to_state=CaseState.CLOSED,
+            changes={"closed_at": moment},
+            at=moment,
+        )
+    notify.case_changed(case, Action.RATE)
+    return case
+
+
+def _reopen(case: Case, version: int, moment: dt.datetime) -> Case:
+    """Send a rated case back one level up (grid → committees → party organization),
+    with a new clock for its new color."""
+    color = color_above(case.color)
+    probe = Case(**{f.attname: getattr(case, f.attname) for f in Case._meta.concrete_fields})
+    _route(probe, color)
+    if probe.level == case.level and probe.level != Level.PARTY_ORG:
+        # The level above even when the color alone would not move it (no grid here).
+        _route(probe, Color.RED)
+    changes = {
+        "color": probe.color,
+        "level": probe.level,
+        "party_org": probe.party_org,
+        "is_joint": probe.is_joint,
+        "resolved_at": None,
+        "assignee": None,
+        **_restart_clock(case, probe.color, moment),
+    }
+    case = _apply(
+        case,
+        actor=None,
+        action=Action.REOPEN,
+        version=version,
+        to_state=CaseState.ACCEPTED,
+        changes=changes,
+        note=_("居民不满意，转上一级重新办理。"),
+        at=moment,
+        data={"level": probe.level},
+    )
+    if case.is_joint:
+        _open_joint_case(case, at=moment)
+    return case
+
+
+def case_expire_unrated(*, case: Case, at: dt.datetime) -> bool:
+    """Close a resolved case nobody rated (system action); False if it moved meanwhile."""
+    try:
+        with transaction.atomic():
+            _apply(
+                case,
+                actor=None,
+                action=Action.EXPIRE,
+                version=case.version,
+                to_state=CaseState.CLOSED,
+                changes={"closed_at": at, "closed_unrated": True},
+                at=at,
+                note=_("超过评价期限未评价，自动关闭。"),
+            )
+    except Conflict:
+        return False
+    return True
+
+
+def case_escalate(*, case: Case, at: dt.datetime) -> bool:
+    """Raise an overdue case one color (green → yellow → red) with the clock restarted
+    at the deadline it missed; False if another writer moved it first. A red case that
+    is overdue stays red and is reported."""
+    color = color_above(case.color)
+    probe = Case(**{f.attname: getattr(case, f.attname) for f in Case._meta.concrete_fields})
+    _route(probe, color)
+    changes = {
+        "color": probe.color,
+        "level": probe.level,
+        "party_org": probe.party_org,
+        "is_joint": probe.is_joint,
+        "escalations": case.escalations + 1,
+        **_restart_clock(case, probe.color, at),
+    }
+    try:
+        with transaction.atomic():
+            _apply(
+                case,
+                actor=None,
+                action=Action.ESCALATE,
+                version=case.version,
+                to_state=case.state,
+                changes=changes,
+                at=at,
+                note=_("超过办理期限，自动升级。"),
+                data={"missed_deadline": at.isoformat(), "level": probe.level},
+            )
+            if case.is_joint:
+                _open_joint_case(case, at=at)
+    except Conflict:
+        return False
+    notify.case_changed(case, Action.ESCALATE)
+    return True
+
+
+def case_remind(*, case: Case, at: dt.datetime) -> bool:
+    """Remind the responsible staff once per deadline (conditional on the deadline)."""
+    with transaction.atomic():
+        updated = (
+            Case.objects.filter(pk=case.pk, version=case.version, deadline=case.deadline)
+            .filter(Q(reminded_deadline__isnull=True) | ~Q(reminded_deadline=F("deadline")))
+            .update(reminded_deadline=F("deadline"))
+        )
+        if not updated:
+            return False
+        CaseEvent.objects.create(
+            case=case,
+            action=Action.REMIND,
+            at=at,
+            from_state=case.state,
+            to_state=case.state,
+            from_color=case.color,
+            to_color=case.color,
+            is_public=False,
+            data={"deadline": case.deadline.isoformat() if case.deadline else None},
+        )
+    notify.case_reminder(case)
+    return True
+
+
+@transaction.atomic
+def case_note(
+    *,
+    actor: Any,
+    case: Case | int,
+    note: Any,
+    public: bool = True,
+    data: dict[str, Any] | None = None,
+) -> CaseEvent:
+    """Add a note to a case's history without moving it: by its handlers or its reporter,
+    or by an integration (``actor=None``, e.g. an update relayed through Open311)."""
+    row = _load_for_action(actor, case)
+    if actor is not None and not actor_kinds(actor, row) & {Actor.HANDLER, Actor.REPORTER}:
+        raise PermissionDenied(_("您无权为该诉求添加记录。"))
+    text = clean_text(note, field="note")
+    return CaseEvent.objects.create(
+        case=row,
+        actor=actor,
+        action=Action.NOTE,
+        at=timezone_now(),
+        from_state=row.state,
+        to_state=row.state,
+        from_color=row.color,
+        to_color=row.color,
+        note=text,
+        is_public=public,
+        data=data or {},
+    )
+
+
+# --- Joint cases ---------------------------------------------------------------------------
+
+
+@transaction.atomic
+def joint_task_add(
+    *,
+    actor: Any,
+    case: Case | int,
+    department: Department,
+    is_lead: bool = False,
+    instructions: str = "",
+    deadline: dt.datetime | None = None,
+) -> JointTask:
+    """The party organization (or the levels above) brings a department into a red case."""
+    row = _load_for_action(actor, case)
+    if row.level != Level.PARTY_ORG or row.state not in (
+        CaseState.SUBMITTED,
+        CaseState.ACCEPTED,
+        CaseState.ASSIGNED,
+        CaseState.IN_PROGRESS,
+    ):
+        raise ValidationError(_("只有办理中的红色诉求可以会办。"), field="case")
+    level = handler_level(actor, row)
+    if level is None or level < 2:
+        raise PermissionDenied(_("只有党组织书记及以上可以组织会办。"))
+    if not scoped(actor, Department).filter(pk=department.pk).exists():
+        raise ValidationError(_("该部门不在您可以交办的范围内。"), field="department")
+    if row.tasks.filter(department=department).exists():
+        raise ValidationError(_("该部门已在本案会办中。"), field="department")
+    if is_lead and row.tasks.filter(is_lead=True).exists():
+        raise ValidationError(_("一个会办案件只能有一个牵头部门。"), field="is_lead")
+    moment = timezone_now()
+    due = deadline or row.deadline or moment + sla("red")
+    if due <= moment:
+        raise ValidationError(_("答复期限应晚于现在。"), field="deadline")
+    task = JointTask(
+        case=row,
+        department=department,
+        is_lead=is_lead,
+        instructions=clean_text(instructions, field="instructions", required=False, limit=500),
+        deadline=due,
+    )
+    _clean(task)
+    task.save()
+    if not row.is_joint:
+        Case.objects.filter(pk=row.pk).update(is_joint=True)
+    CaseEvent.objects.create(
+        case=row,
+        actor=actor,
+        action=Action.TASK,
+        at=moment,
+        from_state=row.state,
+        to_state=row.state,
+        from_color=row.color,
+        to_color=row.color,
+        note=_("交%(role)s部门：%(name)s")
+        % {"role": _("牵头") if is_lead else _("协办"), "name": department.name},
+        data={"department": department.pk, "lead": is_lead},
+    )
+    notify.task_assigned(task)
+    return task
+
+
+@transaction.atomic
+def joint_task_reply(*, actor: Any, task_id: int, reply: Any) -> JointTask:
+    """A department answers its task. Only its own staff may."""
+    task = scoped(actor, JointTask).select_related("case", "department").filter(pk=task_id).first()
+    if task is None:
+        raise NotFound(_("未找到该会办任务。"), field="task")
+    if task.department_id not in department_ids(actor):
+        raise PermissionDenied(_("只有该部门的工作人员可以答复。"))
+    text = clean_text(reply, field="reply")
+    moment = timezone_now()
+    updated = JointTask.objects.filter(pk=task.pk, state=TaskState.OPEN).update(
+        state=TaskState.REPLIED, reply=text, replied_at=moment, replied_by=actor, updated_at=moment
+    )
+    if not updated:
+        raise Conflict(_("该任务已答复。"), field="task")
+    case = task.case
+    CaseEvent.objects.create(
+        case=case,
+        actor=actor,
+        action=Action.TASK,
+        at=moment,
+        from_state=case.state,
+        to_state=case.state,
+        from_color=case.color,
+        to_color=case.color,
+        note=_("%(name)s 已答复：%(reply)s") % {"name": task.department.name, "reply": text},
+        data={"department": task.department_id, "reply": True},
+    )
+    task.refresh_from_db()
+    return task
+
+
+# --- Follows ---------------------------------------------------------------------------------
+
+
+def case_follow(*, actor: Any, case: Case) -> Follow:
+    """Follow a case one may see or that is on the public board."""
+    from .selectors import public_cases
+
+    if not getattr(actor, "is_authenticated", False):
+        raise PermissionDenied(_("请先登录。"))
+    visible = (
+        scoped(actor, Case).filter(pk=case.pk).exists()
+        or public_cases().filter(pk=case.pk).exists()
+    )
+    if not visible:
+        raise NotFound(_("未找到该诉求。"), field="case")
+    follow, _created = Follow.objects.get_or_create(case=case, user=actor)
+    return follow
+
+
+def case_unfollow(*, actor: Any, case: Case) -> None:
+    Follow.objects.filter(case=case, user=actor).delete()
+
+
+def notifications_mark_read(*, actor: Any) -> int:
+    from .models import Notification
+
+    return scoped(actor, Notification).filter(read_at__isnull=True).update(read_at=timezone_now())
+
+
+# --- Wishes, suggestions, disputes -------------------------------------------------------
+
+
+def _claimant_kind(actor: Any, kind: str) -> str:
+    if kind not in ClaimantKind.values:
+        raise ValidationError(_("未知的认领人身份。"), field="claimant_kind")
+    if kind == ClaimantKind.PARTNER and Role.PARTNER not in {g.role for g in grants(actor)}:
+        raise PermissionDenied(_("只有社区合伙人可以以合伙人身份认领。"))
+    if kind == ClaimantKind.PARTY_MEMBER:
+        person = Person.objects.filter(user=actor).first()
+        if person is None or not hasattr(person, "party_member"):
+            raise PermissionDenied(_("只有登记在册的党员可以以党员身份认领。"))
+    return kind
+
+
+@transaction.atomic
+def wish_claim(*, actor: Any, case: Case, claimant_kind: str, label: str = "") -> WishClaim:
+    """Claim (认领) an open wish from the wish wall."""
+    from .selectors import wish_wall
+
+    if not getattr(actor, "is_authenticated", False):
+        raise PermissionDenied(_("请先登录。"))
+    row = wish_wall().select_for_update().filter(pk=case.pk).first()
+    if row is None or row.state in (CaseState.RESOLVED, CaseState.RATED, CaseState.CLOSED):
+        raise ValidationError(_("该心愿不在心愿墙上或已实现。"), field="case")
+    kind = _claimant_kind(actor, claimant_kind)
+    if WishClaim.objects.filter(case=row, withdrawn_at__isnull=True).exists():
+        raise Conflict(_("该心愿已被认领。"), field="case")
+    shown = clean_text(label or str(actor), field="label", limit=50)
+    claim = WishClaim(case=row, claimant=actor, claimant_kind=kind, claimant_label=shown)
+    try:
+        with transaction.atomic():
+            claim.save()
+    except IntegrityError:
+        raise Conflict(_("该心愿已被认领。"), field="case") from None
+    CaseEvent.objects.create(
+        case=row,
+        actor=actor,
+        action=Action.NOTE,
+        at=timezone_now(),
+        from_state=row.state,
+        to_state=row.state,
+        from_color=row.color,
+        to_color=row.color,
+        note=_("心愿已被%(who)s认领。") % {"who": shown},
+        data={"claim": claim.pk},
+    )
+    return claim
+
+
+@transaction.atomic
+def wish_fulfil(*, actor: Any, claim_id: int, note: str = "") -> WishClaim:
+    """The claimant reports the wish fulfilled; the wish case is resolved with it."""
+    claim = WishClaim.objects.select_related("case").filter(pk=claim_id).first()
+    if claim is None or claim.claimant_id != getattr(actor, "pk", None):
+        raise NotFound(_("未找到该认领。"), field="claim")
+    if claim.fulfilled_at or claim.withdrawn_at:
+        raise ValidationError(_("该认领已结束。"), field="claim")
+    text = clean_text(note, field="note", required=False, limit=500)
+    moment = timezone_now()
+    claim.fulfilled_at, claim.note = moment, text
+    claim.save(update_fields=["fulfilled_at", "note", "updated_at"])
+    case = claim.case
+    if case.state in (
+        CaseState.SUBMITTED,
+        CaseState.ACCEPTED,
+        CaseState.ASSIGNED,
+        CaseState.IN_PROGRESS,
+    ):
+        _apply(
+            case,
+            actor=actor,
+            action=Action.RESOLVE,
+            version=case.version,
+            to_state=CaseState.RESOLVED,
+            changes={
+                "result": _("心愿已由%(who)s帮助实现。%(note)s")
+                % {"who": claim.claimant_label, "note": text},
+                "resolved_at": moment,
+                "deadline": None,
+            },
+            at=moment,
+        )
+        notify.case_changed(case, Action.RESOLVE)
+    return claim
+
+
+@transaction.atomic
+def suggestion_mark(
+    *, actor: Any, case: Case | int, version: Any, adopted: bool, problem_solved: bool = False
+) -> Case:
+    row = _load_for_action(actor, case)
+    if row.kind != CaseKind.SUGGESTION:
+        raise ValidationError(_("只有金点子可以标记采纳。"), field="case")
+    expected = _check_version(row, version)
+    if handler_level(actor, row) is None or handler_level(actor, row) < 1:  # type: ignore[operator]
+        raise PermissionDenied(_("只有社区/村工作人员及以上可以标记金点子。"))
+    if problem_solved and not adopted:
+        raise ValidationError(_("未采纳的金点子不能标记为解决了问题。"), field="problem_solved")
+    return _apply(
+        row,
+        actor=actor,
+        action=Action.NOTE,
+        version=expected,
+        to_state=row.state,
+        changes={"adopted": bool(adopted), "problem_solved": bool(problem_solved)},
+        note=_("金点子已采纳。") if adopted else _("金点子未采纳。"),
+        data={"adopted": bool(adopted), "problem_solved": bool(problem_solved)},
+    )
+
+
+@transaction.atomic
+def mediation_assign(*, actor: Any, case: Case | int, mediator: Any, parties: str) -> Mediation:
+    row = _load_for_action(actor, case)
+    if row.kind != CaseKind.DISPUTE:
+        raise ValidationError(_("只有矛盾纠纷可以安排调解。"), field="case")
+    if not can_supervise_unit(actor, row.community) and handler_level(actor, row) is None:
+        raise PermissionDenied(_("您无权为该纠纷安排调解员。"))
+    if mediator is None:
+        raise ValidationError(_("请选择调解员。"), field="mediator")
+    text = clean_text(parties, field="parties", limit=300)
+    mediation, created = Mediation.objects.get_or_create(
+        case=row, defaults={"mediator": mediator, "parties": text}
+    )
+    if not created:
+        mediation.mediator, mediation.parties = mediator, text
+        mediation.save(update_fields=["mediator", "parties", "updated_at"])
+    CaseEvent.objects.create(
+        case=row,
+        actor=actor,
+        action=Action.NOTE,
+        at=timezone_now(),
+        from_state=row.state,
+        to_state=row.state,
+        from_color=row.color,
+        to_color=row.color,
+        note=_("已安排调解员。"),
+        data={"mediator": mediator.pk},
+    )
+    return mediation
+
+
+@transaction.atomic
+def mediation_session_log(
+    *,
+    actor: Any,
+    mediation: Mediation,
+    held_at: dt.datetime,
+    place: str = "",
+    attendees: str = "",
+    notes: str = "",
+) -> MediationSession:
+    if mediation.mediator_id != actor.pk and not can_supervise_unit(
+        actor, mediation.case.community
+    ):
+        raise PermissionDenied(_("只有调解员可以登记调解会。"))
+    if held_at > timezone_now():
+        raise ValidationError(_("调解时间不能晚于现在。"), field="held_at")
+    session = MediationSession(
+        mediation=mediation,
+        held_at=held_at,
+        place=clean_text(place, field="place", required=False, limit=100),
+        attendees=clean_text(attendees, field="attendees", required=False, limit=300),
+        notes=clean_text(notes, field="notes", required=False),
+    )
+    session.save()
+    return session
+
+
+@transaction.atomic
+def mediation_conclude(
+    *, actor: Any, mediation: Mediation, outcome: str, agreement: str = ""
+) -> Mediation:
+    if mediation.mediator_id != actor.pk and not can_supervise_unit(
+        actor, mediation.case.community
+    ):
+        raise PermissionDenied(_("只有调解员可以登记调解结果。"))
+    if outcome not in (MediationOutcome.AGREEMENT, MediationOutcome.NO_AGREEMENT):
+        raise ValidationError(_("请选择调解结果。"), field="outcome")
+    text = clean_text(agreement, field="agreement", required=outcome == MediationOutcome.AGREEMENT)
+    if not mediation.sessions.exists():
+        raise ValidationError(_("请先登记至少一次调解会。"), field="outcome")
+    mediation.outcome, mediation.agreement = outcome, text
+    mediation.concluded_at = timezone_now()
+    mediation.save(update_fields=["outcome", "agreement", "concluded_at", "updated_at"])
+    return mediation
+
+
+# --- Month end ---------------------------------------------------------------------------
+
+
+def _first_of_month(year: int, month: int) -> dt.date:
+    try:
+        return dt.date(int(year), int(month), 1)
+    except (TypeError, ValueError):
+        raise ValidationError(_("月份无效。"), field="month") from None
+
+
+@transaction.atomic
+def month_classify(
+    *,
+    actor: Any,
+    community: Unit,
+    year: int,
+    month: int,
+    colors: dict[int, str] | None = None,
+) -> MonthlyClassification:
+    """Confirm the month's cases' colors, changing those in ``colors`` (case id → color),
+    and record the review. Reclassified open cases are rerouted to their new level."""
+    from .selectors import month_cases
+
+    if not can_supervise_unit(actor, community):
+        raise PermissionDenied(_("只有社区/村工作人员及以上可以进行月末分类。"))
+    first = _first_of_month(year, month)
+    if first > timeutils.local_today().replace(day=1):
+        raise ValidationError(_("不能对未来的月份分类。"), field="month")
+    if MonthlyClassification.objects.filter(community=community, month=first).exists():
+        raise Conflict(_("该月已完成分类。"), field="month")
+    cases = {c.pk: c for c in month_cases(community=community, year=first.year, month=first.month)}
+    changes = colors or {}
+    for case_id, color in changes.items():
+        if case_id not in cases:
+            raise ValidationError(_("诉求 %(id)s 不属于该月。") % {"id": case_id}, field="colors")
+        if color not in Color.values:
+            raise ValidationError(_("未知的颜色：%(c)s。") % {"c": color}, field="colors")
+    moment = timezone_now()
+    changed = 0
+    for case_id, color in changes.items():
+        case = cases[case_id]
+        if case.color == color:
+            continue
+        values: dict[str, Any] = {"color": color}
+        if case.state in (
+            CaseState.SUBMITTED,
+            CaseState.ACCEPTED,
+            CaseState.ASSIGNED,
+            CaseState.IN_PROGRESS,
+        ):
+            probe = Case(
+                **{f.attname: getattr(case, f.attname) for f in Case._meta.concrete_fields}
+            )
+            _route(probe, color)
+            values.update(
+                level=probe.level,
+                party_org=probe.party_org,
+                is_joint=probe.is_joint,
+                **_restart_clock(case, color, moment),
+            )
+        _apply(
+            case,
+            actor=actor,
+            action=Action.CLASSIFY,
+            version=case.version,
+            to_state=case.state,
+            changes=values,
+            at=moment,
+            note=_("%(month)s 月末分类调整颜色。") % {"month": f"{first:%Y-%m}"},
+            data={"month": f"{first:%Y-%m}"},
+        )
+        if values.get("is_joint"):
+            _open_joint_case(case, at=moment)
+        changed += 1
+    counts = {c: 0 for c in Color.values}
+    for case in cases.values():
+        counts[case.color] += 1
+    record = MonthlyClassification.objects.create(
+        community=community,
+        month=first,
+        classified_by=actor,
+        classified_at=moment,
+        counts=counts,
+        changed=changed,
+    )
+    return record
+
+
+@transaction.atomic
+def month_publish(*, actor: Any, classification: MonthlyClassification) -> MonthlyClassification:
+    if not can_supervise_unit(actor, classification.community):
+        raise PermissionDenied(_("只有社区/村工作人员及以上可以公示。"))
+    updated = MonthlyClassification.objects.filter(
+        pk=classification.pk, published_at__isnull=True
+    ).update(published_at=timezone_now(), published_by=actor)
+    if not updated:
+        raise Conflict(_("该月已公示。"), field="month")
+    classification.refresh_from_db()
+    return classification
+
+
+__all__ = [
+    "case_escalate",
+    "case_expire_unrated",
+    "case_follow",
+    "case_submit",
+    "case_transition",
+    "joint_task_add",
+    "joint_task_reply",
+    "month_classify",
+    "month_publish",
+]

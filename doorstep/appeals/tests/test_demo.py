@@ -1,0 +1,50 @@
+"""The demo builder on a small demo jurisdiction."""
+
+from __future__ import annotations
+
+import random
+import time
+
+import pytest
+
+from doorstep.appeals import demo
+from doorstep.appeals.choices import CaseKind, CaseState, Color
+from doorstep.appeals.models import Case, JointTask, Mediation, MonthlyClassification
+from doorstep.appeals.selectors import satisfaction, suggestion_figures
+from doorstep.grids import demo as grids_demo
+from doorstep.orgs import demo as orgs_demo
+from doorstep.people import demo as people_demo
+
+pytestmark = pytest.mark.django_db
+
+
+def test_demo_year_of_appeals() -> None:
+    rng = random.Random(7)
+    tree = orgs_demo.build(rng)
+    people = people_demo.build(rng, tree, scale=0.05)
+    grids_demo.build(tree)
+    started = time.monotonic()
+    built = demo.build(rng, tree, people.households, scale=0.3)
+    elapsed = time.monotonic() - started
+    print(f"appeals demo at scale 0.3: {elapsed:.1f} s")
+    assert elapsed < 60
+    cases = Case.objects.all()
+    assert cases.count() == len(built.cases) == 180
+    assert set(cases.values_list("color", flat=True)) == set(Color.values)
+    states = set(cases.values_list("state", flat=True))
+    assert {CaseState.CLOSED, CaseState.REJECTED, CaseState.IN_PROGRESS} <= states
+    rates = [satisfaction(unit=tree.units[key]) for key in ("luzhou", "zhangzhou", "baiyin_city")]
+    rated = sum(r["rated"] for r in rates)
+    satisfied = sum(r["satisfied"] for r in rates)
+    assert 0.85 < satisfied / rated <= 1
+    assert JointTask.objects.filter(is_lead=True).exists()
+    assert Mediation.objects.filter(case__category__code="sea_use").exists()
+    assert MonthlyClassification.objects.filter(published_at__isnull=False).count() > 10
+    assert Case.objects.filter(kind=CaseKind.WISH, claims__fulfilled_at__isnull=False).exists()
+    collected = sum(
+        suggestion_figures(unit=tree.units[k])["collected"]
+        for k in ("luzhou", "zhangzhou", "baiyin_city")
+    )
+    assert collected == cases.filter(kind=CaseKind.SUGGESTION).count() > 0
+    created = sorted(cases.values_list("created_at", flat=True))
+    assert (created[-1] - created[0]).days > 300

@@ -1,0 +1,697 @@
+"""Appeals pages. Resident pages (phone-first): report, my cases, a case with its
+timeline, rating and follow; the public board, the receipt lookup, the printable sheet
+and the wish wall. Console: triage board, a case with its actions, overdue list, the
+grid member's queue, month-end classification, joint cases and department tasks, and
+proxy intake. Views call selectors and services only; rows come through the scoping
+checkpoint, and one out of scope is 404."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from doorstep.accounts.audit import audit_record
+from doorstep.accounts.models import AuditAction
+from doorstep.accounts.roles import Role
+from doorstep.accounts.rules import is_staff_user
+from doorstep.accounts.scope_rules import anchor_unit
+from doorstep.accounts.scoping import get_scoped_or_404, grants, has_role, scoped
+from doorstep.accounts.selectors import role_holders
+from doorstep.core import timeutils
+from doorstep.core.errors import DomainError, ValidationError
+from doorstep.core.pages import render_page
+from doorstep.orgs.choices import GRASSROOTS_KINDS
+from doorstep.orgs.models import Department, Unit
+
+from . import selectors
+from .choices import TRANSITIONS, Action, Actor, CaseKind, CaseState, Channel, ClaimantKind, Color
+from .forms import BoardFilterForm, ProxyForm, RateForm, ReportForm, TransitionForm
+from .models import Case, JointTask, MonthlyClassification
+from .rules import actor_kinds, can_supervise_unit, department_ids
+from .services import (
+    case_follow,
+    case_submit,
+    case_transition,
+    case_unfollow,
+    joint_task_add,
+    joint_task_reply,
+    month_classify,
+    month_publish,
+    notifications_mark_read,
+    wish_claim,
+    wish_to_case,
+)
+
+
+def _form_errors(form: Any, exc: DomainError) -> None:
+    if isinstance(exc, ValidationError):
+        for field, errors in exc.errors.items():
+            for message in errors:
+                name = field if field in form.fields else None
+                form.add_error(name, str(message))
+    else:
+        form.add_error(None, str(exc.message))
+
+
+# --- Resident -----------------------------------------------------------------------------
+
+
+@login_required
+def report(request: HttpRequest) -> HttpResponse:
+    """Report a problem, wish, suggestion or dispute. Duplicates of the same category
+    near the place are shown before the case is made, once."""
+    places = selectors.report_places()
+    duplicates: list[dict[str, Any]] = []
+    form = ReportForm(request.POST or None, request.FILES or None, places=places)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        unit = Unit.objects.filter(pk=data["unit"]).first() if data["unit"] else None
+        category = selectors.leaf_categories().filter(code=data["category"]).first()
+        if category is not None and not data["confirm"]:
+            duplicates = selectors.duplicates_near(
+                category=category, lat=data["lat"], lng=data["lng"], unit=unit
+            )
+        if not duplicates:
+            try:
+                case = case_submit(
+                    actor=request.user,
+                    kind=data["kind"],
+                    category=data["category"],
+                    channel=Channel.ONLINE,
+                    text=data["text"],
+                    unit=unit,
+                    lat=data["lat"],
+                    lng=data["lng"],
+                    idempotency_key=data["idempotency_key"],
+                    photos=[data["photo"]] if data["photo"] else [],
+                )
+            except DomainError as exc:
+                _form_errors(form, exc)
+            else:
+                messages.success(
+                    request, _("已收到您的诉求，回执码 %(code)s。") % {"code": case.receipt_code}
+                )
+                return redirect("appeals:case", pk=case.pk)
+    status = 400 if form.is_bound and form.errors else 200
+    return render_page(
+        request,
+        "appeals/report.html",
+        {"form": form, "duplicates": duplicates, "tile_url": _tile_url()},
+        status=status,
+    )
+
+
+def _tile_url() -> str:
+    from django.conf import settings
+
+    return str(settings.DOORSTEP.get("MAP_TILE_URL", ""))
+
+
+@login_required
+def my_cases(request: HttpRequest) -> HttpResponse:
+    page = selectors.paginate(selectors.my_cases(actor=request.user), request.GET.get("page"), 30)
+    return render_page(request, "appeals/my_cases.html", {"page": page, "filters": request.GET})
+
+
+def _visible_case(request: HttpRequest, pk: int) -> tuple[Case, bool]:
+    """A case the user may see in full (scoped), or else its public face."""
+    user = request.user
+    if user.is_authenticated:
+        case = selectors.scoped_case(actor=user, pk=pk)
+        if case is not None:
+            return case, True
+    case = (
+        selectors.public_cases()
+        .select_related("category", "community", "compound")
+        .filter(pk=pk)
+        .first()
+    )
+    if case is None:
+        raise Http404
+    return case, False
+
+
+def case_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """A case for its reporter and followers: its state, timeline and the rating form."""
+    case, full = _visible_case(request, pk)
+    user = request.user
+    can_rate = (
+        full and case.state == CaseState.RESOLVED and Actor.REPORTER in actor_kinds(user, case)
+    )
+    following = user.is_authenticated and (
+        case.reporter_user_id == user.pk or case.follows.filter(user=user).exists()
+    )
+    return render_page(
+        request,
+        "appeals/case.html",
+        {
+            "case": case,
+            "full": full,
+            "events": selectors.case_timeline(case=case, public_only=True),
+            "photos": case.photos.all() if full else [],
+            "rate_form": RateForm(initial={"version": case.version}) if can_rate else None,
+            "following": following,
+        },
+    )
+
+
+@login_required
+@require_POST
+def rate(request: HttpRequest, pk: int) -> HttpResponse:
+    case, full = _visible_case(request, pk)
+    if not full:
+        raise Http404
+    form = RateForm(request.POST)
+    if form.is_valid():
+        try:
+            case_transition(
+                actor=request.user,
+                case=case,
+                action=Action.RATE,
+                version=form.cleaned_data["version"],
+                score=form.cleaned_data["score"],
+                comment=form.cleaned_data["comment"],
+            )
+        except DomainError as exc:
+            messages.error(request, str(exc.message))
+        else:
+            messages.success(request, _("感谢您的评价。"))
+    else:
+        messages.error(request, _("请选择1到5分。"))
+    return redirect("appeals:case", pk=pk)
+
+
+@login_required
+@require_POST
+def follow(request: HttpRequest, pk: int) -> HttpResponse:
+    case, _full = _visible_case(request, pk)
+    try:
+        if request.POST.get("unfollow"):
+            case_unfollow(actor=request.user, case=case)
+        else:
+            case_follow(actor=request.user, case=case)
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    return redirect(request.POST.get("next") or reverse("appeals:case", args=[pk]))
+
+
+# --- Public ----------------------------------------------------------------------------------
+
+
+def _board_unit(pk: int) -> Unit:
+    unit = Unit.objects.filter(pk=pk, is_active=True).first()
+    if unit is None or unit.kind in ("building", "compound", "natural_village", "area"):
+        raise Http404
+    return unit
+
+
+def board_index(request: HttpRequest) -> HttpResponse:
+    """The public boards: the jurisdiction's cities/counties and their communities."""
+    return render_page(request, "appeals/board_index.html", {"groups": selectors.board_directory()})
+
+
+def board(request: HttpRequest, unit_pk: int) -> HttpResponse:
+    """The public board (公示) of a community, village, street, county or city."""
+    unit = _board_unit(unit_pk)
+    form = BoardFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    page = selectors.public_board(unit=unit, filters=filters, page=request.GET.get("page"))
+    return render_page(
+        request,
+        "appeals/board.html",
+        {
+            "unit": unit,
+            "page": page,
+            "form": form,
+            "filters": request.GET,
+            "summary": selectors.public_summary(unit=unit),
+            "sheets": selectors.published_months(community=unit),
+        },
+        fragment="appeals/_board_rows.html",
+    )
+
+
+def board_print(request: HttpRequest, unit_pk: int) -> HttpResponse:
+    """An A4 sheet for the physical bulletin board, with a QR code to the online board.
+    ``?month=YYYY-MM`` prints that month's published classification sheet."""
+    import segno
+
+    unit = _board_unit(unit_pk)
+    month = request.GET.get("month", "")
+    record: MonthlyClassification | None = None
+    rows: list[Any] = []
+    if month:
+        year, mon = _parse_month(month)
+        record, rows = selectors.published_sheet(community=unit, year=year, month=mon)
+        if record is None:
+            raise Http404
+    else:
+        rows = selectors.public_board(unit=unit, filters={}, page=1, size=40).rows
+    url = request.build_absolute_uri(reverse("appeals:board", args=[unit.pk]))
+    buffer = io.BytesIO()
+    segno.make(url, error="m").save(buffer, kind="svg", scale=4, xmldecl=False, svgns=True)
+    return render_page(
+        request,
+        "appeals/board_print.html",
+        {
+            "unit": unit,
+            "rows": rows,
+            "record": record,
+            "qr_svg": buffer.getvalue().decode(),
+            "url": url,
+            "printed_at": timeutils.now(),
+        },
+    )
+
+
+def receipt(request: HttpRequest) -> HttpResponse:
+    """Find a case by its receipt code, without an account."""
+    code = request.GET.get("code", "")
+    row = selectors.receipt_lookup(code) if code else None
+    timeline = selectors.public_timeline(row["id"]) if row else []
+    status = 404 if code and row is None else 200
+    return render_page(
+        request,
+        "appeals/receipt.html",
+        {"code": code, "row": row, "timeline": timeline, "not_found": code and row is None},
+        status=status,
+    )
+
+
+def wish_wall(request: HttpRequest) -> HttpResponse:
+    page = selectors.wish_wall_rows(page=request.GET.get("page"))
+    return render_page(
+        request,
+        "appeals/wish_wall.html",
+        {"page": page, "filters": request.GET, "claimant_kinds": ClaimantKind.choices},
+    )
+
+
+@login_required
+@require_POST
+def claim(request: HttpRequest, pk: int) -> HttpResponse:
+    case = selectors.wish_wall().filter(pk=pk).first()
+    if case is None:
+        raise Http404
+    try:
+        wish_claim(
+            actor=request.user,
+            case=case,
+            claimant_kind=request.POST.get("claimant_kind", ""),
+            label=request.POST.get("label", ""),
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("认领成功，请尽快帮助实现这个心愿。"))
+    return redirect("appeals:wish-wall")
+
+
+# --- Console ------------------------------------------------------------------------------------
+
+
+def _staff_only(request: HttpRequest) -> None:
+    if not is_staff_user(request.user):
+        raise Http404
+
+
+def _console_unit(request: HttpRequest) -> Unit:
+    """The unit whose cases the page shows: ``?unit=`` (in scope), else the user's own."""
+    raw = request.GET.get("unit") or request.POST.get("unit") or ""
+    if raw.isdigit():
+        return get_scoped_or_404(request.user, Unit, pk=int(raw))
+    for grant in grants(request.user):
+        unit = anchor_unit(grant)
+        if unit is not None:
+            return unit
+    raise Http404
+
+
+@login_required
+def triage(request: HttpRequest) -> HttpResponse:
+    """The triage board: open cases by color and state, filtered with HTMX."""
+    _staff_only(request)
+    unit = _console_unit(request)
+    form = BoardFilterForm(request.GET or None)
+    filters = form.cleaned_data if form.is_valid() else {}
+    if not filters.get("state"):
+        filters = {**filters, "state": "open"}
+    page = selectors.triage_board(
+        actor=request.user, unit=unit, filters=filters, page=request.GET.get("page")
+    )
+    return render_page(
+        request,
+        "appeals/triage.html",
+        {
+            "unit": unit,
+            "page": page,
+            "form": form,
+            "filters": request.GET,
+            "counts": selectors.board_counts(actor=request.user, unit=unit),
+            "colors": Color.choices,
+            "open_states": [s for s in CaseState.choices if s[0] in selectors.OPEN_STATES],
+            "now": timeutils.now(),
+        },
+        fragment="appeals/_triage_rows.html",
+    )
+
+
+@login_required
+def overdue(request: HttpRequest) -> HttpResponse:
+    _staff_only(request)
+    unit = _console_unit(request)
+    page = selectors.paginate(
+        selectors.overdue_cases(actor=request.user, unit=unit), request.GET.get("page"), 50
+    )
+    return render_page(
+        request,
+        "appeals/overdue.html",
+        {"unit": unit, "page": page, "filters": request.GET, "now": timeutils.now()},
+        fragment="appeals/_triage_rows.html",
+    )
+
+
+@login_required
+def queue(request: HttpRequest) -> HttpResponse:
+    """The grid member's queue on the phone: the grid's open cases, due first."""
+    _staff_only(request)
+    page = selectors.paginate(selectors.grid_queue(actor=request.user), request.GET.get("page"), 50)
+    return render_page(
+        request,
+        "appeals/queue.html",
+        {
+            "wishes": selectors.wishes_waiting(actor=request.user)[:50],
+            "page": page,
+            "filters": request.GET,
+            "now": timeutils.now(),
+            "has_grid": has_role(request.user, Role.GRID_MEMBER, Role.GRID_LEADER),
+        },
+    )
+
+
+def _assignee_choices(case: Case) -> list[Any]:
+    users: dict[int, Any] = {}
+    if case.grid_id:
+        for role in (Role.GRID_MEMBER, Role.GRID_LEADER):
+            for a in role_holders(role=role, scope_kind="grid", scope_ids=[case.grid_id]):
+                users[a.user_id] = a.user
+    for a in role_holders(
+        role=Role.COMMUNITY_STAFF, scope_kind="unit", scope_ids=[case.community_id]
+    ):
+        users[a.user_id] = a.user
+    if case.party_org_id:
+        for a in role_holders(
+            role=Role.PARTY_SECRETARY, scope_kind="party_org", scope_ids=[case.party_org_id]
+        ):
+            users[a.user_id] = a.user
+    return list(users.values())
+
+
+@login_required
+def console_case(request: HttpRequest, pk: int) -> HttpResponse:
+    """A case for staff: everything, its full history and the actions the user may take."""
+    _staff_only(request)
+    case = selectors.case_detail(actor=request.user, pk=pk)
+    kinds = actor_kinds(request.user, case)
+    actions = [
+        t.action
+        for t in TRANSITIONS.values()
+        if case.state in t.sources and kinds & t.actors and Actor.SYSTEM not in kinds
+    ]
+    if case.reporter_person_id:
+        # The reporter's name and masked phone are personal data shown to staff.
+        audit_record(
+            action=AuditAction.REVEAL,
+            actor=request.user,
+            obj=case,
+            request=request,
+            detail={"shown": "reporter name, masked phone"},
+        )
+    return render_page(
+        request,
+        "appeals/console_case.html",
+        {
+            "case": case,
+            "events": selectors.case_timeline(case=case),
+            "actions": [(a, Action(a).label) for a in actions],
+            "assignees": _assignee_choices(case) if Action.ASSIGN in actions else [],
+            "tasks": case.tasks.select_related("department"),
+            "departments": selectors.task_departments(actor=request.user, case=case),
+            "photos": case.photos.all(),
+            "duplicates": [
+                d
+                for d in selectors.duplicates_near(
+                    category=case.category,
+                    lat=case.lat,
+                    lng=case.lng,
+                    unit=case.compound or case.community,
+                )
+                if d["id"] != case.pk
+            ]
+            if case.is_open
+            else [],
+        },
+    )
+
+
+@login_required
+@require_POST
+def console_act(request: HttpRequest, pk: int) -> HttpResponse:
+    _staff_only(request)
+    case = selectors.case_detail(actor=request.user, pk=pk)
+    form = TransitionForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("提交的内容不完整。"))
+        return redirect("appeals:console-case", pk=pk)
+    data = form.cleaned_data
+    try:
+        case_transition(
+            actor=request.user,
+            case=case,
+            action=data["action"],
+            version=data["version"],
+            note=data["note"],
+            result=data["result"],
+            assignee=data["assignee"],
+            target=data["target"],
+            request=request,
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        return redirect("appeals:console-case", pk=pk)
+    messages.success(request, _("已%(action)s。") % {"action": Action(data["action"]).label})
+    return redirect("appeals:console-case", pk=pk)
+
+
+@login_required
+def intake(request: HttpRequest) -> HttpResponse:
+    """Staff enter a case for a resident (hotline, visit, suggestion box, WeChat group);
+    the resident gets the receipt code."""
+    _staff_only(request)
+    places = selectors.console_places(actor=request.user)
+    form = ProxyForm(request.POST or None, request.FILES or None, places=places)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        unit = next((u for u in places if u.pk == data["unit"]), None)
+        try:
+            case = case_submit(
+                actor=request.user,
+                kind=data["kind"],
+                category=data["category"],
+                channel=data["channel"],
+                text=data["text"],
+                unit=unit,
+                lat=data["lat"],
+                lng=data["lng"],
+                idempotency_key=data["idempotency_key"],
+                photos=[data["photo"]] if data["photo"] else [],
+            )
+        except DomainError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(
+                request, _("已登记，请把回执码 %(code)s 告诉居民。") % {"code": case.receipt_code}
+            )
+            return redirect("appeals:console-case", pk=case.pk)
+    return render_page(
+        request,
+        "appeals/intake.html",
+        {"form": form, "tile_url": _tile_url()},
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+def _parse_month(value: str) -> tuple[int, int]:
+    try:
+        moment = dt.datetime.strptime(value, "%Y-%m")
+    except ValueError:
+        raise Http404 from None
+    return moment.year, moment.month
+
+
+@login_required
+def month(request: HttpRequest) -> HttpResponse:
+    """Month-end classification: the month's cases, colors confirmed or changed in bulk."""
+    _staff_only(request)
+    unit = _console_unit(request)
+    if unit.kind not in GRASSROOTS_KINDS:
+        # A street, district or city: pick the community or village to classify.
+        choices = (
+            scoped(request.user, Unit)
+            .filter(unit.subtree_q(), kind__in=sorted(GRASSROOTS_KINDS), is_active=True)
+            .order_by("path")[:500]
+        )
+        return render_page(
+            request, "appeals/month_choose.html", {"unit": unit, "choices": list(choices)}
+        )
+    if not can_supervise_unit(request.user, unit):
+        raise Http404
+    today = timeutils.local_today()
+    default = (today.replace(day=1) - dt.timedelta(days=1)) if today.day < 20 else today
+    value = request.GET.get("month") or request.POST.get("month") or f"{default:%Y-%m}"
+    year, mon = _parse_month(value)
+    cases = list(selectors.month_cases(community=unit, year=year, month=mon)[:2000])
+    record = MonthlyClassification.objects.filter(
+        community=unit, month=dt.date(year, mon, 1)
+    ).first()
+    error = ""
+    if request.method == "POST":
+        try:
+            if request.POST.get("publish") and record is not None:
+                month_publish(actor=request.user, classification=record)
+                messages.success(request, _("已公示。"))
+            else:
+                colors = {
+                    c.pk: request.POST.get(f"color-{c.pk}", c.color)
+                    for c in cases
+                    if request.POST.get(f"color-{c.pk}", c.color) != c.color
+                }
+                month_classify(
+                    actor=request.user, community=unit, year=year, month=mon, colors=colors
+                )
+                messages.success(request, _("月末分类已确认。"))
+        except DomainError as exc:
+            error = str(exc.message)
+        else:
+            return redirect(f"{reverse('appeals:month')}?unit={unit.pk}&month={value}")
+    return render_page(
+        request,
+        "appeals/month.html",
+        {
+            "unit": unit,
+            "cases": cases,
+            "record": record,
+            "month": value,
+            "colors": Color.choices,
+            "error": error,
+            "history": selectors.classifications(community=unit)[:12],
+        },
+        status=409 if error else 200,
+    )
+
+
+@login_required
+def joint(request: HttpRequest) -> HttpResponse:
+    """Joint (会办) cases for the party organization and the levels above; tasks for
+    department staff."""
+    _staff_only(request)
+    is_department = bool(department_ids(request.user))
+    tasks = selectors.department_tasks(actor=request.user, state=request.GET.get("state", ""))
+    cases = selectors.paginate(
+        selectors.joint_cases(actor=request.user), request.GET.get("page"), 30
+    )
+    return render_page(
+        request,
+        "appeals/joint.html",
+        {
+            "is_department": is_department,
+            "tasks": tasks[:200] if is_department else [],
+            "page": cases,
+            "tasks_of": selectors.tasks_of(cases.rows),
+            "filters": request.GET,
+        },
+    )
+
+
+@login_required
+@require_POST
+def task_reply(request: HttpRequest, pk: int) -> HttpResponse:
+    _staff_only(request)
+    try:
+        joint_task_reply(actor=request.user, task_id=pk, reply=request.POST.get("reply", ""))
+    except DomainError as exc:
+        if exc.status_code == 404:
+            raise Http404 from None
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("已答复。"))
+    return redirect("appeals:joint")
+
+
+__all__ = ["CaseKind", "JointTask"]
+
+
+@login_required
+def notifications(request: HttpRequest) -> HttpResponse:
+    """The user's in-app notifications, newest first; POST marks them all read."""
+    if request.method == "POST":
+        notifications_mark_read(actor=request.user)
+        return redirect("appeals:notifications")
+    page = selectors.paginate(
+        selectors.my_notifications(actor=request.user), request.GET.get("page"), 50
+    )
+    base = "web/console_base.html" if is_staff_user(request.user) else "web/base.html"
+    return render_page(
+        request, "appeals/notifications.html", {"page": page, "filters": request.GET, "base": base}
+    )
+
+
+@login_required
+@require_POST
+def wish_take_up(request: HttpRequest, pk: int) -> HttpResponse:
+    """Turn a wish logged on a visit into a wish case (once)."""
+    _staff_only(request)
+    from doorstep.grids.models import Wish
+
+    wish = get_scoped_or_404(request.user, Wish, pk=pk)
+    try:
+        case = wish_to_case(actor=request.user, wish=wish)
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+        return redirect("appeals:queue")
+    messages.success(request, _("心愿已登记，回执码 %(code)s。") % {"code": case.receipt_code})
+    return redirect("appeals:queue")
+
+
+@login_required
+@require_POST
+def task_add(request: HttpRequest, pk: int) -> HttpResponse:
+    """The party organization brings a department into a red case (会办)."""
+    _staff_only(request)
+    case = selectors.case_detail(actor=request.user, pk=pk)
+    raw = request.POST.get("department", "")
+    department = get_scoped_or_404(request.user, Department, pk=int(raw)) if raw.isdigit() else None
+    try:
+        if department is None:
+            raise ValidationError(_("请选择部门。"), field="department")
+        joint_task_add(
+            actor=request.user,
+            case=case,
+            department=department,
+            is_lead=bool(request.POST.get("is_lead")),
+            instructions=request.POST.get("instructions", ""),
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("已交部门会办。"))
+    return redirect("appeals:console-case", pk=pk)
