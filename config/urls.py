@@ -29,6 +29,7 @@ urlpatterns = [
     path("", include("doorstep.appeals.urls")),
     path("", include("doorstep.points.urls")),
     path("", include("doorstep.volunteers.urls")),
+    path("", include("doorstep.open311.urls")),
     path("", include("doorstep.web.urls")),
 ]
 

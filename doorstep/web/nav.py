@@ -36,6 +36,11 @@ GRID_MANAGERS = frozenset(
     }
 )
 PEOPLE = _("人口与网格")
+POINTS = _("积分与志愿")
+APPEALS = _("诉求")
+SITES = _("阵地与服务")
+# Everyone who works with residents of a place: grid and building workers and up.
+COMMUNITY_WORKERS = GRID_MANAGERS | GRID_WORKERS | {Role.BUILDING_LEADER}
 
 NAV: list[NavItem] = [
     NavItem("web:console", _("首页"), frozenset(STAFF_ROLES)),
@@ -52,7 +57,39 @@ NAV: list[NavItem] = [
     NavItem("people_import:import", _("导入"), GRID_MANAGERS | {Role.GRID_LEADER}, PEOPLE),
     NavItem("people:party-members", _("党员"), frozenset(REGISTRY_ROLES), PEOPLE),
     NavItem("people:mobile-registrations", _("流动党员"), frozenset(REGISTRY_ROLES), PEOPLE),
-    # (each app's console pages are listed above the security section)
+    NavItem("appeals:queue", _("今日待办诉求"), GRID_WORKERS, APPEALS),
+    NavItem("appeals:triage", _("诉求分拣"), GRID_MANAGERS, APPEALS),
+    NavItem("appeals:overdue", _("超期清单"), GRID_MANAGERS, APPEALS),
+    NavItem("appeals:month", _("月末分类"), GRID_MANAGERS, APPEALS),
+    NavItem("appeals:intake", _("代为登记诉求"), COMMUNITY_WORKERS, APPEALS),
+    NavItem(
+        "appeals:joint",
+        _("会办案件"),
+        frozenset(
+            {
+                Role.PARTY_SECRETARY,
+                Role.DEPARTMENT_STAFF,
+                Role.STREET_ADMIN,
+                Role.DISTRICT_ADMIN,
+                Role.COUNTY_ADMIN,
+                Role.CITY_ADMIN,
+            }
+        ),
+        APPEALS,
+    ),
+    NavItem("appeals:notifications", _("通知"), frozenset(STAFF_ROLES), APPEALS),
+    NavItem("sites:console-index", _("服务阵地"), REGISTRY_ROLES | {Role.SYSTEM_ADMIN}, SITES),
+    NavItem("sites:console-partners", _("社区合伙人"), GRID_MANAGERS | {Role.PARTNER}, SITES),
+    NavItem(
+        "sites:console-settings",
+        _("阵地设置"),
+        frozenset({Role.SYSTEM_ADMIN, Role.CITY_ADMIN, Role.COUNTY_ADMIN}),
+        SITES,
+    ),
+    NavItem("points:counter", _("兑换柜台"), GRID_MANAGERS | {Role.OUTLET_CLERK}, POINTS),
+    NavItem("points:home", _("积分管理"), COMMUNITY_WORKERS, POINTS),
+    NavItem("volunteers:index", _("志愿服务"), COMMUNITY_WORKERS, POINTS),
+    NavItem("open311:keys", _("Open311 密钥"), frozenset({Role.SYSTEM_ADMIN}), _("安全")),
     NavItem("accounts:roles", _("角色授权"), frozenset({Role.SECURITY_ADMIN}), _("安全")),
     NavItem("accounts:audit-log", _("审计日志"), frozenset({Role.AUDITOR}), _("安全")),
     NavItem("admin:index", _("系统管理"), frozenset({Role.SYSTEM_ADMIN}), _("安全")),
@@ -64,3 +101,27 @@ NAV: list[NavItem] = [
 
 def nav_for(roles: set[str]) -> list[NavItem]:
     return [item for item in NAV if item.roles & roles]
+
+
+@dataclass(frozen=True)
+class Link:
+    url_name: str
+    label: str | Promise
+
+
+# The resident home: what anyone may use, and what a signed-in resident has.
+PUBLIC_LINKS: list[Link] = [
+    Link("sites:near", _("附近的党群服务阵地")),
+    Link("appeals:board-index", _("诉求办理公示")),
+    Link("appeals:wish-wall", _("心愿墙")),
+    Link("appeals:receipt", _("凭回执码查进度")),
+]
+RESIDENT_LINKS: list[Link] = [
+    Link("appeals:report", _("反映诉求")),
+    Link("appeals:my-cases", _("我的诉求")),
+    Link("appeals:notifications", _("我的消息")),
+    Link("sites:mine", _("我的预约")),
+    Link("points:mine", _("我的积分")),
+    Link("volunteers:mine", _("我的志愿服务")),
+    Link("people:my-record", _("我的信息")),
+]

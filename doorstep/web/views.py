@@ -22,6 +22,7 @@ from doorstep.core.pages import render_page
 from doorstep.orgs.choices import DepartmentKind, PartyOrgKind, UnitKind
 from doorstep.orgs.models import Department, PartyOrg, Unit
 from doorstep.orgs.selectors import kind_counts, public_grassroots_directory, unit_ancestors
+from doorstep.web.nav import PUBLIC_LINKS, RESIDENT_LINKS
 
 from .middleware import ELDER_COOKIE
 
@@ -30,7 +31,12 @@ def home(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "web/home.html",
-        {"directory": public_grassroots_directory(), "my_roles": my_grants_display(request.user)},
+        {
+            "directory": public_grassroots_directory(),
+            "my_roles": my_grants_display(request.user),
+            "public_links": PUBLIC_LINKS,
+            "resident_links": RESIDENT_LINKS,
+        },
     )
 
 

@@ -15,11 +15,15 @@ from django.db import transaction
 from doorstep.accounts import demo as accounts_demo
 from doorstep.accounts.models import User
 from doorstep.accounts.roles import Role
+from doorstep.appeals import demo as appeals_demo
 from doorstep.grids import demo as grids_demo
 from doorstep.orgs import demo as orgs_demo
 from doorstep.orgs.models import Unit
 from doorstep.people import demo as people_demo
 from doorstep.people.services import person_link_account
+from doorstep.points import demo as points_demo
+from doorstep.sites import demo as sites_demo
+from doorstep.volunteers import demo as volunteers_demo
 
 SEED = 20261126
 MARKER_CODE = "510500"  # 泸州市: present once the demo has been loaded
@@ -56,7 +60,11 @@ class Command(BaseCommand):
             tree = orgs_demo.build(rng)
             people = people_demo.build(rng, tree, scale=options["scale"])
             grids = grids_demo.build(tree)
+            partners = sites_demo.build_partners(tree)
             scopes = self._scopes(tree, grids)
+            scopes[Role.PARTNER] = partners["state_enterprise"]
+            outlets = points_demo.build_outlets(tree)
+            scopes[Role.OUTLET_CLERK] = outlets["yihe_charity"]
             # Apps whose roles are scoped to their own rows (a site's partner, an
             # outlet's clerk) build those rows here and add them to `scopes`.
             accounts = accounts_demo.create_accounts(rng, scopes)
@@ -66,6 +74,19 @@ class Command(BaseCommand):
                 person=people.persons[0], user=User.objects.get(username=resident.username)
             )
             # Each app's year of activity follows, in dependency order.
+            appeals_demo.build(rng, tree, people.households, scale=options["scale"])
+            sites_demo.build(
+                rng,
+                tree,
+                partners,
+                [
+                    User.objects.get(username="demo_resident"),
+                    User.objects.get(username="demo_community_staff"),
+                ],
+                scale=options["scale"],
+            )
+            volunteers_demo.build(rng, tree, scale=options["scale"])
+            points_demo.build(rng, tree, outlets, scale=options["scale"])
         accounts_demo.write_credentials(credentials, accounts)
         self.stdout.write(
             f"Demo jurisdiction loaded: {len(tree.units)} units, {len(tree.party_orgs)} party organizations, "

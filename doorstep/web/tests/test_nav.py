@@ -1,0 +1,25 @@
+"""Every console entry a role is shown opens for that role: no entry leads to an error
+page or to a page the role may not see."""
+
+from __future__ import annotations
+
+import pytest
+from django.test import Client
+from django.urls import reverse
+
+from doorstep.accounts.roles import available_roles
+from doorstep.conftest import World
+from doorstep.web.nav import NAV
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("role", sorted(available_roles()))
+def test_every_entry_shown_to_a_role_opens(world: World, role: str) -> None:
+    client = Client()
+    client.force_login(world.user(role))
+    shown = [item for item in NAV if role in item.roles]
+    for item in shown:
+        url = reverse(item.url_name)
+        response = client.get(url)
+        assert response.status_code == 200, f"{role}: {url} answered {response.status_code}"
