@@ -581,3 +581,27 @@ def test_posted_update_becomes_a_note_once(
         assert response.status_code in (400, 403, 404), response.content
         assert needle in response.json()[0]["description"]
     assert notes.count() == 1
+
+
+def test_oversized_media_is_refused(
+    client: Client, world: World, key: str, jid: str, settings: Any
+) -> None:
+    settings.DOORSTEP_APPEALS = {"PHOTO_MAX_BYTES": 1024}
+    image = io.BytesIO()
+    Image.new("RGB", (400, 300), "blue").save(image, "PNG")
+    assert image.tell() > 1024
+    image.seek(0)
+    image.name = "big.png"
+    response = client.post(
+        f"{BASE}/requests.json",
+        {
+            "api_key": key,
+            "jurisdiction_id": jid,
+            "service_code": "sanitation",
+            "address_id": str(world.a.compound.pk),
+            "media": image,
+        },
+    )
+    assert response.status_code == 400
+    assert response.json()[0]["description"].startswith("media")
+    assert not Case.objects.exists()
