@@ -23,3 +23,20 @@ def test_every_entry_shown_to_a_role_opens(world: World, role: str) -> None:
         url = reverse(item.url_name)
         response = client.get(url)
         assert response.status_code == 200, f"{role}: {url} answered {response.status_code}"
+
+
+def test_the_resident_home_links_open(world: World) -> None:
+    from doorstep.accounts.roles import Role
+    from doorstep.web.nav import PUBLIC_LINKS, RESIDENT_LINKS
+
+    anonymous = Client()
+    home = anonymous.get("/").content.decode()
+    for link in PUBLIC_LINKS:
+        assert reverse(link.url_name) in home
+        assert anonymous.get(reverse(link.url_name)).status_code == 200, link.url_name
+    resident = Client()
+    resident.force_login(world.user(Role.RESIDENT))
+    home = resident.get("/").content.decode()
+    for link in RESIDENT_LINKS:
+        assert reverse(link.url_name) in home
+        assert resident.get(reverse(link.url_name)).status_code == 200, link.url_name
