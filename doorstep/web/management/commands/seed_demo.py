@@ -17,6 +17,7 @@ from doorstep.accounts.models import User
 from doorstep.accounts.roles import Role
 from doorstep.appeals import demo as appeals_demo
 from doorstep.grids import demo as grids_demo
+from doorstep.open311 import demo as open311_demo
 from doorstep.orgs import demo as orgs_demo
 from doorstep.orgs.models import Unit
 from doorstep.people import demo as people_demo
@@ -60,13 +61,13 @@ class Command(BaseCommand):
             tree = orgs_demo.build(rng)
             people = people_demo.build(rng, tree, scale=options["scale"])
             grids = grids_demo.build(tree)
-            partners = sites_demo.build_partners(tree)
             scopes = self._scopes(tree, grids)
+            # Roles scoped to an app's own rows (a partner, an outlet's clerk) need those
+            # rows before the accounts are made.
+            partners = sites_demo.build_partners(tree)
             scopes[Role.PARTNER] = partners["state_enterprise"]
             outlets = points_demo.build_outlets(tree)
             scopes[Role.OUTLET_CLERK] = outlets["yihe_charity"]
-            # Apps whose roles are scoped to their own rows (a site's partner, an
-            # outlet's clerk) build those rows here and add them to `scopes`.
             accounts = accounts_demo.create_accounts(rng, scopes)
             grids_demo.link_members(tree)
             resident = next(a for a in accounts if a.role == Role.RESIDENT)
@@ -75,6 +76,7 @@ class Command(BaseCommand):
             )
             # Each app's year of activity follows, in dependency order.
             appeals_demo.build(rng, tree, people.households, scale=options["scale"])
+            open311_demo.build()
             sites_demo.build(
                 rng,
                 tree,
