@@ -24,7 +24,8 @@ from doorstep.accounts.scoping import get_scoped_or_404, grants, scoped
 from doorstep.core import timeutils
 from doorstep.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from doorstep.core.geo import Point, haversine_m, validate_point
-from doorstep.grids.models import Grid, Wish
+from doorstep.grids.models import Grid, Wish, WishStatus
+from doorstep.grids.services import wish_mark_taken_up
 from doorstep.orgs.choices import GRASSROOTS_KINDS, UnitKind
 from doorstep.orgs.models import Department, PartyOrg, Unit
 from doorstep.people.models import Household, Person
@@ -427,9 +428,11 @@ def wish_to_case(*, actor: Any, wish: Wish) -> Case:
     existing = Case.objects.filter(wish=wish).first()
     if existing is not None:
         return existing
+    if wish.status == WishStatus.WITHDRAWN:
+        raise ValidationError(_("这个心愿已撤回，不能再转为诉求。"), field="wish")
     category = Category.objects.filter(code="wish", is_active=True).first()
     head = Person.objects.filter(household=wish.household_id).order_by("id").first()
-    return case_submit(
+    case = case_submit(
         actor=actor,
         kind=CaseKind.WISH,
         category=category,
@@ -440,6 +443,8 @@ def wish_to_case(*, actor: Any, wish: Wish) -> Case:
         idempotency_key=f"wish-{wish.pk}",
         wish=wish,
     )
+    wish_mark_taken_up(wish=wish)
+    return case
 
 
 # --- Transitions ------------------------------------------------------------------------

@@ -273,3 +273,16 @@ def grid_balance_apply(*, plan: Plan, actor: Any = None, request: Any = None) ->
     return BalanceResult(
         created=created, moved=len(assignments), emptied=[g.name for g in plan.emptied]
     )
+
+
+def wish_mark_taken_up(*, wish: Wish) -> bool:
+    """Record that a wish from a visit has become an appeal case (the appeals part calls
+    this). Only an open wish moves; returns whether it did."""
+    from .models import WishStatus
+
+    moved = Wish.objects.filter(pk=wish.pk, status=WishStatus.OPEN).update(
+        status=WishStatus.TAKEN_UP, updated_at=timezone.now()
+    )
+    if moved:
+        wish.status = WishStatus.TAKEN_UP
+    return bool(moved)

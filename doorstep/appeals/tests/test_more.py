@@ -35,6 +35,7 @@ from doorstep.appeals.services import (
 from doorstep.conftest import World, make_user
 from doorstep.core import timeutils
 from doorstep.core.errors import Conflict, PermissionDenied, ValidationError
+from doorstep.grids.models import Wish, WishStatus
 from doorstep.grids.services import visit_log
 
 from .factories import category, submit
@@ -111,9 +112,26 @@ def test_wishes_from_a_visit_become_cases_once(world: World) -> None:
     )
     cases = wishes_to_cases(actor=member, visit=visit)
     assert len(cases) == 2 and all(c.kind == CaseKind.WISH and c.wish_id for c in cases)
+    assert set(Wish.objects.filter(visit=visit).values_list("status", flat=True)) == {
+        WishStatus.TAKEN_UP
+    }
     assert wishes_to_cases(actor=member, visit=visit) == []
     assert Case.objects.filter(kind=CaseKind.WISH).count() == 2
     assert set(wish_wall().values_list("pk", flat=True)) == {c.pk for c in cases}
+
+
+def test_a_withdrawn_wish_does_not_become_a_case(world: World) -> None:
+    member = world.user(Role.GRID_MEMBER)
+    visit = visit_log(
+        actor=member,
+        household=world.a.household,
+        visited_on=timeutils.local_today(),
+        wishes=["想要一副老花镜"],
+    )
+    Wish.objects.filter(visit=visit).update(status=WishStatus.WITHDRAWN)
+    with pytest.raises(ValidationError, match="撤回"):
+        wishes_to_cases(actor=member, visit=visit)
+    assert not Case.objects.exists()
 
 
 def test_claim_and_fulfil_a_wish(world: World) -> None:
