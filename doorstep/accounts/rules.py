@@ -23,3 +23,11 @@ def can_read_audit_log(user: Any) -> bool:
 
 def can_use_admin_site(user: Any) -> bool:
     return bool(getattr(user, "is_active", False)) and has_role(user, Role.SYSTEM_ADMIN)
+
+
+def require_staff(request: Any) -> None:
+    """Console pages answer 404 to anyone without a staff role (they are not there)."""
+    from django.http import Http404
+
+    if not is_staff_user(request.user):
+        raise Http404

@@ -14,7 +14,6 @@ import secrets
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import Exists, F, OuterRef, Q
 from django.utils.translation import gettext as _
@@ -22,7 +21,7 @@ from django.utils.translation import gettext as _
 from doorstep.accounts.roles import Role
 from doorstep.accounts.scoping import get_scoped_or_404, grants, scoped
 from doorstep.core import timeutils
-from doorstep.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from doorstep.core.errors import Conflict, NotFound, PermissionDenied, ValidationError, full_clean
 from doorstep.core.geo import Point, haversine_m, validate_point
 from doorstep.grids.models import Grid, Wish, WishStatus
 from doorstep.grids.services import wish_mark_taken_up
@@ -70,10 +69,7 @@ COMPOUND_KINDS = {UnitKind.COMPOUND, UnitKind.NATURAL_VILLAGE}
 
 
 def _clean(obj: Any, exclude: list[str] | None = None) -> None:
-    try:
-        obj.full_clean(exclude=exclude, validate_unique=False)
-    except DjangoValidationError as exc:
-        raise ValidationError(errors={k: list(v) for k, v in exc.message_dict.items()}) from None
+    full_clean(obj, exclude=exclude, validate_unique=False)
 
 
 def new_receipt_code() -> str:

@@ -22,7 +22,7 @@ from django.views.decorators.http import require_POST
 from doorstep.accounts.audit import audit_record
 from doorstep.accounts.models import AuditAction
 from doorstep.accounts.roles import Role
-from doorstep.accounts.rules import is_staff_user
+from doorstep.accounts.rules import is_staff_user, require_staff
 from doorstep.accounts.scope_rules import anchor_unit
 from doorstep.accounts.scoping import get_scoped_or_404, grants, has_role, scoped
 from doorstep.accounts.selectors import role_holders
@@ -319,11 +319,6 @@ def claim(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Console ------------------------------------------------------------------------------------
 
 
-def _staff_only(request: HttpRequest) -> None:
-    if not is_staff_user(request.user):
-        raise Http404
-
-
 def _console_unit(request: HttpRequest) -> Unit:
     """The unit whose cases the page shows: ``?unit=`` (in scope), else the user's own."""
     raw = request.GET.get("unit") or request.POST.get("unit") or ""
@@ -339,7 +334,7 @@ def _console_unit(request: HttpRequest) -> Unit:
 @login_required
 def triage(request: HttpRequest) -> HttpResponse:
     """The triage board: open cases by color and state, filtered with HTMX."""
-    _staff_only(request)
+    require_staff(request)
     unit = _console_unit(request)
     form = BoardFilterForm(request.GET or None)
     filters = form.cleaned_data if form.is_valid() else {}
@@ -367,7 +362,7 @@ def triage(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def overdue(request: HttpRequest) -> HttpResponse:
-    _staff_only(request)
+    require_staff(request)
     unit = _console_unit(request)
     page = selectors.paginate(
         selectors.overdue_cases(actor=request.user, unit=unit), request.GET.get("page"), 50
@@ -383,7 +378,7 @@ def overdue(request: HttpRequest) -> HttpResponse:
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
     """The grid member's queue on the phone: the grid's open cases, due first."""
-    _staff_only(request)
+    require_staff(request)
     page = selectors.paginate(selectors.grid_queue(actor=request.user), request.GET.get("page"), 50)
     return render_page(
         request,
@@ -419,7 +414,7 @@ def _assignee_choices(case: Case) -> list[Any]:
 @login_required
 def console_case(request: HttpRequest, pk: int) -> HttpResponse:
     """A case for staff: everything, its full history and the actions the user may take."""
-    _staff_only(request)
+    require_staff(request)
     case = selectors.case_detail(actor=request.user, pk=pk)
     kinds = actor_kinds(request.user, case)
     actions = [
@@ -466,7 +461,7 @@ def console_case(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def console_act(request: HttpRequest, pk: int) -> HttpResponse:
-    _staff_only(request)
+    require_staff(request)
     case = selectors.case_detail(actor=request.user, pk=pk)
     form = TransitionForm(request.POST)
     if not form.is_valid():
@@ -496,7 +491,7 @@ def console_act(request: HttpRequest, pk: int) -> HttpResponse:
 def intake(request: HttpRequest) -> HttpResponse:
     """Staff enter a case for a resident (hotline, visit, suggestion box, WeChat group);
     the resident gets the receipt code."""
-    _staff_only(request)
+    require_staff(request)
     places = selectors.console_places(actor=request.user)
     form = ProxyForm(request.POST or None, request.FILES or None, places=places)
     if request.method == "POST" and form.is_valid():
@@ -541,7 +536,7 @@ def _parse_month(value: str) -> tuple[int, int]:
 @login_required
 def month(request: HttpRequest) -> HttpResponse:
     """Month-end classification: the month's cases, colors confirmed or changed in bulk."""
-    _staff_only(request)
+    require_staff(request)
     unit = _console_unit(request)
     if unit.kind not in GRASSROOTS_KINDS:
         # A street, district or city: pick the community or village to classify.
@@ -603,7 +598,7 @@ def month(request: HttpRequest) -> HttpResponse:
 def joint(request: HttpRequest) -> HttpResponse:
     """Joint (会办) cases for the party organization and the levels above; tasks for
     department staff."""
-    _staff_only(request)
+    require_staff(request)
     is_department = bool(department_ids(request.user))
     tasks = selectors.department_tasks(actor=request.user, state=request.GET.get("state", ""))
     cases = selectors.paginate(
@@ -625,7 +620,7 @@ def joint(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_POST
 def task_reply(request: HttpRequest, pk: int) -> HttpResponse:
-    _staff_only(request)
+    require_staff(request)
     try:
         joint_task_reply(actor=request.user, task_id=pk, reply=request.POST.get("reply", ""))
     except DomainError as exc:
@@ -659,7 +654,7 @@ def notifications(request: HttpRequest) -> HttpResponse:
 @require_POST
 def wish_take_up(request: HttpRequest, pk: int) -> HttpResponse:
     """Turn a wish logged on a visit into a wish case (once)."""
-    _staff_only(request)
+    require_staff(request)
     from doorstep.grids.models import Wish
 
     wish = get_scoped_or_404(request.user, Wish, pk=pk)
@@ -676,7 +671,7 @@ def wish_take_up(request: HttpRequest, pk: int) -> HttpResponse:
 @require_POST
 def task_add(request: HttpRequest, pk: int) -> HttpResponse:
     """The party organization brings a department into a red case (会办)."""
-    _staff_only(request)
+    require_staff(request)
     case = selectors.case_detail(actor=request.user, pk=pk)
     raw = request.POST.get("department", "")
     department = get_scoped_or_404(request.user, Department, pk=int(raw)) if raw.isdigit() else None

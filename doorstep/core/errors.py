@@ -76,3 +76,14 @@ class Conflict(DomainError):
 
     status_code = 409
     code = "conflict"
+
+
+def full_clean(obj: Any, *, exclude: list[str] | None = None, validate_unique: bool = True) -> None:
+    """``obj.full_clean()`` with Django's errors turned into a :class:`ValidationError`
+    that names each field — what every service calls before ``save()``."""
+    from django.core.exceptions import ValidationError as DjangoValidationError
+
+    try:
+        obj.full_clean(exclude=exclude, validate_unique=validate_unique)
+    except DjangoValidationError as exc:
+        raise ValidationError(errors={k: list(v) for k, v in exc.message_dict.items()}) from None

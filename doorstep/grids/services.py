@@ -7,7 +7,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -17,7 +16,7 @@ from doorstep.accounts.models import AuditAction
 from doorstep.accounts.roles import Role
 from doorstep.accounts.scoping import get_scoped_or_404, grants
 from doorstep.accounts.selectors import role_holders
-from doorstep.core.errors import Conflict, PermissionDenied, ValidationError
+from doorstep.core.errors import Conflict, PermissionDenied, ValidationError, full_clean
 from doorstep.orgs.choices import GRASSROOTS_KINDS
 from doorstep.orgs.models import PartyOrg, Unit
 from doorstep.orgs.services import validate_boundary
@@ -30,10 +29,7 @@ if TYPE_CHECKING:
 
 
 def _clean(obj: Any) -> None:
-    try:
-        obj.full_clean()
-    except DjangoValidationError as exc:
-        raise ValidationError(errors={k: list(v) for k, v in exc.message_dict.items()}) from None
+    full_clean(obj)
 
 
 @transaction.atomic

@@ -13,7 +13,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from doorstep.accounts.roles import Role
-from doorstep.accounts.rules import is_staff_user
+from doorstep.accounts.rules import require_staff
 from doorstep.accounts.scoping import get_scoped_or_404, has_role
 from doorstep.core.errors import Conflict, DomainError, ValidationError
 from doorstep.core.pages import render_page
@@ -40,14 +40,9 @@ from .services import grid_balance_apply, visit_log
 MOVES_SHOWN = 200
 
 
-def _staff_only(request: HttpRequest) -> None:
-    if not is_staff_user(request.user):
-        raise Http404
-
-
 def _managed_community(request: HttpRequest, pk: int) -> Unit:
     """A community or village the user may see and whose grids they run (else 404)."""
-    _staff_only(request)
+    require_staff(request)
     unit = get_scoped_or_404(request.user, Unit, pk=pk, kind__in=sorted(GRASSROOTS_KINDS))
     if not can_manage_grids(request.user, unit):
         raise Http404
@@ -56,7 +51,7 @@ def _managed_community(request: HttpRequest, pk: int) -> Unit:
 
 @login_required
 def grid_index(request: HttpRequest) -> HttpResponse:
-    _staff_only(request)
+    require_staff(request)
     units = Paginator(managed_grassroots_units(request.user), 100).get_page(request.GET.get("page"))
     return render(request, "grids/index.html", {"page": units, "filters": request.GET})
 
@@ -74,7 +69,7 @@ def grid_list(request: HttpRequest, unit_pk: int) -> HttpResponse:
 
 @login_required
 def grid_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _staff_only(request)
+    require_staff(request)
     grid = get_scoped_or_404(request.user, Grid, pk=pk)
     links = grid_households(actor=request.user, grid=grid, today=timezone.localdate())
     page = Paginator(links, 50).get_page(request.GET.get("page"))
@@ -158,7 +153,7 @@ def grid_map(request: HttpRequest, unit_pk: int) -> HttpResponse:
 @login_required
 def my_grid(request: HttpRequest) -> HttpResponse:
     """The grid member's phone view: my households, overdue for a visit first."""
-    _staff_only(request)
+    require_staff(request)
     today = timezone.localdate()
     links = my_households(actor=request.user, today=today)
     page = Paginator(links, 100).get_page(request.GET.get("page"))
@@ -178,7 +173,7 @@ def my_grid(request: HttpRequest) -> HttpResponse:
 @login_required
 def my_household(request: HttpRequest, pk: int) -> HttpResponse:
     """One household: the visit form, its visit history and its wish list."""
-    _staff_only(request)
+    require_staff(request)
     link = get_scoped_or_404(
         request.user,
         GridHousehold,

@@ -6,7 +6,6 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -16,7 +15,7 @@ from doorstep.accounts.audit import audit_record
 from doorstep.accounts.models import AuditAction, AuditOutcome
 from doorstep.accounts.scoping import get_scoped_or_404
 from doorstep.core import crypto
-from doorstep.core.errors import Conflict, PermissionDenied, ValidationError
+from doorstep.core.errors import Conflict, PermissionDenied, ValidationError, full_clean
 from doorstep.orgs.models import PartyOrg, Unit
 
 from .choices import CHILD_AGE, Gender, MobileStatus, Relation
@@ -29,10 +28,7 @@ ADDRESS_KINDS = {"building", "compound", "natural_village", "village", "communit
 
 
 def _clean(obj: Any, exclude: list[str] | None = None) -> None:
-    try:
-        obj.full_clean(exclude=exclude)
-    except DjangoValidationError as exc:
-        raise ValidationError(errors={k: list(v) for k, v in exc.message_dict.items()}) from None
+    full_clean(obj, exclude=exclude)
 
 
 @dataclass(frozen=True)

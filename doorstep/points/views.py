@@ -20,7 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
 
 from doorstep.accounts.roles import Role
-from doorstep.accounts.rules import is_staff_user
+from doorstep.accounts.rules import require_staff
 from doorstep.accounts.scoping import get_scoped_or_404, has_role, scoped
 from doorstep.core import timeutils
 from doorstep.core.errors import DomainError
@@ -59,11 +59,6 @@ from .services import (
 )
 
 HISTORY_PAGE = 30
-
-
-def _staff_only(request: HttpRequest) -> None:
-    if not is_staff_user(request.user):
-        raise Http404
 
 
 def _error(exc: DomainError) -> str:
@@ -110,7 +105,7 @@ def _counter_outlet(request: HttpRequest, outlets: list[Outlet], value: Any) -> 
 def counter(request: HttpRequest) -> HttpResponse:
     """Find a resident (name, pinyin, phone suffix, or the QR code scanned into the box),
     see the balance, pick goods, redeem."""
-    _staff_only(request)
+    require_staff(request)
     outlets = _counter_outlets(request)
     if not outlets:
         # A manager whose area has no outlet yet: say so, and where to add one.
@@ -164,7 +159,7 @@ def _holder(account: Any) -> dict[str, Any] | None:
 @require_POST
 @login_required
 def counter_redeem(request: HttpRequest) -> HttpResponse:
-    _staff_only(request)
+    require_staff(request)
     outlets = _counter_outlets(request)
     outlet = _counter_outlet(request, outlets, request.POST.get("outlet"))
     account_id = request.POST.get("account", "")
@@ -243,7 +238,7 @@ def _managed_units(request: HttpRequest) -> list[Unit]:
 def points_home(request: HttpRequest) -> HttpResponse:
     """Report (issued, redeemed, yuan value, person-times per outlet), outlets, rules,
     the leaderboard of a community, and a resident search for grants."""
-    _staff_only(request)
+    require_staff(request)
     unit = None
     if request.GET.get("unit", "").isdigit():
         unit = get_scoped_or_404(request.user, Unit, pk=int(request.GET["unit"]))
@@ -333,7 +328,7 @@ def _points_home_post(request: HttpRequest) -> str:
 @login_required
 def outlet_page(request: HttpRequest, pk: int) -> HttpResponse:
     """An outlet's goods (add, change, restock) and its latest receipts."""
-    _staff_only(request)
+    require_staff(request)
     outlet = get_scoped_or_404(
         request.user, Outlet, queryset=Outlet.objects.select_related("unit"), pk=pk
     )
@@ -403,7 +398,7 @@ def _fen(value: str) -> Any:
 @login_required
 def person_points(request: HttpRequest, person_pk: int) -> HttpResponse:
     """A resident's account as staff see it: balance, history, a manual grant."""
-    _staff_only(request)
+    require_staff(request)
     from doorstep.people.selectors import person_detail
 
     person = person_detail(actor=request.user, person_id=person_pk)

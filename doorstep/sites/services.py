@@ -13,7 +13,6 @@ from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
-from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Sum
 from django.http import HttpRequest
@@ -23,7 +22,7 @@ from doorstep.accounts.audit import audit_record
 from doorstep.accounts.models import AuditAction
 from doorstep.accounts.scoping import get_scoped_or_404
 from doorstep.core import geo, timeutils
-from doorstep.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from doorstep.core.errors import Conflict, NotFound, PermissionDenied, ValidationError, full_clean
 from doorstep.core.timeutils import LOCAL_TZ
 from doorstep.orgs.models import PartyOrg, Unit
 from doorstep.people.models import Person
@@ -86,10 +85,7 @@ MAX_BOOKING_HOURS = 12
 
 
 def _clean(obj: Any, exclude: Sequence[str] = ()) -> None:
-    try:
-        obj.full_clean(exclude=list(exclude))
-    except DjangoValidationError as exc:
-        raise ValidationError(errors={k: list(v) for k, v in exc.message_dict.items()}) from None
+    full_clean(obj, exclude=list(exclude))
 
 
 def _must_manage(actor: Any, site: Site) -> Site:

@@ -13,7 +13,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from doorstep.accounts.rules import is_staff_user
+from doorstep.accounts.rules import require_staff
 from doorstep.accounts.scoping import get_scoped_or_404, scoped
 from doorstep.core import timeutils
 from doorstep.core.errors import DomainError
@@ -51,11 +51,6 @@ from .services import (
 )
 
 
-def _staff_only(request: HttpRequest) -> None:
-    if not is_staff_user(request.user):
-        raise Http404
-
-
 def _local_datetime(value: str, field: str) -> dt.datetime | None:
     if not value:
         return None
@@ -84,7 +79,7 @@ def _units(request: HttpRequest) -> list[Unit]:
 def index(request: HttpRequest) -> HttpResponse:
     """Activities and teams the user sees; forms to announce an activity and to found a
     team; party-member claims; the hours leaderboard and star thresholds of a community."""
-    _staff_only(request)
+    require_staff(request)
     unit = None
     if request.GET.get("unit", "").isdigit():
         unit = get_scoped_or_404(request.user, Unit, pk=int(request.GET["unit"]))
@@ -155,7 +150,7 @@ def _index_post(request: HttpRequest) -> None:
 @login_required
 def activity_page(request: HttpRequest, pk: int) -> HttpResponse:
     """The roster: sign a person up, check them in and out, confirm or reject hours."""
-    _staff_only(request)
+    require_staff(request)
     activity = get_scoped_or_404(
         request.user,
         Activity,
@@ -228,7 +223,7 @@ def _qr_svg(text: str) -> str:
 
 @login_required
 def team_page(request: HttpRequest, pk: int) -> HttpResponse:
-    _staff_only(request)
+    require_staff(request)
     team = get_scoped_or_404(
         request.user, Team, queryset=Team.objects.select_related("unit", "leader"), pk=pk
     )

@@ -7,13 +7,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.db import connection
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, JsonResponse
 from django.shortcuts import redirect, render
 from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from doorstep.accounts.rules import is_staff_user
+from doorstep.accounts.rules import is_staff_user, require_staff
 from doorstep.accounts.scope_rules import anchor_unit
 from doorstep.accounts.scoping import get_scoped_or_404, grants, scoped
 from doorstep.accounts.selectors import my_grants_display
@@ -43,11 +43,6 @@ def home(request: HttpRequest) -> HttpResponse:
 @login_required
 def after_login(request: HttpRequest) -> HttpResponse:
     return redirect("web:console" if is_staff_user(request.user) else "web:home")
-
-
-def _staff_only(request: HttpRequest) -> None:
-    if not is_staff_user(request.user):
-        raise Http404
 
 
 @login_required
@@ -82,7 +77,7 @@ def console(request: HttpRequest) -> HttpResponse:
 def units(request: HttpRequest) -> HttpResponse:
     """Top of the org tree as far as the user may see: the anchors of their grants, or
     the roots for administrators who see everything."""
-    _staff_only(request)
+    require_staff(request)
     visible = scoped(request.user, Unit)
     query = request.GET.get("q", "").strip()
     if query:
@@ -104,7 +99,7 @@ def units(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    _staff_only(request)
+    require_staff(request)
     unit = get_scoped_or_404(request.user, Unit, pk=pk)
     children = scoped(request.user, Unit).filter(parent=unit).order_by("kind", "name")
     ancestors = list(unit_ancestors(unit))
@@ -128,7 +123,7 @@ def unit_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def party_orgs(request: HttpRequest) -> HttpResponse:
-    _staff_only(request)
+    require_staff(request)
     qs = scoped(request.user, PartyOrg).select_related("unit", "parent").order_by("path")
     kind = request.GET.get("kind", "")
     if kind in PartyOrgKind.values:
@@ -146,7 +141,7 @@ def party_orgs(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def departments(request: HttpRequest) -> HttpResponse:
-    _staff_only(request)
+    require_staff(request)
     qs = scoped(request.user, Department).select_related("unit").order_by("unit__path", "name")
     kind = request.GET.get("kind", "")
     if kind in DepartmentKind.values:
