@@ -10,12 +10,14 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.core.validators import URLValidator
 from django.db import transaction
+from django.db.models import F, Value
+from django.db.models.functions import Length, StrIndex
 from django.http import QueryDict
 from django.utils.translation import gettext as _
 
 from doorstep.accounts.audit import AuditAction, audit_record
 from doorstep.appeals.choices import CaseKind, Channel
-from doorstep.appeals.models import Case, Category
+from doorstep.appeals.models import Case
 from doorstep.appeals.services import case_submit
 from doorstep.core import timeutils
 from doorstep.core.crypto import blind_index, seal
@@ -115,21 +117,27 @@ def _locate(root: Unit | None, data: QueryDict) -> dict[str, Any]:
         return {"unit": found}
     address = get(data, "address_string")
     if address is not None:
-        candidates = [u for u in units.only("id", "name", "path", "kind") if u.name in address]
-        # The most specific place named: the deepest unit, then the longest name.
-        candidates.sort(key=lambda u: (len(u.path), len(u.name)), reverse=True)
-        if not candidates:
+        # The most specific place the text names: the deepest unit, then the longest name.
+        # The database does the matching, so a city's units are never read into Python.
+        found = (
+            units.annotate(at=StrIndex(Value(address), F("name")), name_length=Length("name"))
+            .filter(at__gt=0)
+            .order_by("-depth", "-name_length", "id")
+            .first()
+        )
+        if found is None:
             raise bad(
                 _(
                     "address_string 中没有可识别的社区、小区或楼栋名称，请改用 lat/long 或 address_id"
                 )
             )
-        return {"unit": candidates[0]}
+        return {"unit": found}
     raise bad(_("缺少位置：请提供 lat 和 long、address_string 或 address_id 之一"))
 
 
-def _check_attributes(category: Category, given: dict[str, list[str]]) -> dict[str, Any]:
-    definition = {a.code: a for a in ServiceAttribute.objects.filter(category=category)}
+def _check_attributes(
+    definition: dict[str, ServiceAttribute], given: dict[str, list[str]]
+) -> dict[str, Any]:
     unknown = sorted(set(given) - set(definition))
     if unknown:
         raise bad(_("attribute 不在服务定义中：%(codes)s") % {"codes": ", ".join(unknown)})
@@ -163,11 +171,10 @@ def _check_attributes(category: Category, given: dict[str, list[str]]) -> dict[s
     return answers
 
 
-def _answers_text(category: Category, answers: dict[str, Any]) -> str:
-    by_code = {a.code: a for a in ServiceAttribute.objects.filter(category=category)}
+def _answers_text(definition: dict[str, ServiceAttribute], answers: dict[str, Any]) -> str:
     lines = []
     for code, value in answers.items():
-        attr = by_code[code]
+        attr = definition[code]
         names = {str(v.get("key")): v.get("name") for v in attr.values or []}
         shown = [str(names.get(v, v)) for v in (value if isinstance(value, list) else [value])]
         lines.append(f"{attr.description}：{'、'.join(shown)}")
@@ -186,7 +193,8 @@ def request_submit(
         raise bad(_("service_code 未提供"))
     category = open311_selectors.service(code)
     where = _locate(root, data)
-    answers = _check_attributes(category, attributes(data))
+    definition = {a.code: a for a in ServiceAttribute.objects.filter(category=category)}
+    answers = _check_attributes(definition, attributes(data))
     description = get(data, "description") or ""
     if len(description) > DESCRIPTION_MAX:
         raise bad(
@@ -201,7 +209,7 @@ def request_submit(
             raise bad(_("media_url 不是有效的 http(s) 网址")) from None
         if len(media_url) > 500:
             raise bad(_("media_url 不能超过 500 个字符"))
-    text = "\n\n".join(part for part in (description, _answers_text(category, answers)) if part)
+    text = "\n\n".join(part for part in (description, _answers_text(definition, answers)) if part)
     contact = {
         key: value
         for key in ("first_name", "last_name", "email", "phone")

@@ -605,3 +605,14 @@ def test_oversized_media_is_refused(
     assert response.status_code == 400
     assert response.json()[0]["description"].startswith("media")
     assert not Case.objects.exists()
+
+
+def test_address_string_finds_the_most_specific_place_it_names(
+    client: Client, world: World, key: str, jid: str
+) -> None:
+    text = f"{world.a.community.name}{world.a.compound.name}东门口"
+    response = _file(world, client, key, jid, address_id="", address_string=text)
+    assert response.status_code == 201, response.content
+    case = Case.objects.get(receipt_code=response.json()[0]["service_request_id"])
+    assert case.compound == world.a.compound
+    assert Submission.objects.get(case=case).address_string == text
