@@ -170,6 +170,10 @@ def _local_key(name: str) -> str:
 DOORSTEP_FIELD_KEYS = os.environ.get("DOORSTEP_FIELD_KEYS") or f"dev:{_local_key('field-key')}"
 DOORSTEP_HASH_KEY = os.environ.get("DOORSTEP_HASH_KEY") or _local_key("hash-key")
 
+# Region codes of counties created after the GB/T 2260 list that Doorstep ships, which
+# resident ID numbers may start with (comma-separated, e.g. "510599,620499").
+DOORSTEP_EXTRA_REGION_CODES = env_list("DOORSTEP_EXTRA_REGION_CODES")
+
 # Database triggers that refuse UPDATE/DELETE on the audit log (accounts migration 0002).
 DOORSTEP_AUDIT_DB_TRIGGERS = True
 

