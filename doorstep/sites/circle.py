@@ -9,7 +9,8 @@ Two models (docs/adr/0010):
 * **network** — sites and households are snapped to the nearest node of a walking
   network and one multi-source Dijkstra (``scipy.sparse.csgraph.dijkstra`` with
   ``min_only``) gives every node its distance to, and the identity of, the nearest site;
-  the walk to and from the snapped node is added in a straight line.
+  the walk between a point and its snapped node (off the mapped streets: across a
+  compound, through a gate) is a straight line stretched by the same detour factor.
 
 Nothing here touches the database: ``selectors`` load the points and call these.
 """
@@ -256,9 +257,11 @@ def nearest_network(
     bounded: bool = False,
 ) -> Nearest:
     """The nearest site of every point along the network. Each point and each site
-    walks straight to its nearest node of the network's main part; those walks count."""
+    walks to its nearest node of the network's main part; those walks count, as the
+    straight line stretched by the detour factor (they are off the mapped streets)."""
     site_nodes, site_off = network.snap(site_lat, site_lng)
     point_nodes, point_off = network.snap(point_lat, point_lng)
+    site_off, point_off = site_off * walk.detour, point_off * walk.detour
     limit = walk.reach_m if bounded else np.inf
     node_dist, node_site = network.nearest_from(site_nodes, site_off, limit)
     metres = node_dist[point_nodes] + point_off
@@ -282,6 +285,7 @@ def nearest_for_nodes(
     """Every node's nearest site along the network (the points are the nodes themselves,
     so only the sites are snapped): one multi-source Dijkstra."""
     site_nodes, site_off = network.snap(site_lat, site_lng)
+    site_off = site_off * walk.detour
     limit = walk.reach_m if bounded else np.inf
     metres, index = network.nearest_from(site_nodes, site_off, limit)
     return Nearest(index, metres)

@@ -17,6 +17,7 @@ import datetime as dt
 import random
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 from doorstep.core import timeutils
@@ -53,7 +54,7 @@ from .models import (
     Site,
     StationType,
 )
-from .services import revenue_share_create, settlement_issue
+from .services import holiday_calendar_load, revenue_share_create, settlement_issue
 
 END = dt.date(2026, 11, 1)  # the people demo's fixed "today"
 START = END - dt.timedelta(days=365)
@@ -68,6 +69,7 @@ class DemoSites:
     bookings: int = 0
     requests: int = 0
     records: int = 0
+    holidays: int = 0
 
 
 def build_partners(tree: DemoTree) -> dict[str, Partner]:
@@ -474,6 +476,22 @@ def _partner_services(rng: random.Random, out: DemoSites) -> None:
             month = following
 
 
+CALENDAR_DIR = Path(__file__).resolve().parent / "data"
+
+
+def load_holidays(year: int) -> int:
+    """Load the national holiday calendar shipped for ``year`` (``data/cn-<year>.csv``:
+    public holidays and the adjusted working days, 调休), through the same service an
+    administrator's upload goes through. Returns the number of days, 0 when no file
+    ships for that year."""
+    path = CALENDAR_DIR / f"cn-{year}.csv"
+    if not path.exists():
+        return 0
+    return holiday_calendar_load(
+        actor=None, year=year, content=path.read_bytes(), filename=path.name
+    )
+
+
 def build(
     rng: random.Random,
     tree: DemoTree,
@@ -485,6 +503,8 @@ def build(
     """The network and its year. ``users`` book rooms and file requests (the demo
     accounts); ``partners`` come from :func:`build_partners`."""
     out = DemoSites(partners=partners)
+    for year in sorted({START.year, END.year}):
+        out.holidays += load_holidays(year)
     _network(tree, rng, out)
     _rooms_and_bookings(rng, out, users, scale)
     _requests(rng, out, users, scale)

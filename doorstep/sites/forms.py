@@ -2,10 +2,23 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .choices import Datum, SiteLevel
+from doorstep.orgs.models import PartyOrg, Unit
+
+from .choices import (
+    Datum,
+    ManagerKind,
+    PartnerKind,
+    Pricing,
+    ProgramKind,
+    SiteLevel,
+    StationSetting,
+)
+from .models import Amenity, Partner, ServiceCategory, Site, StationType
 
 
 class NearForm(forms.Form):
@@ -97,3 +110,191 @@ class SettlementForm(forms.Form):
     period_end = forms.DateField(
         label=_("期间结束"), widget=forms.DateInput(attrs={"type": "date"})
     )
+
+
+# --- Console forms: the network and its use -----------------------------------------------
+
+
+def _vocabulary(model: Any) -> list[tuple[str, str]]:
+    return [(row.code, row.name) for row in model.objects.filter(is_active=True)]
+
+
+class SiteForm(forms.Form):
+    """A site's facts. Units, parent sites and party organizations are limited to the
+    staff's scope by the view; the location may come in any of the three datums."""
+
+    name = forms.CharField(label=_("名称"), max_length=100)
+    level = forms.ChoiceField(label=_("层级"), choices=SiteLevel.choices)
+    setting = forms.ChoiceField(label=_("所在场景"), choices=StationSetting.choices, required=False)
+    unit = forms.ModelChoiceField(label=_("所属单元"), queryset=Unit.objects.none())
+    parent = forms.ModelChoiceField(
+        label=_("上级阵地"), queryset=Site.objects.none(), required=False
+    )
+    lat = forms.FloatField(label=_("纬度"))
+    lng = forms.FloatField(label=_("经度"))
+    datum = forms.ChoiceField(
+        label=_("坐标来源"), choices=Datum.choices, initial=Datum.WGS84,
+        help_text=_("从高德、腾讯地图取的坐标选 GCJ-02，从百度地图取的选 BD-09，系统会换算。"),
+    )  # fmt: skip
+    address = forms.CharField(label=_("地址"), max_length=200)
+    phone = forms.CharField(label=_("服务电话"), max_length=30, required=False)
+    manager_kind = forms.ChoiceField(label=_("管理主体类型"), choices=ManagerKind.choices)
+    manager_name = forms.CharField(label=_("管理主体"), max_length=100)
+    party_org = forms.ModelChoiceField(
+        label=_("功能型党组织"), queryset=PartyOrg.objects.none(), required=False
+    )
+    categories = forms.MultipleChoiceField(
+        label=_("服务类别"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    station_types = forms.MultipleChoiceField(
+        label=_("站点类型"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    amenities = forms.MultipleChoiceField(
+        label=_("便民设施"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    description = forms.CharField(
+        label=_("简介"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(
+        self, *args: Any, units: Any, parents: Any, party_orgs: Any, **kwargs: Any
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        fields: Any = self.fields
+        fields["unit"].queryset = units
+        fields["parent"].queryset = parents
+        fields["party_org"].queryset = party_orgs
+        fields["categories"].choices = _vocabulary(ServiceCategory)
+        fields["station_types"].choices = _vocabulary(StationType)
+        fields["amenities"].choices = _vocabulary(Amenity)
+
+
+class SiteEditForm(SiteForm):
+    is_active = forms.BooleanField(label=_("启用"), required=False, initial=True)
+
+
+class RoomForm(forms.Form):
+    room = forms.IntegerField(required=False, widget=forms.HiddenInput)
+    name = forms.CharField(label=_("功能室名称"), max_length=50)
+    capacity = forms.IntegerField(label=_("容纳人数"), min_value=1, max_value=10000)
+    functions = forms.MultipleChoiceField(
+        label=_("功能"), required=False, widget=forms.CheckboxSelectMultiple
+    )
+    bookable_by_residents = forms.BooleanField(label=_("居民可预订"), required=False, initial=True)
+    is_active = forms.BooleanField(label=_("启用"), required=False, initial=True)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["functions"].choices = _vocabulary(ServiceCategory)  # type: ignore[attr-defined]
+
+
+class SlotForm(forms.Form):
+    category = forms.ChoiceField(label=_("服务类别"))
+    service = forms.CharField(label=_("事项"), max_length=100)
+    date = forms.DateField(label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    starts = forms.TimeField(label=_("开始"), widget=forms.TimeInput(attrs={"type": "time"}))
+    ends = forms.TimeField(label=_("结束"), widget=forms.TimeInput(attrs={"type": "time"}))
+    capacity = forms.IntegerField(label=_("名额"), min_value=1, max_value=1000)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = _vocabulary(ServiceCategory)  # type: ignore[attr-defined]
+
+
+class ProgramForm(forms.Form):
+    kind = forms.ChoiceField(label=_("类型"), choices=ProgramKind.choices)
+    name = forms.CharField(label=_("项目名称"), max_length=100)
+    category = forms.ChoiceField(label=_("服务类别"))
+    capacity = forms.IntegerField(label=_("名额"), min_value=1, max_value=10000)
+    starts_on = forms.DateField(label=_("开始日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    ends_on = forms.DateField(label=_("结束日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    partner = forms.ModelChoiceField(
+        label=_("承办合伙人"), queryset=Partner.objects.none(), required=False
+    )
+
+    def __init__(self, *args: Any, partners: Any = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        fields: Any = self.fields
+        fields["category"].choices = _vocabulary(ServiceCategory)
+        if partners is not None:
+            fields["partner"].queryset = partners
+
+
+class PartnerForm(forms.Form):
+    name = forms.CharField(label=_("合伙人名称"), max_length=100)
+    kind = forms.ChoiceField(label=_("类型"), choices=PartnerKind.choices)
+    unit = forms.ModelChoiceField(label=_("所在社区"), queryset=Unit.objects.none())
+    contact = forms.CharField(label=_("联系方式（单位）"), max_length=100, required=False)
+
+    def __init__(self, *args: Any, units: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].queryset = units  # type: ignore[attr-defined]
+
+
+class PartnerServiceForm(forms.Form):
+    partner = forms.ModelChoiceField(label=_("合伙人"), queryset=Partner.objects.none())
+    site = forms.ModelChoiceField(label=_("阵地"), queryset=Site.objects.none())
+    category = forms.ChoiceField(label=_("服务类别"))
+    name = forms.CharField(label=_("服务名称"), max_length=100)
+    pricing = forms.ChoiceField(label=_("收费方式"), choices=Pricing.choices)
+    price_yuan = forms.DecimalField(
+        label=_("单价（元）"), required=False, min_value=0, max_digits=9, decimal_places=2
+    )
+
+    def __init__(self, *args: Any, partners: Any, sites: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        fields: Any = self.fields
+        fields["partner"].queryset = partners
+        fields["site"].queryset = sites
+        fields["category"].choices = _vocabulary(ServiceCategory)
+
+
+class AgreementForm(forms.Form):
+    partner = forms.ModelChoiceField(label=_("合伙人"), queryset=Partner.objects.none())
+    site = forms.ModelChoiceField(label=_("阵地"), queryset=Site.objects.none())
+    partner_share_percent = forms.DecimalField(
+        label=_("合伙人分成（%）"), min_value=0, max_value=100, max_digits=5, decimal_places=2
+    )
+    valid_from = forms.DateField(
+        label=_("生效日期"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    valid_to = forms.DateField(
+        label=_("截止日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    terms = forms.CharField(
+        label=_("条款"), max_length=2000, required=False, widget=forms.Textarea(attrs={"rows": 3})
+    )
+
+    def __init__(self, *args: Any, partners: Any, sites: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        fields: Any = self.fields
+        fields["partner"].queryset = partners
+        fields["site"].queryset = sites
+
+
+class ReportForm(forms.Form):
+    start = forms.DateField(label=_("开始日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    end = forms.DateField(label=_("结束日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    by = forms.ChoiceField(
+        label=_("分组"),
+        choices=[("site", _("按阵地")), ("category", _("按服务类别")), ("level", _("按层级")),
+                 ("month", _("按月"))],
+    )  # fmt: skip
+    level = forms.ChoiceField(
+        label=_("层级"), choices=[("", _("全部")), *SiteLevel.choices], required=False
+    )
+    category = forms.ChoiceField(label=_("服务类别"), required=False)
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [("", _("全部")), *_vocabulary(ServiceCategory)]  # type: ignore[attr-defined]
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("start"), data.get("end")
+        if start and end:
+            if end < start:
+                self.add_error("end", _("结束日期不能早于开始日期。"))
+            elif (end - start).days > 3660:
+                self.add_error("end", _("统计期间最长十年。"))
+        return data

@@ -785,3 +785,32 @@ class RoadNetwork(BaseModel):
 
     def __str__(self) -> str:
         return self.name
+
+
+class SiteEvent(models.Model):
+    """Append-only history of how the network was set up: a site created or edited, its
+    hours, closures, rooms, slots and programs, partners with their services, agreements
+    and settlements — who did it, when, and what changed. ``unit`` is the unit of the
+    site (or of the partner) so that the history is scoped like the rows it is about."""
+
+    unit = models.ForeignKey(Unit, on_delete=models.PROTECT, related_name="+")
+    site = models.ForeignKey(
+        Site, null=True, blank=True, on_delete=models.PROTECT, related_name="events"
+    )
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, on_delete=models.PROTECT, related_name="+"
+    )
+    action = models.CharField(_("动作"), max_length=30)
+    object_type = models.CharField(_("对象"), max_length=40)
+    object_id = models.PositiveBigIntegerField(_("对象编号"))
+    detail = models.JSONField(_("内容"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("阵地变更记录")
+        verbose_name_plural = _("阵地变更记录")
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["site", "at"], name="sites_event_site_at")]
+
+    def __str__(self) -> str:
+        return f"{self.object_type}:{self.object_id} {self.action}"

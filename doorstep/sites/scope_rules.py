@@ -12,8 +12,9 @@ from django.db.models import Q
 
 from doorstep.accounts import scoping
 from doorstep.accounts.roles import Role, ScopeKind, register_scope_kind
-from doorstep.accounts.scope_rules import PLACE_ROLES, everything, within_unit
-from doorstep.accounts.scoping import Grant
+from doorstep.accounts.scope_rules import PLACE_ROLES, anchor_unit, everything, within_unit
+from doorstep.accounts.scoping import NOTHING, Grant
+from doorstep.core.tree import ancestor_paths, subtree_q
 
 from .rules import SITE_MANAGER_ROLES
 
@@ -26,6 +27,26 @@ MANAGERS = SITE_MANAGER_ROLES
 def _partner(field: str) -> scoping.Rule:
     def rule(grant: Grant) -> Q:
         return Q(**{field: grant.scope.pk})
+
+    return rule
+
+
+def _within_or_served(field: str) -> scoping.Rule:
+    """Rows whose unit lies in the grant's subtree, or whose unit is an area (片区) that
+    serves a unit in the grant's subtree or above the grant's anchor (``Unit.spans``):
+    an area center that spans three communities is seen by the staff of each."""
+    inside = within_unit(field)
+
+    def rule(grant: Grant) -> Q:
+        unit = anchor_unit(grant)
+        if unit is None:
+            return NOTHING
+        spans = f"{field}__spans__path"
+        return (
+            inside(grant)
+            | subtree_q(unit.path, field=spans)
+            | Q(**{f"{spans}__in": ancestor_paths(unit.path)})
+        )
 
     return rule
 
@@ -53,6 +74,7 @@ def register() -> None:
         ServiceRequest,
         Settlement,
         Site,
+        SiteEvent,
     )
 
     register_scope_kind(ScopeKind("partner", "sites.Partner", anchor_unit=lambda p: p.unit))
@@ -61,7 +83,7 @@ def register() -> None:
     scoping.register(
         Site,
         [
-            (PLACES, within_unit("unit")),
+            (PLACES, _within_or_served("unit")),
             ((Role.PARTNER,), _partner("partner_services__partner")),
             admin,
         ],
@@ -101,6 +123,7 @@ def register() -> None:
             ((Role.PARTNER,), _partner("partner_service__partner")),
         ],
     )
+    scoping.register(SiteEvent, [(MANAGERS, within_unit("unit")), admin])
     scoping.register(
         Partner, [(PLACES, within_unit("unit")), ((Role.PARTNER,), _partner("pk")), admin]
     )

@@ -197,14 +197,21 @@ def person_times(
     start: dt.date,
     end: dt.date,
     by: str = "site",
+    level: str = "",
+    category: str = "",
 ) -> list[dict[str, Any]]:
     """Person-times served in [start, end] (local dates), grouped by site, category, level
-    or month, from the service records the actor may see."""
+    or month, from the service records the actor may see (optionally of one level of
+    site or one service category)."""
     if by not in PERIODS:
         by = "site"
     begin = dt.datetime.combine(start, dt.time(0), tzinfo=LOCAL_TZ)
     finish = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), tzinfo=LOCAL_TZ)
     qs = scoped(actor, ServiceRecord).filter(delivered_at__gte=begin, delivered_at__lt=finish)
+    if level:
+        qs = qs.filter(site__level=level)
+    if category:
+        qs = qs.filter(category__code=category)
     if by == "month":
         grouped = (
             qs.annotate(month=TruncMonth("delivered_at", tzinfo=LOCAL_TZ))

@@ -68,6 +68,7 @@ from .models import (
     Settlement,
     Site,
     SiteClosure,
+    SiteEvent,
     StationType,
 )
 from .rules import can_configure_sites, can_manage_site, can_manage_unit_sites
@@ -114,6 +115,43 @@ def _codes(model: Any, codes: Iterable[str], field: str) -> list[Any]:
     return rows
 
 
+def _log(
+    actor: Any,
+    action: str,
+    obj: Any,
+    *,
+    site: Site | None = None,
+    unit: Unit | None = None,
+    detail: dict[str, Any] | None = None,
+) -> SiteEvent:
+    """Append one row to the network's history (who, when, what)."""
+    return SiteEvent.objects.create(
+        unit=unit if unit is not None else site.unit,  # type: ignore[union-attr]
+        site=site,
+        actor=actor if getattr(actor, "is_authenticated", False) else None,
+        action=action,
+        object_type=obj._meta.model_name,
+        object_id=obj.pk,
+        detail=detail or {},
+    )
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, (dt.date, dt.time, dt.datetime)):
+        return value.isoformat()
+    if hasattr(value, "pk"):
+        return value.pk
+    return value
+
+
+def _changes(obj: Any, before: dict[str, Any], fields: Iterable[str]) -> dict[str, Any]:
+    return {
+        f: [_jsonable(before[f]), _jsonable(getattr(obj, f))]
+        for f in fields
+        if before[f] != getattr(obj, f)
+    }
+
+
 def location_from_input(lat: Any, lng: Any, datum: str = Datum.WGS84) -> tuple[float, float]:
     """A WGS-84 point from map-app input: validated (inside China, not swapped) in the
     datum it came in, then converted."""
@@ -124,6 +162,42 @@ def location_from_input(lat: Any, lng: Any, datum: str = Datum.WGS84) -> tuple[f
 
 
 # --- Sites -------------------------------------------------------------------------------
+
+
+SITE_FIELDS = ("name", "level", "setting", "parent", "unit", "lat", "lng", "address", "phone",
+               "manager_kind", "manager_name", "party_org", "description")  # fmt: skip
+
+
+def _check_site_fields(
+    *, actor: Any, level: str, unit: Unit, parent: Site | None, setting: str, manager_kind: str,
+    party_org: PartyOrg | None, site: Site | None = None,
+) -> None:  # fmt: skip
+    """The rules a site's level, unit, parent and manager keep, on creation and on edit."""
+    if actor is not None and not can_manage_unit_sites(actor, unit):
+        raise PermissionDenied(_("只有该单元及上级的工作人员可以在此设立阵地。"), field="unit")
+    if level not in SiteLevel.values:
+        raise ValidationError(_("未知的阵地层级。"), field="level")
+    if unit.kind not in LEVEL_UNIT_KINDS[level]:
+        raise ValidationError(_("该层级的阵地不能设在这一级单元。"), field="unit")
+    if parent is not None:
+        if parent.level not in PARENT_LEVELS[level]:
+            raise ValidationError(_("上级阵地的层级不对。"), field="parent")
+        if not parent.is_active:
+            raise ValidationError(_("上级阵地已停用。"), field="parent")
+        if site is not None and site.pk is not None:
+            node: Site | None = parent
+            while node is not None:
+                if node.pk == site.pk:
+                    raise ValidationError(_("上级阵地不能是它自己或它的下级。"), field="parent")
+                node = node.parent
+    elif level not in (SiteLevel.AREA_CENTER, SiteLevel.COMMUNITY_CENTER, SiteLevel.VILLAGE_CENTER):
+        raise ValidationError(_("站和之家必须挂在上级阵地之下。"), field="parent")
+    if setting and setting not in StationSetting.values:
+        raise ValidationError(_("未知的场景。"), field="setting")
+    if manager_kind not in ManagerKind.values:
+        raise ValidationError(_("未知的管理主体类型。"), field="manager_kind")
+    if party_org is not None and actor is not None:
+        get_scoped_or_404(actor, PartyOrg, pk=party_org.pk)
 
 
 @transaction.atomic
@@ -148,23 +222,10 @@ def site_create(
     station_types: Iterable[str] = (),
     amenities: Iterable[str] = (),
 ) -> Site:
-    if actor is not None and not can_manage_unit_sites(actor, unit):
-        raise PermissionDenied(_("只有该单元及上级的工作人员可以在此设立阵地。"), field="unit")
-    if level not in SiteLevel.values:
-        raise ValidationError(_("未知的阵地层级。"), field="level")
-    if unit.kind not in LEVEL_UNIT_KINDS[level]:
-        raise ValidationError(_("该层级的阵地不能设在这一级单元。"), field="unit")
-    if parent is not None:
-        if parent.level not in PARENT_LEVELS[level]:
-            raise ValidationError(_("上级阵地的层级不对。"), field="parent")
-        if not parent.is_active:
-            raise ValidationError(_("上级阵地已停用。"), field="parent")
-    elif level not in (SiteLevel.AREA_CENTER, SiteLevel.COMMUNITY_CENTER, SiteLevel.VILLAGE_CENTER):
-        raise ValidationError(_("站和之家必须挂在上级阵地之下。"), field="parent")
-    if setting and setting not in StationSetting.values:
-        raise ValidationError(_("未知的场景。"), field="setting")
-    if manager_kind not in ManagerKind.values:
-        raise ValidationError(_("未知的管理主体类型。"), field="manager_kind")
+    _check_site_fields(
+        actor=actor, level=level, unit=unit, parent=parent, setting=setting,
+        manager_kind=manager_kind, party_org=party_org,
+    )  # fmt: skip
     wlat, wlng = location_from_input(lat, lng, datum)
     site = Site(
         name=(name or "").strip(),
@@ -186,14 +247,89 @@ def site_create(
     site.categories.set(_codes(ServiceCategory, categories, "categories"))
     site.station_types.set(_codes(StationType, station_types, "station_types"))
     site.amenities.set(_codes(Amenity, amenities, "amenities"))
+    _log(actor, "created", site, site=site, detail={"name": site.name, "level": level})
+    return site
+
+
+@transaction.atomic
+def site_update(
+    *,
+    actor: Any,
+    site: Site,
+    name: str,
+    level: str,
+    unit: Unit,
+    lat: Any,
+    lng: Any,
+    address: str,
+    manager_kind: str,
+    manager_name: str,
+    datum: str = Datum.WGS84,
+    parent: Site | None = None,
+    party_org: PartyOrg | None = None,
+    setting: str = "",
+    phone: str = "",
+    description: str = "",
+    categories: Iterable[str] = (),
+    station_types: Iterable[str] = (),
+    amenities: Iterable[str] = (),
+    is_active: bool = True,
+) -> Site:
+    """Edit every fact of a site. The actor must run the site where it is and where it
+    goes (a new unit); a site that still has active sites under it stays active."""
+    site = _must_manage(actor, site)
+    site = Site.objects.select_for_update().select_related("unit").get(pk=site.pk)
+    _check_site_fields(
+        actor=actor, level=level, unit=unit, parent=parent, setting=setting,
+        manager_kind=manager_kind, party_org=party_org, site=site,
+    )  # fmt: skip
+    if not is_active and site.children.filter(is_active=True).exists():
+        raise ValidationError(_("该阵地下还有启用的站点，不能停用。"), field="is_active")
+    if level != site.level and site.children.filter(is_active=True).exists():
+        children = {c.level for c in site.children.filter(is_active=True)}
+        if any(level not in PARENT_LEVELS[c] for c in children):
+            raise ValidationError(_("改变层级后，下级站点将挂不上。"), field="level")
+    wlat, wlng = location_from_input(lat, lng, datum)
+    before = {f: getattr(site, f) for f in (*SITE_FIELDS, "is_active")}
+    old_sets = {
+        "categories": sorted(site.categories.values_list("code", flat=True)),
+        "station_types": sorted(site.station_types.values_list("code", flat=True)),
+        "amenities": sorted(site.amenities.values_list("code", flat=True)),
+    }
+    site.name = (name or "").strip()
+    site.level, site.setting, site.parent, site.unit = level, setting or "", parent, unit
+    site.lat, site.lng = wlat, wlng
+    site.address, site.phone = (address or "").strip(), (phone or "").strip()
+    site.manager_kind, site.manager_name = manager_kind, (manager_name or "").strip()
+    site.party_org, site.description = party_org, (description or "").strip()
+    site.is_active = is_active
+    _clean(site)
+    new_sets = {
+        "categories": _codes(ServiceCategory, categories, "categories"),
+        "station_types": _codes(StationType, station_types, "station_types"),
+        "amenities": _codes(Amenity, amenities, "amenities"),
+    }
+    site.save()
+    site.categories.set(new_sets["categories"])
+    site.station_types.set(new_sets["station_types"])
+    site.amenities.set(new_sets["amenities"])
+    changes = _changes(site, before, (*SITE_FIELDS, "is_active"))
+    for key, rows in new_sets.items():
+        codes = sorted(r.code for r in rows)
+        if codes != old_sets[key]:
+            changes[key] = [old_sets[key], codes]
+    if changes:
+        _log(actor, "updated", site, site=site, detail=changes)
     return site
 
 
 @transaction.atomic
 def site_move(*, actor: Any, site: Site, lat: Any, lng: Any, datum: str = Datum.WGS84) -> Site:
     site = _must_manage(actor, site)
+    before = [site.lat, site.lng]
     site.lat, site.lng = location_from_input(lat, lng, datum)
     site.save(update_fields=["lat", "lng", "updated_at"])
+    _log(actor, "moved", site, site=site, detail={"location": [before, [site.lat, site.lng]]})
     return site
 
 
@@ -231,10 +367,17 @@ def site_hours_set(
     problems = hours.validate_intervals(parsed)
     if problems:
         raise ValidationError(errors={"hours": list(problems)})
+    before = [
+        [h.day, h.opens.isoformat("minutes"), h.closes.isoformat("minutes"), h.extended]
+        for h in OpeningHours.objects.filter(site=site).order_by("day", "opens")
+    ]
     OpeningHours.objects.filter(site=site).delete()
-    return OpeningHours.objects.bulk_create(
+    rows = OpeningHours.objects.bulk_create(
         OpeningHours(site=site, day=d, opens=o, closes=c, extended=e) for d, o, c, e in parsed
     )
+    after = sorted([d, o.isoformat("minutes"), c.isoformat("minutes"), e] for d, o, c, e in parsed)
+    _log(actor, "hours_set", site, site=site, detail={"hours": [before, after]})
+    return rows
 
 
 @transaction.atomic
@@ -263,6 +406,11 @@ def site_closure_add(
     )
     _clean(closure)
     closure.save()
+    _log(actor, "closure_added", closure, site=site, detail={
+        "starts_on": starts_on.isoformat(), "ends_on": ends_on.isoformat(),
+        "opens": o.isoformat("minutes") if o else None,
+        "closes": c.isoformat("minutes") if c else None, "reason": closure.reason,
+    })  # fmt: skip
     return closure
 
 
@@ -378,8 +526,51 @@ def room_create(
         bookable_by_residents=bookable_by_residents,
     )  # fmt: skip
     _clean(room)
+    functions_ = _codes(ServiceCategory, functions, "functions")
     room.save()
-    room.functions.set(_codes(ServiceCategory, functions, "functions"))
+    room.functions.set(functions_)
+    _log(actor, "created", room, site=site, detail={"name": room.name, "capacity": capacity})
+    return room
+
+
+@transaction.atomic
+def room_update(
+    *, actor: Any, room_id: int, name: str, capacity: int, functions: Iterable[str] = (),
+    bookable_by_residents: bool = True, is_active: bool = True,
+) -> Room:  # fmt: skip
+    """Edit a room. Its capacity may not fall below the attendees of a confirmed booking
+    still to come."""
+    # Room's scope may follow a to-many relation (DISTINCT), which PostgreSQL refuses to
+    # combine with FOR UPDATE: check the scope first, then lock the row by its key.
+    visible = get_scoped_or_404(actor, Room, Room.objects.select_related("site__unit"), pk=room_id)
+    _must_manage(actor, visible.site)
+    room = Room.objects.select_for_update().select_related("site__unit").get(pk=visible.pk)
+    fields = ("name", "capacity", "bookable_by_residents", "is_active")
+    before = {f: getattr(room, f) for f in fields}
+    room.name, room.capacity = (name or "").strip(), capacity
+    room.bookable_by_residents, room.is_active = bookable_by_residents, is_active
+    _clean(room)
+    biggest = (
+        Booking.objects.filter(
+            room=room, status=BookingStatus.CONFIRMED, ends_at__gt=timeutils.now()
+        )
+        .order_by("-attendees")
+        .values_list("attendees", flat=True)
+        .first()
+    )
+    if biggest is not None and capacity < biggest:
+        raise ValidationError(
+            _("已有 %(n)d 人的预订，容纳人数不能更少。") % {"n": biggest}, field="capacity"
+        )
+    functions_ = _codes(ServiceCategory, functions, "functions")
+    old_functions = sorted(room.functions.values_list("code", flat=True))
+    room.save()
+    room.functions.set(functions_)
+    changes = _changes(room, before, fields)
+    if sorted(f.code for f in functions_) != old_functions:
+        changes["functions"] = [old_functions, sorted(f.code for f in functions_)]
+    if changes:
+        _log(actor, "updated", room, site=room.site, detail=changes)
     return room
 
 
@@ -596,6 +787,9 @@ def slot_create(
     )  # fmt: skip
     _clean(slot)
     slot.save()
+    _log(actor, "created", slot, site=site, detail={
+        "service": slot.service, "starts_at": starts_at.isoformat(), "capacity": capacity,
+    })  # fmt: skip
     return slot
 
 
@@ -828,6 +1022,9 @@ def program_create(
     )  # fmt: skip
     _clean(program)
     program.save()
+    _log(actor, "created", program, site=site, detail={
+        "name": program.name, "kind": kind, "capacity": capacity,
+    })  # fmt: skip
     return program
 
 
@@ -930,6 +1127,7 @@ def partner_create(*, actor: Any, name: str, kind: str, unit: Unit, contact: str
     )
     _clean(partner)
     partner.save()
+    _log(actor, "created", partner, unit=unit, detail={"name": partner.name, "kind": kind})
     return partner
 
 
@@ -960,6 +1158,9 @@ def partner_service_create(
     )  # fmt: skip
     _clean(service)
     service.save()
+    _log(actor, "created", service, site=site, detail={
+        "partner": partner.pk, "name": service.name, "pricing": pricing, "price_fen": price_fen,
+    })  # fmt: skip
     return service
 
 
@@ -992,6 +1193,11 @@ def revenue_share_create(
     )  # fmt: skip
     _clean(agreement)
     agreement.save()
+    _log(actor, "created", agreement, site=site, detail={
+        "partner": partner.pk, "partner_share_bp": partner_share_bp,
+        "valid_from": valid_from.isoformat(),
+        "valid_to": valid_to.isoformat() if valid_to else None,
+    })  # fmt: skip
     return agreement
 
 
@@ -1042,4 +1248,8 @@ def settlement_issue(
             settlement.save()
     except IntegrityError:
         raise Conflict(_("该期间已出具结算单。"), field="period_start") from None
+    _log(actor, "issued", settlement, site=agreement.site, detail={
+        "period": [period_start.isoformat(), period_end.isoformat()], "gross_fen": gross,
+        "partner_fen": partner_fen,
+    })  # fmt: skip
     return settlement

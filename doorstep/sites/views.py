@@ -14,6 +14,7 @@ import datetime as dt
 import tempfile
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
@@ -23,6 +24,7 @@ from django.db.models import Count, Q, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _l
 from django.views.decorators.http import require_POST
 
 from doorstep.accounts.rules import is_staff_user
@@ -37,6 +39,7 @@ from doorstep.people.models import Person
 from . import hours
 from .choices import DAY_NAMES, OPEN_STATUSES, TRANSITIONS, RequestMode, RequestStatus, SiteLevel
 from .forms import (
+    AgreementForm,
     AppointmentForm,
     BookingForm,
     CalendarForm,
@@ -45,8 +48,16 @@ from .forms import (
     HoursForm,
     NearForm,
     NetworkForm,
+    PartnerForm,
+    PartnerServiceForm,
+    ProgramForm,
     ProxyForm,
+    ReportForm,
+    RoomForm,
     SettlementForm,
+    SiteEditForm,
+    SiteForm,
+    SlotForm,
 )
 from .models import (
     AppointmentSlot,
@@ -55,6 +66,7 @@ from .models import (
     Enrolment,
     HolidayDay,
     Partner,
+    PartnerService,
     Program,
     RevenueShare,
     RoadNetwork,
@@ -62,6 +74,7 @@ from .models import (
     ServiceRequest,
     Settlement,
     Site,
+    SiteEvent,
 )
 from .rules import can_configure_sites, can_manage_site, is_site_manager
 from .selectors import (
@@ -73,20 +86,30 @@ from .selectors import (
     sites_near,
 )
 from .services import (
+    LEVEL_UNIT_KINDS,
     attendance_mark,
     booking_cancel,
     booking_create,
     circle_settings_update,
     holiday_calendar_load,
+    partner_create,
+    partner_service_create,
+    program_create,
     program_enrol,
     program_withdraw,
     request_documents_mark,
     request_submit,
     request_transition,
+    revenue_share_create,
     road_network_load,
+    room_create,
+    room_update,
     settlement_issue,
     site_closure_add,
+    site_create,
     site_hours_set,
+    site_update,
+    slot_create,
 )
 
 
@@ -104,6 +127,27 @@ def _error(request: HttpRequest, exc: DomainError) -> None:
                 messages.error(request, str(message))
     else:
         messages.error(request, str(exc.message))
+
+
+# Service field names that a console form shows under another name.
+FIELD_ALIASES = {"location": "lat", "starts_at": "starts", "ends_at": "ends",
+                 "partner_share_bp": "partner_share_percent", "price_fen": "price_yuan"}  # fmt: skip
+
+
+def _to_form(request: HttpRequest, form: Any, exc: DomainError) -> None:
+    """A refused service call shown on its form: each message beside the field it names
+    (and in the summary above the form); messages about no field of the form go to the
+    page's messages."""
+    errors = exc.errors if isinstance(exc, ValidationError) else {exc.field: [exc.message]}
+    for field, messages_ in errors.items():
+        name = FIELD_ALIASES.get(field or "", field)
+        for message in messages_:
+            if form is not None and name in form.fields:
+                form.add_error(name, str(message))
+            elif form is not None and name in (None, "__all__"):
+                form.add_error(None, str(message))
+            else:
+                messages.error(request, str(message))
 
 
 def home_point(user: Any) -> tuple[float, float] | None:
@@ -349,6 +393,7 @@ def console_index(request: HttpRequest) -> HttpResponse:
             "levels": SiteLevel.choices,
             "units": units,
             "configure": can_configure_sites(request.user),
+            "manager": is_site_manager(request.user),
         },
         fragment="sites/_site_rows.html",
     )
@@ -372,12 +417,61 @@ def console_site(request: HttpRequest, pk: int) -> HttpResponse:
         )}
     )  # fmt: skip
     closure_form = ClosureForm()
+    room_form = RoomForm(prefix="room")
+    slot_form = SlotForm(prefix="slot")
+    partners = scoped(request.user, Partner).filter(is_active=True)
+    program_form = ProgramForm(prefix="program", partners=partners)
+    form: Any = None
     if request.method == "POST":
         if not manages:
             raise Http404
         action = request.POST.get("action")
         try:
-            if action == "hours":
+            if action == "room":
+                form = room_form = RoomForm(request.POST, prefix="room")
+                if room_form.is_valid():
+                    d = room_form.cleaned_data
+                    if d["room"] and not site.rooms.filter(pk=d["room"]).exists():
+                        raise Http404
+                    if d["room"]:
+                        room_update(
+                            actor=request.user, room_id=d["room"], name=d["name"],
+                            capacity=d["capacity"], functions=d["functions"],
+                            bookable_by_residents=d["bookable_by_residents"],
+                            is_active=d["is_active"],
+                        )  # fmt: skip
+                    else:
+                        room_create(
+                            actor=request.user, site=site, name=d["name"], capacity=d["capacity"],
+                            functions=d["functions"],
+                            bookable_by_residents=d["bookable_by_residents"],
+                        )  # fmt: skip
+                    messages.success(request, _("功能室已保存。"))
+                    return redirect("sites:console-site", pk=site.pk)
+            elif action == "slot":
+                form = slot_form = SlotForm(request.POST, prefix="slot")
+                if slot_form.is_valid():
+                    d = slot_form.cleaned_data
+                    slot_create(
+                        actor=request.user, site=site, category=d["category"], service=d["service"],
+                        starts_at=dt.datetime.combine(d["date"], d["starts"], tzinfo=LOCAL_TZ),
+                        ends_at=dt.datetime.combine(d["date"], d["ends"], tzinfo=LOCAL_TZ),
+                        capacity=d["capacity"],
+                    )  # fmt: skip
+                    messages.success(request, _("预约时段已添加。"))
+                    return redirect("sites:console-site", pk=site.pk)
+            elif action == "program":
+                form = program_form = ProgramForm(request.POST, prefix="program", partners=partners)
+                if program_form.is_valid():
+                    d = program_form.cleaned_data
+                    created = program_create(
+                        actor=request.user, site=site, kind=d["kind"], name=d["name"],
+                        category=d["category"], capacity=d["capacity"], starts_on=d["starts_on"],
+                        ends_on=d["ends_on"], partner=d["partner"],
+                    )  # fmt: skip
+                    messages.success(request, _("项目已创建。"))
+                    return redirect("sites:console-program", pk=created.pk)
+            elif action == "hours":
                 hours_form = HoursForm(request.POST)
                 if hours_form.is_valid():
                     site_hours_set(
@@ -388,7 +482,7 @@ def console_site(request: HttpRequest, pk: int) -> HttpResponse:
                     messages.success(request, _("开放时间已保存。"))
                     return redirect("sites:console-site", pk=site.pk)
             elif action == "closure":
-                closure_form = ClosureForm(request.POST)
+                form = closure_form = ClosureForm(request.POST)
                 if closure_form.is_valid():
                     d = closure_form.cleaned_data
                     site_closure_add(
@@ -398,7 +492,7 @@ def console_site(request: HttpRequest, pk: int) -> HttpResponse:
                     messages.success(request, _("已添加。"))
                     return redirect("sites:console-site", pk=site.pk)
         except DomainError as exc:
-            _error(request, exc)
+            _to_form(request, form, exc)
     moment = timeutils.now()
     today = moment.astimezone(LOCAL_TZ).date()
     year_start = dt.date(today.year, 1, 1)
@@ -429,7 +523,14 @@ def console_site(request: HttpRequest, pk: int) -> HttpResponse:
             "closures": site.closures.filter(ends_on__gte=today).order_by("starts_on"),
             "hours_form": hours_form,
             "closure_form": closure_form,
-            "rooms": site.rooms.all(),
+            "rooms": _rooms(site),
+            "room_form": room_form,
+            "slot_form": slot_form,
+            "program_form": program_form,
+            "slots": AppointmentSlot.objects.filter(site=site, ends_at__gte=moment)
+            .select_related("category")
+            .order_by("starts_at")[:50],
+            "events": _events(request.user, site),
             "bookings": bookings,
             "queue": [(r, sorted(TRANSITIONS.get(r.mode, {}).get(r.status, set()))) for r in queue],
             "status_labels": dict(RequestStatus.choices),
@@ -440,6 +541,33 @@ def console_site(request: HttpRequest, pk: int) -> HttpResponse:
         },
         status=400 if request.method == "POST" else 200,
     )
+
+
+EVENT_ACTIONS = {
+    "created": _l("新建"), "updated": _l("修改"), "moved": _l("调整位置"),
+    "hours_set": _l("设置开放时间"), "closure_added": _l("添加闭馆或特别开放"),
+    "issued": _l("出具"),
+}  # fmt: skip
+
+
+def _rooms(site: Site) -> list[Any]:
+    rooms = list(site.rooms.prefetch_related("functions"))
+    for room in rooms:
+        room.function_codes = {f.code for f in room.functions.all()}  # type: ignore[attr-defined]
+    return rooms
+
+
+def _events(user: Any, site: Site) -> list[tuple[SiteEvent, str, str]]:
+    from django.apps import apps
+
+    out = []
+    for event in scoped(user, SiteEvent).filter(site=site).select_related("actor")[:20]:
+        try:
+            what = str(apps.get_model("sites", event.object_type)._meta.verbose_name)
+        except LookupError:
+            what = event.object_type
+        out.append((event, what, str(EVENT_ACTIONS.get(event.action, event.action))))
+    return out
 
 
 def _parse_schedule(text: str) -> list[tuple[Any, ...]]:
@@ -536,23 +664,80 @@ def console_program(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def console_partners(request: HttpRequest) -> HttpResponse:
+    """Partners, the services they give at which sites, revenue-share agreements and the
+    settlement statements; staff who run sites register each of them here."""
     _staff(request)
-    if request.method == "POST":
-        form = SettlementForm(request.POST)
-        if form.is_valid():
-            d = form.cleaned_data
-            try:
-                settlement_issue(
-                    actor=request.user, agreement_id=d["agreement"], period_start=d["period_start"],
-                    period_end=d["period_end"],
-                )  # fmt: skip
-                messages.success(request, _("结算单已出具。"))
-                return redirect("sites:console-partners")
-            except DomainError as exc:
-                _error(request, exc)
-        else:
-            messages.error(request, _("请填写结算期间。"))
+    manager = is_site_manager(request.user)
     partners = scoped(request.user, Partner).select_related("unit").order_by("unit__path", "name")
+    managed_units = scoped(request.user, Unit).filter(
+        kind__in=["community", "village", "street", "town"], is_active=True
+    )
+    sites = scoped(request.user, Site).filter(is_active=True).order_by("unit__path", "name")
+    active_partners = partners.filter(is_active=True)
+    partner_form = PartnerForm(prefix="partner", units=managed_units)
+    service_form = PartnerServiceForm(prefix="service", partners=active_partners, sites=sites)
+    agreement_form = AgreementForm(prefix="agreement", partners=active_partners, sites=sites)
+    if request.method == "POST":
+        if not manager:
+            raise Http404
+        action = request.POST.get("action", "settlement")
+        form: Any = None
+        try:
+            if action == "partner":
+                form = partner_form = PartnerForm(
+                    request.POST, prefix="partner", units=managed_units
+                )
+                if form.is_valid():
+                    d = form.cleaned_data
+                    partner_create(
+                        actor=request.user, name=d["name"], kind=d["kind"], unit=d["unit"],
+                        contact=d["contact"],
+                    )  # fmt: skip
+                    messages.success(request, _("合伙人已登记。"))
+                    return redirect("sites:console-partners")
+            elif action == "service":
+                form = service_form = PartnerServiceForm(
+                    request.POST, prefix="service", partners=active_partners, sites=sites
+                )
+                if form.is_valid():
+                    d = form.cleaned_data
+                    price = d["price_yuan"]
+                    partner_service_create(
+                        actor=request.user, partner=d["partner"], site=d["site"],
+                        category=d["category"], name=d["name"], pricing=d["pricing"],
+                        price_fen=int(price * 100) if price is not None else 0,
+                    )  # fmt: skip
+                    messages.success(request, _("合伙人服务已登记。"))
+                    return redirect("sites:console-partners")
+            elif action == "agreement":
+                form = agreement_form = AgreementForm(
+                    request.POST, prefix="agreement", partners=active_partners, sites=sites
+                )
+                if form.is_valid():
+                    d = form.cleaned_data
+                    revenue_share_create(
+                        actor=request.user, partner=d["partner"], site=d["site"],
+                        partner_share_bp=int(d["partner_share_percent"] * 100),
+                        valid_from=d["valid_from"], valid_to=d["valid_to"], terms=d["terms"],
+                    )  # fmt: skip
+                    messages.success(request, _("收益分成协议已登记。"))
+                    return redirect("sites:console-partners")
+            else:
+                settle = SettlementForm(request.POST)
+                if settle.is_valid():
+                    d = settle.cleaned_data
+                    settlement_issue(
+                        actor=request.user, agreement_id=d["agreement"],
+                        period_start=d["period_start"], period_end=d["period_end"],
+                    )  # fmt: skip
+                    messages.success(request, _("结算单已出具。"))
+                    return redirect("sites:console-partners")
+                for field, errors in settle.errors.items():
+                    label = settle.fields[field].label if field in settle.fields else ""
+                    for error in errors:
+                        messages.error(request, f"{label}：{error}" if label else str(error))
+        except DomainError as exc:
+            _to_form(request, form, exc)
     agreements = (
         scoped(request.user, RevenueShare)
         .select_related("partner", "site")
@@ -561,14 +746,23 @@ def console_partners(request: HttpRequest) -> HttpResponse:
     settlements = scoped(request.user, Settlement).select_related(
         "agreement__partner", "agreement__site"
     )[:100]
+    services = (
+        scoped(request.user, PartnerService)
+        .select_related("partner", "site", "category")
+        .order_by("partner__name", "name")
+    )
     return render(
         request,
         "sites/console_partners.html",
         {
             "partners": partners[:200],
+            "services": services[:200],
             "agreements": agreements[:200],
             "settlements": settlements,
-            "can_issue": is_site_manager(request.user),
+            "can_issue": manager,
+            "partner_form": partner_form,
+            "service_form": service_form,
+            "agreement_form": agreement_form,
         },
         status=400 if request.method == "POST" else 200,
     )
@@ -696,4 +890,147 @@ def console_settings(request: HttpRequest) -> HttpResponse:
             "networks": RoadNetwork.objects.defer("data")[:10],
         },
         status=400 if request.method == "POST" else 200,
+    )
+
+
+# --- Console: creating and editing sites ---------------------------------------------------
+
+SITE_UNIT_KINDS = sorted({kind for kinds in LEVEL_UNIT_KINDS.values() for kind in kinds})
+PARENT_SITE_LEVELS = [SiteLevel.AREA_CENTER, SiteLevel.COMMUNITY_CENTER, SiteLevel.STATION,
+                      SiteLevel.VILLAGE_CENTER]  # fmt: skip
+
+
+def _site_form_choices(user: Any, exclude: int | None = None) -> dict[str, Any]:
+    from doorstep.orgs.models import PartyOrg
+
+    parents = scoped(user, Site).filter(is_active=True, level__in=PARENT_SITE_LEVELS)
+    if exclude is not None:
+        parents = parents.exclude(pk=exclude)
+    return {
+        "units": scoped(user, Unit).filter(kind__in=SITE_UNIT_KINDS, is_active=True),
+        "parents": parents.order_by("unit__path", "name"),
+        "party_orgs": scoped(user, PartyOrg).order_by("path"),
+    }
+
+
+def _site_args(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        key: data[key]
+        for key in ("name", "level", "setting", "unit", "parent", "lat", "lng", "datum", "address",
+                    "phone", "manager_kind", "manager_name", "party_org", "description",
+                    "categories", "station_types", "amenities")
+    }  # fmt: skip
+
+
+@login_required
+def console_site_new(request: HttpRequest) -> HttpResponse:
+    """A new site: its level, unit, parent, location (WGS-84, GCJ-02 or BD-09), address,
+    manager, categories, station types and amenities."""
+    _staff(request)
+    if not is_site_manager(request.user):
+        raise Http404
+    choices = _site_form_choices(request.user)
+    form = SiteForm(request.POST or None, **choices)
+    if request.method == "POST" and form.is_valid():
+        try:
+            site = site_create(actor=request.user, **_site_args(form.cleaned_data))
+            messages.success(request, _("阵地已创建。"))
+            return redirect("sites:console-site", pk=site.pk)
+        except DomainError as exc:
+            _to_form(request, form, exc)
+    return render(
+        request,
+        "sites/console_site_form.html",
+        {"form": form, "site": None},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+@login_required
+def console_site_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    site, manages = _managed_site(request, pk)
+    if not manages:
+        raise Http404
+    choices = _site_form_choices(request.user, exclude=site.pk)
+    initial = {
+        "name": site.name, "level": site.level, "setting": site.setting, "unit": site.unit,
+        "parent": site.parent, "lat": site.lat, "lng": site.lng, "datum": "wgs84",
+        "address": site.address, "phone": site.phone, "manager_kind": site.manager_kind,
+        "manager_name": site.manager_name, "party_org": site.party_org,
+        "description": site.description, "is_active": site.is_active,
+        "categories": [c.code for c in site.categories.all()],
+        "station_types": [c.code for c in site.station_types.all()],
+        "amenities": [c.code for c in site.amenities.all()],
+    }  # fmt: skip
+    form = SiteEditForm(request.POST or None, initial=initial, **choices)
+    if request.method == "POST" and form.is_valid():
+        try:
+            site_update(
+                actor=request.user, site=site, is_active=form.cleaned_data["is_active"],
+                **_site_args(form.cleaned_data),
+            )  # fmt: skip
+            messages.success(request, _("阵地已保存。"))
+            return redirect("sites:console-site", pk=site.pk)
+        except DomainError as exc:
+            _to_form(request, form, exc)
+    return render(
+        request,
+        "sites/console_site_form.html",
+        {"form": form, "site": site},
+        status=400 if request.method == "POST" else 200,
+    )
+
+
+# --- Console: person-times report ----------------------------------------------------------
+
+
+@login_required
+def console_report(request: HttpRequest) -> HttpResponse:
+    """Person-times per site, category, level or month over a period, from the service
+    records of the staff's subtree, with the total; exportable to .xlsx (audited)."""
+    _staff(request)
+    today = timeutils.now().astimezone(LOCAL_TZ).date()
+    params = request.GET if "start" in request.GET else None
+    form = ReportForm(
+        params, initial={"start": dt.date(today.year, 1, 1), "end": today, "by": "site"}
+    )
+    if params is None:
+        form = ReportForm({"start": dt.date(today.year, 1, 1), "end": today, "by": "site"})
+    rows: list[dict[str, Any]] | None = None
+    data: dict[str, Any] = {}
+    if form.is_valid():
+        data = form.cleaned_data
+        rows = person_times(
+            actor=request.user, start=data["start"], end=data["end"], by=data["by"],
+            level=data["level"], category=data["category"],
+        )  # fmt: skip
+        if request.GET.get("format") == "xlsx":
+            from .exporting import person_times_xlsx
+
+            content = person_times_xlsx(
+                actor=request.user, rows=rows, filters=data, request=request
+            )
+            response = HttpResponse(
+                content,
+                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+            )
+            name = f"person-times-{data['start']:%Y%m%d}-{data['end']:%Y%m%d}.xlsx"
+            response["Content-Disposition"] = f'attachment; filename="{name}"'
+            return response
+    by_labels = {"site": _("阵地"), "category": _("服务类别"), "level": _("层级"),
+                 "month": _("月份")}  # fmt: skip
+    return render(
+        request,
+        "sites/console_report.html",
+        {
+            "form": form,
+            "rows": rows,
+            "start": data.get("start"),
+            "end": data.get("end"),
+            "by_label": by_labels.get(data.get("by", "site"), ""),
+            "total_person_times": sum(r["person_times"] for r in rows or []),
+            "total_records": sum(r["records"] for r in rows or []),
+            "query": urlencode({k: v for k, v in form.data.items() if k != "format"}),
+        },
+        status=400 if form.is_bound and params is not None and not form.is_valid() else 200,
     )

@@ -80,6 +80,7 @@ NAV: list[NavItem] = [
     NavItem("appeals:notifications", _("通知"), frozenset(STAFF_ROLES), APPEALS),
     NavItem("sites:console-index", _("服务阵地"), REGISTRY_ROLES | {Role.SYSTEM_ADMIN}, SITES),
     NavItem("sites:console-partners", _("社区合伙人"), GRID_MANAGERS | {Role.PARTNER}, SITES),
+    NavItem("sites:console-report", _("服务人次统计"), GRID_MANAGERS, SITES),
     NavItem(
         "sites:console-settings",
         _("阵地设置"),

@@ -24,6 +24,7 @@ from doorstep.sites.models import (
     ServiceRequest,
     Settlement,
     Site,
+    SiteEvent,
 )
 
 from . import factories as f
@@ -70,6 +71,13 @@ def _enrolment(world: World) -> Enrolment:
     return world.b.extra("enrolment", lambda t: f.enrolment(_program(world), t.person))  # noqa: S610
 
 
+def _event(world: World) -> SiteEvent:
+    site = _site(world)
+    return SiteEvent.objects.create(
+        unit=site.unit, site=site, action="created", object_type="site", object_id=site.pk
+    )
+
+
 OUTSIDE_ROW: dict[type[models.Model], Callable[[World], models.Model]] = {
     Site: _site,
     Room: _room,
@@ -85,6 +93,7 @@ OUTSIDE_ROW: dict[type[models.Model], Callable[[World], models.Model]] = {
     Program: _program,
     Enrolment: _enrolment,
     Attendance: lambda w: f.attendance(_enrolment(w)),
+    SiteEvent: _event,
 }
 
 API_DETAIL: dict[type[models.Model], str] = {

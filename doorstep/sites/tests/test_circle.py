@@ -78,9 +78,12 @@ def test_coverage_counts_households_per_group() -> None:
     assert cover.share.tolist() == pytest.approx([0.5, 5 / 45])
 
 
-def _brute_force(net: circle.Network, lat: Any, lng: Any, site_lat: Any, site_lng: Any) -> Any:
+def _brute_force(
+    net: circle.Network, lat: Any, lng: Any, site_lat: Any, site_lng: Any, detour: float
+) -> Any:
     site_nodes, site_off = net.snap(site_lat, site_lng)
     point_nodes, point_off = net.snap(lat, lng)
+    site_off, point_off = site_off * detour, point_off * detour
     each = dijkstra(net.graph, directed=False, indices=site_nodes) + site_off[:, None]
     total = each[:, point_nodes] + point_off[None, :]
     return total.min(axis=0)
@@ -95,7 +98,7 @@ def test_network_model_matches_a_dijkstra_per_site(source: str, helsinki: circle
     site_lat, site_lng = rng.uniform(lo_lat, hi_lat, 12), rng.uniform(lo_lng, hi_lng, 12)
     lat, lng = rng.uniform(lo_lat, hi_lat, 300), rng.uniform(lo_lng, hi_lng, 300)
     result = circle.nearest_network(net, lat, lng, site_lat, site_lng, circle.Walk())
-    truth = _brute_force(net, lat, lng, site_lat, site_lng)
+    truth = _brute_force(net, lat, lng, site_lat, site_lng, circle.Walk().detour)
     assert np.all(np.isfinite(result.metres))
     assert result.metres == pytest.approx(truth, abs=1e-3)
     # Walking along streets is never shorter than the straight line.
@@ -104,6 +107,25 @@ def test_network_model_matches_a_dijkstra_per_site(source: str, helsinki: circle
         projection.xy(lat, lng), projection.xy(site_lat, site_lng), circle.Walk(detour=1.0)
     )
     assert np.all(result.metres >= straight.metres - 1.0)
+
+
+def test_the_walk_onto_the_network_is_stretched_by_the_detour_factor() -> None:
+    """A household 200 m (straight) from the only street walks 200 m × the detour factor
+    to reach it; the street itself is walked as mapped."""
+    lines = {"type": "FeatureCollection", "features": [{"type": "Feature", "geometry": {
+        "type": "LineString", "coordinates": [[105.440, 28.880], [105.450, 28.880]]}}]}  # fmt: skip
+    net = network.from_geojson(json.dumps(lines))
+    projection = net.projection
+    off = 200 / (np.pi / 180 * circle.EARTH_RADIUS_M)  # 200 m north of the street's end
+    along = float(
+        projection.xy([28.880], [105.450])[0, 0] - projection.xy([28.880], [105.440])[0, 0]
+    )
+    for detour in (1.0, 1.5):
+        walk = circle.Walk(detour=detour)
+        result = circle.nearest_network(net, [28.880 + off], [105.440], [28.880], [105.450], walk)
+        assert result.metres[0] == pytest.approx(along + 200 * detour, abs=0.5)
+        nodes = circle.nearest_for_nodes(net, [28.880 + off], [105.450], walk)
+        assert sorted(nodes.metres) == pytest.approx([200 * detour, along + 200 * detour], abs=0.5)
 
 
 def test_a_river_makes_the_network_walk_longer_than_the_straight_line() -> None:
@@ -300,7 +322,11 @@ def test_the_report_walks_the_network_once_one_is_loaded(world: Any) -> None:
     # 远苑 sits on the network's far corner: 1.11 km north, 2.5 km east, 1.11 km south.
     far = next(p for p in report.points if p["lng"] == pytest.approx(float(town["远苑"].lng)))
     assert far["minutes"] == pytest.approx((2 * 1112 + 2500) / 75, rel=0.01)
-    assert [c["name"] for c in report.uncovered_compounds] == ["远苑"]
+    # 中苑 is 1 km from the nearest street node with no street of its own: that walk is
+    # off the network, so the default detour (1.3) makes it 1.3 km — beyond 15 minutes.
+    middle = next(p for p in report.points if p["lng"] == pytest.approx(float(town["中苑"].lng)))
+    assert middle["minutes"] == pytest.approx(1000 * 1.3 / 75, rel=0.01)
+    assert [c["name"] for c in report.uncovered_compounds] == ["中苑", "远苑"]
 
 
 @pytest.mark.django_db

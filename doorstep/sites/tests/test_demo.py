@@ -3,6 +3,7 @@ is there, with a year of use, and it builds fast."""
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import time
 from typing import Any
@@ -15,7 +16,14 @@ from doorstep.conftest import make_user
 from doorstep.orgs import demo as orgs_demo
 from doorstep.people import demo as people_demo
 from doorstep.sites import demo
-from doorstep.sites.models import Booking, Program, ServiceRecord, Settlement, Site
+from doorstep.sites.models import (
+    Booking,
+    HolidayDay,
+    Program,
+    ServiceRecord,
+    Settlement,
+    Site,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +37,14 @@ def test_the_demo_network_and_its_year() -> None:
     started = time.perf_counter()
     out = demo.build(rng, tree, partners, users, scale=0.05)
     assert time.perf_counter() - started < 30
+    # The demo year's holiday calendar, from the file shipped with the app.
+    assert out.holidays == 39
+    assert HolidayDay.objects.filter(kind="holiday").count() == 33
+    workdays = HolidayDay.objects.filter(kind="workday").values_list("date", flat=True)
+    assert [d.isoformat() for d in workdays] == [
+        "2026-01-04", "2026-02-14", "2026-02-28", "2026-05-09", "2026-09-20", "2026-10-10",
+    ]  # fmt: skip
+    assert HolidayDay.objects.get(date=dt.date(2026, 2, 17)).name == "春节"
     area = out.sites["area_center"]
     assert area.level == "area_center" and area.unit.name == "大山坪片区"
     station = out.sites["jiale_station"]

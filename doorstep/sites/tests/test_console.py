@@ -1,0 +1,419 @@
+"""The console forms that set up the network: creating and editing a site (with map-app
+coordinates converted), its rooms, appointment slots and programs, partners with their
+services and agreements; the person-times report and its export; and area centers seen
+by the staff of every unit they serve. Each form's bad input gets an error that names
+the field, changes nothing, and is never a 500; each change leaves a history row."""
+
+from __future__ import annotations
+
+import datetime as dt
+import io
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from doorstep.accounts.models import AuditEvent
+from doorstep.accounts.roles import Role
+from doorstep.accounts.scoping import scoped
+from doorstep.conftest import make_user, outsider
+from doorstep.core import geo
+from doorstep.core.timeutils import LOCAL_TZ
+from doorstep.orgs.services import unit_create
+from doorstep.sites.choices import SiteLevel
+from doorstep.sites.models import (
+    AppointmentSlot,
+    Booking,
+    Partner,
+    PartnerService,
+    Program,
+    RevenueShare,
+    Room,
+    ServiceRecord,
+    Site,
+    SiteEvent,
+)
+
+from . import factories as f
+
+pytestmark = pytest.mark.django_db
+
+NOW = dt.datetime(2026, 3, 2, 10, 0, tzinfo=LOCAL_TZ)
+
+
+@pytest.fixture(autouse=True)
+def clock(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr("doorstep.core.timeutils.now", lambda: NOW)
+
+
+def client_for(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def site_post(world: Any, **overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {
+        "name": "甲社区党群服务中心",
+        "level": SiteLevel.COMMUNITY_CENTER,
+        "setting": "",
+        "unit": world.a.community.pk,
+        "parent": "",
+        "lat": "28.8800",
+        "lng": "105.4400",
+        "datum": "wgs84",
+        "address": "甲社区1号",
+        "phone": "0830-1234567",
+        "manager_kind": "community",
+        "manager_name": "甲社区党委",
+        "party_org": "",
+        "categories": ["general", "elderly"],
+        "station_types": ["government"],
+        "amenities": ["drinking_water", "wifi"],
+        "description": "",
+    }
+    data.update(overrides)
+    return data
+
+
+def test_staff_create_a_site_from_the_console_with_gcj02_converted(world: Any) -> None:
+    staff = world.user(Role.COMMUNITY_STAFF)
+    client = client_for(staff)
+    assert client.get("/console/sites/new/").status_code == 200
+    response = client.post("/console/sites/new/", site_post(world, datum="gcj02"))
+    site = Site.objects.get(name="甲社区党群服务中心")
+    assert response.status_code == 302 and response["Location"] == f"/console/sites/{site.pk}/"
+    expected = geo.to_wgs84(28.88, 105.44, "gcj02")
+    assert site.lat == pytest.approx(expected[0], abs=1e-6)
+    assert site.lng == pytest.approx(expected[1], abs=1e-6)
+    assert abs(site.lat - 28.88) > 1e-4  # really converted, not stored as typed
+    assert sorted(site.categories.values_list("code", flat=True)) == ["elderly", "general"]
+    assert list(site.station_types.values_list("code", flat=True)) == ["government"]
+    event = SiteEvent.objects.get(site=site)
+    assert (event.action, event.actor_id, event.object_type) == ("created", staff.pk, "site")
+
+
+@pytest.mark.parametrize(
+    "overrides,field_label,message",
+    [
+        ({"lat": "105.44", "lng": "28.88"}, "纬度", "似乎填反了"),
+        ({"lat": "48.85", "lng": "2.35"}, "纬度", "不在中国境内"),
+        ({"level": SiteLevel.STATION}, "上级阵地", "站和之家必须挂在上级阵地之下"),
+        ({"name": ""}, "名称", "必填"),
+        ({"categories": ["nonsense"]}, "服务类别", "nonsense"),
+    ],
+)
+def test_bad_site_input_names_the_field_and_creates_nothing(
+    world: Any, overrides: dict[str, Any], field_label: str, message: str
+) -> None:
+    client = client_for(world.user(Role.COMMUNITY_STAFF))
+    response = client.post("/console/sites/new/", site_post(world, **overrides))
+    assert response.status_code == 400
+    text = response.content.decode()
+    assert f"{field_label}：" in text and message in text
+    assert not Site.objects.exists() and not SiteEvent.objects.exists()
+
+
+def test_a_unit_outside_the_staff_scope_is_not_offered(world: Any) -> None:
+    client = client_for(world.user(Role.COMMUNITY_STAFF))
+    response = client.post("/console/sites/new/", site_post(world, unit=world.b.community.pk))
+    assert response.status_code == 400 and "所属单元：" in response.content.decode()
+    assert not Site.objects.exists()
+
+
+def test_roles_that_do_not_run_sites_get_no_create_page(world: Any) -> None:
+    assert client_for(world.user(Role.GRID_MEMBER)).get("/console/sites/new/").status_code == 404
+
+
+def test_staff_edit_a_site_and_the_change_is_recorded(world: Any) -> None:
+    staff = world.user(Role.COMMUNITY_STAFF)
+    site = f.site(world.a.community, "旧名字", lat=28.88, lng=105.44)
+    client = client_for(staff)
+    assert client.get(f"/console/sites/{site.pk}/edit/").status_code == 200
+    response = client.post(
+        f"/console/sites/{site.pk}/edit/",
+        site_post(world, name="新名字", categories=["health"], is_active="on", datum="bd09"),
+    )
+    assert response.status_code == 302
+    site.refresh_from_db()
+    assert site.name == "新名字" and site.lat != 28.88
+    assert list(site.categories.values_list("code", flat=True)) == ["health"]
+    event = SiteEvent.objects.get(site=site, action="updated")
+    assert event.detail["name"] == ["旧名字", "新名字"]
+    assert event.detail["categories"] == [[], ["health"]]
+
+
+def test_bad_edits_change_nothing(world: Any) -> None:
+    staff = world.user(Role.COMMUNITY_STAFF)
+    center = f.site(world.a.community, "中心", lat=28.88, lng=105.44)
+    station = f.site(world.a.community, "站", level=SiteLevel.STATION, parent=center)
+    client = client_for(staff)
+    # A site cannot hang under its own child.
+    response = client.post(
+        f"/console/sites/{center.pk}/edit/",
+        site_post(world, name="中心", level=SiteLevel.STATION, parent=station.pk, is_active="on"),
+    )
+    assert response.status_code == 400
+    assert "上级阵地：" in response.content.decode()
+    # A site with active sites under it stays active.
+    response = client.post(f"/console/sites/{center.pk}/edit/", site_post(world, name="中心"))
+    assert response.status_code == 400 and "启用：" in response.content.decode()
+    center.refresh_from_db()
+    assert center.is_active and center.level == SiteLevel.COMMUNITY_CENTER
+    assert not SiteEvent.objects.exists()
+
+
+def test_edit_page_is_404_outside_scope_and_for_viewers(world: Any) -> None:
+    site_b = f.site(world.b.community)
+    site_a = f.site(world.a.community)
+    staff = world.user(Role.COMMUNITY_STAFF)
+    assert client_for(staff).get(f"/console/sites/{site_b.pk}/edit/").status_code == 404
+    assert client_for(world.user(Role.GRID_MEMBER)).get(
+        f"/console/sites/{site_a.pk}/edit/"
+    ).status_code in (404,)
+
+
+def test_rooms_are_added_and_edited_from_the_site_page(world: Any) -> None:
+    staff = world.user(Role.COMMUNITY_STAFF)
+    site = f.site(world.a.community)
+    client = client_for(staff)
+    url = f"/console/sites/{site.pk}/"
+    response = client.post(
+        url, {"action": "room", "room-name": "书画室", "room-capacity": "12",
+              "room-functions": ["culture_sports"], "room-bookable_by_residents": "on",
+              "room-is_active": "on"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    room = Room.objects.get(site=site)
+    assert room.capacity == 12 and list(room.functions.values_list("code", flat=True)) == [
+        "culture_sports"
+    ]
+    response = client.post(
+        url, {"action": "room", "room-room": room.pk, "room-name": "书画室", "room-capacity": "30",
+              "room-functions": ["culture_sports", "education"], "room-is_active": "on"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    room.refresh_from_db()
+    assert room.capacity == 30 and not room.bookable_by_residents
+    assert SiteEvent.objects.filter(object_type="room", action="updated").count() == 1
+    page = client.get(url).content.decode()
+    assert "书画室" in page and "可容纳 30 人" in page
+
+
+def test_bad_room_input_names_the_field(world: Any) -> None:
+    staff = world.user(Role.COMMUNITY_STAFF)
+    site = f.site(world.a.community)
+    f.room(site, "议事厅", capacity=20)
+    client = client_for(staff)
+    url = f"/console/sites/{site.pk}/"
+    response = client.post(url, {"action": "room", "room-name": "会议室", "room-capacity": "0"})
+    assert response.status_code == 400 and "容纳人数：" in response.content.decode()
+    response = client.post(url, {"action": "room", "room-name": "议事厅", "room-capacity": "5"})
+    assert response.status_code == 400 and "该阵地已有同名功能室" in response.content.decode()
+    booked = f.room(site, "活动室", capacity=20)
+    taken = f.booking(booked, staff, start=dt.datetime(2026, 3, 3, 9, tzinfo=LOCAL_TZ))
+    Booking.objects.filter(pk=taken.pk).update(attendees=15)
+    response = client.post(
+        url, {"action": "room", "room-room": booked.pk, "room-name": "活动室",
+              "room-capacity": "10", "room-is_active": "on"},
+    )  # fmt: skip
+    assert response.status_code == 400 and "容纳人数：" in response.content.decode()
+    booked.refresh_from_db()
+    assert booked.capacity == 20 and Room.objects.count() == 2
+
+
+def test_slots_are_added_and_bad_ones_refused(world: Any) -> None:
+    site = f.site(world.a.community)
+    client = client_for(world.user(Role.COMMUNITY_STAFF))
+    url = f"/console/sites/{site.pk}/"
+    good = {"action": "slot", "slot-category": "general", "slot-service": "社保卡办理",
+            "slot-date": "2026-03-05", "slot-starts": "09:00", "slot-ends": "09:30",
+            "slot-capacity": "4"}  # fmt: skip
+    assert client.post(url, good).status_code == 302
+    slot = AppointmentSlot.objects.get(site=site)
+    assert slot.capacity == 4 and slot.starts_at == dt.datetime(2026, 3, 5, 9, tzinfo=LOCAL_TZ)
+    response = client.post(url, {**good, "slot-ends": "08:30"})
+    assert response.status_code == 400 and "结束：" in response.content.decode()
+    response = client.post(url, {**good, "slot-capacity": "0"})
+    assert response.status_code == 400 and "名额：" in response.content.decode()
+    assert AppointmentSlot.objects.count() == 1
+    assert "社保卡办理" in client.get(url).content.decode()
+
+
+def test_programs_are_created_and_bad_ones_refused(world: Any) -> None:
+    site = f.site(world.a.community)
+    client = client_for(world.user(Role.COMMUNITY_STAFF))
+    url = f"/console/sites/{site.pk}/"
+    good = {"action": "program", "program-kind": "after_school", "program-name": "爱心课堂",
+            "program-category": "education", "program-capacity": "30",
+            "program-starts_on": "2026-03-01", "program-ends_on": "2026-07-10"}  # fmt: skip
+    response = client.post(url, good)
+    program = Program.objects.get(site=site)
+    assert response.status_code == 302
+    assert response["Location"] == f"/console/sites/programs/{program.pk}/"
+    response = client.post(url, {**good, "program-name": "暑期", "program-ends_on": "2026-02-01"})
+    assert response.status_code == 400 and "结束日期：" in response.content.decode()
+    response = client.post(url, {**good, "program-name": "暑期", "program-kind": "circus"})
+    assert response.status_code == 400 and "类型：" in response.content.decode()
+    assert Program.objects.count() == 1
+
+
+def test_partners_services_and_agreements_from_the_console(world: Any) -> None:
+    site = f.site(world.a.community)
+    client = client_for(world.user(Role.COMMUNITY_STAFF))
+    url = "/console/sites/partners/"
+    response = client.post(
+        url, {"action": "partner", "partner-name": "阳光社工", "partner-kind": "social_org",
+              "partner-unit": world.a.community.pk, "partner-contact": "0830-0000000"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    partner = Partner.objects.get(name="阳光社工")
+    response = client.post(
+        url, {"action": "service", "service-partner": partner.pk, "service-site": site.pk,
+              "service-category": "elderly", "service-name": "助浴", "service-pricing": "low_cost",
+              "service-price_yuan": "12.50"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    assert PartnerService.objects.get(partner=partner).price_fen == 1250
+    response = client.post(
+        url, {"action": "agreement", "agreement-partner": partner.pk, "agreement-site": site.pk,
+              "agreement-partner_share_percent": "70", "agreement-valid_from": "2026-01-01"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    assert RevenueShare.objects.get(partner=partner).partner_share_bp == 7000
+    assert set(SiteEvent.objects.values_list("object_type", flat=True)) == {
+        "partner",
+        "partnerservice",
+        "revenueshare",
+    }
+    page = client.get(url).content.decode()
+    assert "助浴" in page and "阳光社工" in page
+
+
+def test_bad_partner_input_names_the_field_and_changes_nothing(world: Any) -> None:
+    site = f.site(world.a.community)
+    partner = f.partner(world.a.community)
+    f.agreement(partner, site)
+    client = client_for(world.user(Role.COMMUNITY_STAFF))
+    url = "/console/sites/partners/"
+    cases = [
+        ({"action": "partner", "partner-name": "", "partner-kind": "merchant",
+          "partner-unit": world.a.community.pk}, "合伙人名称："),
+        ({"action": "partner", "partner-name": "外面的", "partner-kind": "merchant",
+          "partner-unit": world.b.community.pk}, "所在社区："),
+        ({"action": "service", "service-partner": partner.pk, "service-site": site.pk,
+          "service-category": "elderly", "service-name": "理发", "service-pricing": "free",
+          "service-price_yuan": "5"}, "单价（元）："),
+        ({"action": "service", "service-partner": partner.pk, "service-site": site.pk,
+          "service-category": "elderly", "service-name": "理发", "service-pricing": "paid"},
+         "单价（元）："),
+        ({"action": "agreement", "agreement-partner": partner.pk, "agreement-site": site.pk,
+          "agreement-partner_share_percent": "120", "agreement-valid_from": "2026-01-01"},
+         "合伙人分成（%）："),
+        ({"action": "agreement", "agreement-partner": partner.pk, "agreement-site": site.pk,
+          "agreement-partner_share_percent": "50", "agreement-valid_from": "2026-02-01"},
+         "同期协议"),
+    ]  # fmt: skip
+    before = (Partner.objects.count(), PartnerService.objects.count(), RevenueShare.objects.count())
+    for data, expected in cases:
+        response = client.post(url, data)
+        assert response.status_code == 400, data
+        assert expected in response.content.decode(), (data, expected)
+    after = (Partner.objects.count(), PartnerService.objects.count(), RevenueShare.objects.count())
+    assert before == after and not SiteEvent.objects.exists()
+
+
+def test_person_times_report_totals_and_export(world: Any) -> None:
+    site = f.site(world.a.community, "甲中心")
+    other = f.site(world.a.community, "甲之家", level=SiteLevel.HOME)
+    site_b = f.site(world.b.community, "乙中心")
+    for s, n, cat, day in [(site, 30, "general", 5), (site, 12, "elderly", 40),
+                           (other, 8, "elderly", 10), (site_b, 500, "general", 5)]:  # fmt: skip
+        ServiceRecord.objects.create(
+            site=s, category=f.category(cat), person_times=n,
+            delivered_at=dt.datetime(2026, 1, 1, 12, tzinfo=LOCAL_TZ) + dt.timedelta(days=day),
+        )  # fmt: skip
+    staff = world.user(Role.COMMUNITY_STAFF)
+    client = client_for(staff)
+    page = client.get("/console/sites/report/")
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "共服务 50 人次" in text and "甲中心" in text and "乙中心" not in text
+    by_category = client.get(
+        "/console/sites/report/", {"start": "2026-01-01", "end": "2026-01-31", "by": "category"}
+    ).content.decode()
+    assert "共服务 38 人次" in by_category and "养老" in by_category
+    by_level = client.get(
+        "/console/sites/report/",
+        {"start": "2026-01-01", "end": "2026-12-31", "by": "level", "level": "home"},
+    ).content.decode()
+    assert "共服务 8 人次" in by_level
+    export = client.get(
+        "/console/sites/report/",
+        {"start": "2026-01-01", "end": "2026-12-31", "by": "site", "format": "xlsx"},
+    )
+    assert export.status_code == 200 and export["Content-Type"].startswith(
+        "application/vnd.openxmlformats"
+    )
+    from openpyxl import load_workbook
+
+    sheet = load_workbook(io.BytesIO(export.content)).worksheets[0]
+    rows = [tuple(r) for r in sheet.iter_rows(values_only=True)]
+    assert rows[0] == ("阵地", "人次", "记录数")
+    assert ("甲中心", 42, 2) in rows and ("合计", 50, 3) in rows
+    audit = AuditEvent.objects.get(action="export", object_type="sites.servicerecord")
+    assert audit.actor_id == staff.pk and audit.detail["person_times"] == 50
+
+
+def test_bad_report_periods_are_a_clear_400(world: Any) -> None:
+    client = client_for(world.user(Role.COMMUNITY_STAFF))
+    response = client.get(
+        "/console/sites/report/", {"start": "2026-05-01", "end": "2026-01-01", "by": "site"}
+    )
+    assert response.status_code == 400
+    assert "结束日期：" in response.content.decode()
+    response = client.get("/console/sites/report/", {"start": "tomorrow", "by": "site"})
+    assert response.status_code == 400 and "开始日期：" in response.content.decode()
+
+
+def test_an_area_center_is_seen_by_the_staff_of_every_unit_it_serves(world: Any) -> None:
+    """An area (片区) under tree A's street spans tree A's community and a second
+    community; both communities' staff see its center, the outsider does not, and only
+    the staff above the area run it."""
+    street = world.a.street
+    area = unit_create(kind="area", name="甲片区", parent=street)
+    second = unit_create(kind="community", name="丙社区", code="510502001002", parent=street)
+    area.spans.add(world.a.community, second)
+    center = f.site(area, "甲片区党群服务中心", level=SiteLevel.AREA_CENTER)
+    other_area = unit_create(kind="area", name="乙片区", parent=street)
+    elsewhere = f.site(other_area, "乙片区党群服务中心", level=SiteLevel.AREA_CENTER)
+    staff_a = world.user(Role.COMMUNITY_STAFF)
+    staff_second = make_user("second_staff", Role.COMMUNITY_STAFF, second)
+    grid_member = world.user(Role.GRID_MEMBER)  # anchored below the spanned community
+    for user in (staff_a, staff_second, grid_member):
+        assert scoped(user, Site).filter(pk=center.pk).exists()
+        assert not scoped(user, Site).filter(pk=elsewhere.pk).exists()
+    assert not scoped(outsider(world), Site).filter(pk=center.pk).exists()
+    page = client_for(staff_second).get(f"/console/sites/{center.pk}/")
+    assert page.status_code == 200 and "编辑阵地信息" not in page.content.decode()
+    assert client_for(staff_second).get(f"/console/sites/{center.pk}/edit/").status_code == 404
+    assert (
+        client_for(world.user(Role.STREET_ADMIN))
+        .get(f"/console/sites/{center.pk}/edit/")
+        .status_code
+        == 200
+    )
+
+
+@pytest.mark.parametrize(
+    "role",
+    [Role.COMMUNITY_STAFF, Role.PARTY_SECRETARY, Role.STREET_ADMIN, Role.DISTRICT_ADMIN,
+     Role.COUNTY_ADMIN, Role.CITY_ADMIN],
+)  # fmt: skip
+def test_the_report_and_create_pages_answer_every_role_that_runs_sites(
+    world: Any, role: str
+) -> None:
+    client = client_for(world.user(role))
+    assert client.get("/console/sites/report/").status_code == 200
+    assert client.get("/console/sites/new/").status_code == 200
+    assert client.get("/console/sites/partners/").status_code == 200
