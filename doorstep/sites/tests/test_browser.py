@@ -20,8 +20,6 @@ from doorstep.web.tests.test_browser import _assert_accessible
 
 # The web app's browser fixtures (Chromium, a page on the live server, a community and
 # its worker), used here as they are.
-browser = web_fixtures.browser
-page = web_fixtures.page
 community = web_fixtures.community
 worker = web_fixtures.worker
 
