@@ -572,3 +572,101 @@ def mobile_registration_counts(*, actor: Any) -> list[dict[str, Any]]:
 
 def visible_party_orgs(*, actor: Any) -> QuerySet[PartyOrg]:
     return scoped(actor, PartyOrg).order_by("path")
+
+
+# --- An outlet's counter: find one resident, never browse ------------------------------------
+
+COUNTER_CANDIDATES = 8
+
+
+@dataclass(frozen=True)
+class CounterCandidate:
+    """What a counter learns of a resident it found: enough to tell neighbours apart at
+    the till, nothing to look them up elsewhere (no full name, no number, no room)."""
+
+    person_id: int
+    masked_name: str
+    place: str  # the compound or building, never the room
+    phone_masked: str
+    age: int | None
+
+
+def mask_name(name: str) -> str:
+    """``张秀英`` → ``张*英``, ``李明`` → ``李*``: enough to tell neighbours apart."""
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
+
+
+def counter_query(q: str) -> Q:
+    """What a clerk typed, which must point at a few people: a whole or last-four phone
+    number, a name of two characters or more, a pinyin or initials prefix of two letters
+    or more. Anything vaguer is refused, naming the field ``q``: a clerk finds a
+    resident, they do not browse the registry."""
+    text = (q or "").strip().replace(" ", "")
+    if text.isdigit() and len(text) == 11:
+        try:
+            return Q(phone_hash=phone_hash_of(text))
+        except ValidationError:
+            raise ValidationError(_("电话号码格式不正确。"), field="q") from None
+    if text.isdigit() and len(text) == 4:
+        return Q(phone_last4=text)
+    if text.isascii() and text.isalpha() and len(text) >= 2:
+        key = text.lower()
+        return prefix_range("name_pinyin", key) | prefix_range("name_initials", key)
+    if not text.isascii() and len(text) >= 2 and not any(c.isdigit() for c in text):
+        return Q(NameHasGrams(text), name__contains=text)
+    raise ValidationError(
+        _("请输入至少两个字的姓名、拼音、电话后四位或完整电话，或扫描积分码。"), field="q"
+    )
+
+
+def counter_candidates(
+    *,
+    q: str = "",
+    unit: Unit,
+    among: QuerySet[Any] | None = None,
+    person_ids: list[int] | None = None,
+    limit: int = COUNTER_CANDIDATES,
+    today: dt.date | None = None,
+) -> list[CounterCandidate]:
+    """The one place an outlet's counter reads persons: residents living in ``unit``'s
+    subtree who match ``q`` (see :func:`counter_query`), at most ``limit`` of them,
+    masked. ``among`` narrows them to a subquery of person ids (the residents who hold a
+    points account there); ``person_ids`` instead of ``q`` names the persons outright
+    (the holder of a scanned QR code). Pseudonymized persons are never found.
+
+    A clerk may not see the registry (they hold no scope over persons), so this does not
+    go through :func:`scoped`: the caller has already decided that the actor serves a
+    counter of ``unit``, and what comes back is only what a till may show. Nothing is
+    opened or written by a search."""
+    if limit <= 0:
+        return []
+    match = Q(pk__in=person_ids) if person_ids is not None else counter_query(q)
+    persons = Person.objects.filter(
+        match, unit.subtree_q(field="unit__path"), pseudonymized_at__isnull=True
+    )
+    if among is not None:
+        persons = persons.filter(pk__in=among)
+    rows = persons.order_by("name_pinyin", "pk").values_list(
+        "pk", "name", "unit__name", "phone_masked", "birth_date"
+    )[:limit]
+    day = today or timezone.localdate()
+    return [
+        CounterCandidate(
+            person_id=pk,
+            masked_name=mask_name(name),
+            place=place,
+            phone_masked=phone,
+            age=_age(born, day),
+        )
+        for pk, name, place, phone, born in rows
+    ]
+
+
+def _age(born: dt.date | None, day: dt.date) -> int | None:
+    if born is None:
+        return None
+    return day.year - born.year - ((day.month, day.day) < (born.month, born.day))

@@ -28,6 +28,11 @@ urlpatterns = [
         name="api-points-redemption-reversal",
     ),
     path("points/outlets/", apis.OutletListApi.as_view(), name="api-points-outlets"),
+    path(
+        "points/outlets/<int:pk>/counter/",
+        apis.CounterSearchApi.as_view(),
+        name="api-points-counter",
+    ),
     path("points/outlets/<int:pk>/goods/", apis.OutletGoodsApi.as_view(), name="api-points-goods"),
     path("points/report/", apis.ReportApi.as_view(), name="api-points-report"),
 ]

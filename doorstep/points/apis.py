@@ -17,14 +17,17 @@ from rest_framework.views import APIView
 
 from doorstep.accounts.scoping import get_scoped_or_404
 from doorstep.core.api import Pagination
-from doorstep.core.errors import NotFound, ValidationError
+from doorstep.core.errors import NotFound, PermissionDenied, ValidationError
 from doorstep.orgs.models import Unit
 
 from .choices import AccountKind, TransferKind
 from .models import Account, Goods, Outlet, Redemption, Transfer
+from .rules import can_serve_outlet
 from .selectors import (
     account_detail,
     account_history,
+    counter_account,
+    counter_find,
     mask_name,
     outlet_goods,
     outlet_list,
@@ -186,7 +189,12 @@ class RedemptionCreateApi(APIView):
             quantity = serializers.IntegerField()
 
         outlet = serializers.IntegerField()
-        account = serializers.IntegerField()
+        account = serializers.IntegerField(
+            required=False, help_text="居民账户 id（仅社区工作人员；收银员请用 ticket）"
+        )
+        ticket = serializers.CharField(
+            max_length=300, required=False, help_text="柜台查询返回的凭据"
+        )
         items = LineSerializer(many=True)
         idempotency_key = serializers.CharField(max_length=90, required=False)
 
@@ -195,16 +203,30 @@ class RedemptionCreateApi(APIView):
         responses={201: RedemptionOutput, 200: RedemptionOutput},
         parameters=[KEY_HEADER],
         operation_id="points_redemptions_create",
-        description="在兑换点用积分兑换商品：库存与余额在同一事务中变动。",
+        description=(
+            "在兑换点用积分兑换商品：库存与余额在同一事务中变动。收银员须先用柜台查询"
+            "找到居民，并以返回的 ticket 指明账户。"
+        ),
     )
     def post(self, request: Request) -> Response:
         serializer = self.RedemptionInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         outlet = get_scoped_or_404(request.user, Outlet, pk=data["outlet"])
+        if not can_serve_outlet(request.user, outlet):
+            raise PermissionDenied(_("您不能在此兑换点办理兑换。"), field="outlet")
+        ticket = data.get("ticket", "")
+        if not ticket and "account" not in data:
+            raise ValidationError(_("请先查找居民。"), field="ticket")
         try:
-            account = account_detail(actor=request.user, account_id=data["account"])
+            account = counter_account(
+                actor=request.user, outlet=outlet, account_id=data.get("account"), ticket=ticket
+            )
         except Http404:
+            if ticket:
+                raise ValidationError(
+                    _("凭据无效或已过期，请重新查找居民。"), field="ticket"
+                ) from None
             raise ValidationError(_("未找到该居民账户。"), field="account") from None
         key = _idempotency_key(request, data)
         before = Transfer.objects.filter(idempotency_key=f"redeem:{key.strip()}").exists()
@@ -302,6 +324,36 @@ class OutletListApi(APIView):
         return paginator.get_paginated_response(OutletOutput(page, many=True).data)
 
 
+class CounterHitOutput(serializers.Serializer):
+    account_id = serializers.IntegerField(source="account.pk")
+    balance = serializers.IntegerField(source="account.balance")
+    masked_name = serializers.CharField()
+    place = serializers.CharField()
+    phone_masked = serializers.CharField()
+    age = serializers.IntegerField(allow_null=True)
+    ticket = serializers.CharField(help_text="兑换时提交，证明该账户是在本柜台查到的")
+
+
+class CounterSearchApi(APIView):
+    @extend_schema(
+        responses=CounterHitOutput(many=True),
+        parameters=[
+            OpenApiParameter(
+                "q",
+                str,
+                required=True,
+                description="至少两个字的姓名、拼音、电话后四位或完整电话，或积分码",
+            )
+        ],
+        operation_id="points_outlets_counter_list",
+        description="兑换点柜台查找居民：只找本社区有积分账户的居民，至多几位，姓名与电话脱敏。",
+    )
+    def get(self, request: Request, pk: int) -> Response:
+        outlet = get_scoped_or_404(request.user, Outlet, pk=pk)
+        hits = counter_find(actor=request.user, outlet=outlet, q=request.query_params.get("q", ""))
+        return Response(CounterHitOutput(hits, many=True).data)
+
+
 class OutletGoodsApi(APIView):
     @extend_schema(responses=GoodsOutput(many=True), operation_id="points_outlets_goods_list")
     def get(self, request: Request, pk: int) -> Response:
@@ -312,7 +364,7 @@ class OutletGoodsApi(APIView):
 
 
 class ReportApi(APIView):
-    class ReportOutputSerializer(serializers.Serializer):
+    class PointsReportOutputSerializer(serializers.Serializer):
         issued = serializers.IntegerField()
         redeemed = serializers.IntegerField()
         value_fen = serializers.IntegerField()
@@ -321,7 +373,7 @@ class ReportApi(APIView):
         outlets = serializers.ListField(child=serializers.DictField(), source="rows")
 
     @extend_schema(
-        responses=ReportOutputSerializer,
+        responses=PointsReportOutputSerializer,
         parameters=[
             OpenApiParameter("unit", int, description="单元 id（含下级）"),
             OpenApiParameter("outlet", int),
@@ -345,7 +397,7 @@ class ReportApi(APIView):
             start=_date(params.get("start"), "start"),
             end=_date(params.get("end"), "end"),
         )
-        return Response(self.ReportOutputSerializer(report).data)
+        return Response(self.PointsReportOutputSerializer(report).data)
 
 
 def _int(value: str, field: str) -> int:

@@ -2,7 +2,8 @@
 
 Staff see their subtree's books; a resident sees their own account, its transfers and
 receipts, and the outlets, goods and rules of their own community; a clerk sees their
-outlet, its goods and receipts, and no one's account but through the counter search.
+outlet, its goods, receipts and account, and a resident's account only through the
+counter search (``selectors.counter_find``), never through this checkpoint.
 """
 
 from __future__ import annotations
@@ -80,9 +81,10 @@ def register() -> None:
     )
 
     def clerk_accounts(grant: Grant) -> Q:
-        # The outlet's own account, and residents of the outlet's community: reached
-        # one at a time through the counter search, never listed (views enforce it).
-        return Q(outlet_id=grant.scope.pk) | Q(kind="resident", unit_id=grant.scope.unit_id)
+        # The outlet's own account only. A resident's account is reached one at a time
+        # through the counter (``selectors.counter_find`` / ``counter_account``), never
+        # by id and never in a list.
+        return Q(outlet_id=grant.scope.pk)
 
     scoping.register(
         Account,

@@ -7,33 +7,26 @@ import string
 from dataclasses import dataclass
 from typing import Any
 
+from django.core import signing
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
+from django.http import Http404
 from django.utils.translation import gettext as _
 
 from doorstep.accounts.scoping import get_scoped_or_404, scoped
 from doorstep.core import timeutils
 from doorstep.core.errors import ValidationError
 from doorstep.orgs.models import Unit
-from doorstep.people.models import Person
-from doorstep.people.selectors import NameHasGrams, prefix_range
-from doorstep.people.services import phone_hash_of
+from doorstep.people.selectors import CounterCandidate, counter_candidates, mask_name
 
 from .choices import AccountKind, TransferKind
 from .models import Account, EarningRule, Goods, Outlet, Redemption, Transfer
+from .rules import can_manage_points, can_serve_outlet
 
 COUNTER_HITS = 8
 QR_TOKEN_LENGTH = 22
 QR_TOKEN_CHARS = frozenset(string.ascii_letters + string.digits + "-_")
-
-
-def mask_name(name: str) -> str:
-    """``张秀英`` → ``张*英``, ``李明`` → ``李*``: enough to tell neighbours apart."""
-    if len(name) <= 1:
-        return name
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
+COUNTER_TICKET_AGE = 4 * 3600  # seconds: one shift at the till
 
 
 # --- A resident's own points --------------------------------------------------------------
@@ -127,81 +120,129 @@ class CounterHit:
     place: str  # the compound or building, never the room
     phone_masked: str
     age: int | None
+    # Proof that this counter found this account by a search: a clerk opens an account
+    # with it, never by a bare id (see :func:`counter_account`).
+    ticket: str = ""
 
 
-def _counter_q(q: str) -> Q:
-    """What the clerk typed, which must point at a few people: a whole or last-four
-    phone number, a name of two characters or more, a pinyin or initials prefix of two
-    letters or more. Anything vaguer is refused (a clerk finds; they do not browse)."""
-    text = q.strip().replace(" ", "")
-    if text.isdigit() and len(text) == 11:
-        try:
-            return Q(phone_hash=phone_hash_of(text))
-        except ValidationError:
-            raise ValidationError(_("电话号码格式不正确。"), field="q") from None
-    if text.isdigit() and len(text) == 4:
-        return Q(phone_last4=text)
-    if text.isascii() and text.isalpha() and len(text) >= 2:
-        key = text.lower()
-        return prefix_range("name_pinyin", key) | prefix_range("name_initials", key)
-    if not text.isascii() and len(text) >= 2 and not any(c.isdigit() for c in text):
-        return Q(NameHasGrams(text), name__contains=text)
-    raise ValidationError(
-        _("请输入至少两个字的姓名、拼音、电话后四位或完整电话，或扫描积分码。"), field="q"
+def _counter_salt(outlet: Outlet) -> str:
+    return f"points.counter:{outlet.pk}"
+
+
+def counter_ticket(*, actor: Any, outlet: Outlet, account: Account) -> str:
+    """A signed, short-lived pass to one resident account at one outlet's counter, for
+    the user who found it. Stateless, so any app machine can check it."""
+    return signing.dumps(
+        {"u": getattr(actor, "pk", None), "a": account.pk},
+        salt=_counter_salt(outlet),
+        compress=False,
     )
 
 
-def counter_find(*, actor: Any, outlet: Outlet, q: str) -> list[CounterHit]:
-    """Residents of the outlet's community matching ``q``, at most a handful, masked.
+def _ticket_account_id(*, actor: Any, outlet: Outlet, ticket: str) -> int | None:
+    try:
+        data = signing.loads(ticket, salt=_counter_salt(outlet), max_age=COUNTER_TICKET_AGE)
+    except signing.BadSignature:  # also SignatureExpired
+        return None
+    if not isinstance(data, dict) or data.get("u") != getattr(actor, "pk", None):
+        return None
+    account_id = data.get("a")
+    return account_id if isinstance(account_id, int) else None
 
-    A QR token finds exactly its account. Persons are matched here, not through the
-    registry's scoped search, because a clerk may not see the registry at all: only
-    this narrow lookup, limited to accounts of the outlet's community and to a few
-    rows, read-only (nothing is opened or written by a search)."""
+
+def _counter_accounts(*, actor: Any, outlet: Outlet) -> QuerySet[Account]:
+    """The counter's own checkpoint: the resident accounts of the outlet's community,
+    for a user who serves that counter (its clerk, or staff who run the community), and
+    nothing for anyone else. A clerk's scope holds no resident account (they cannot open
+    or list one by id); this is the only door, and the views and APIs pass through it
+    one search or one ticket at a time."""
+    if not can_serve_outlet(actor, outlet):
+        raise Http404
+    return Account.objects.filter(kind=AccountKind.RESIDENT, unit_id=outlet.unit_id)
+
+
+def counter_find(*, actor: Any, outlet: Outlet, q: str) -> list[CounterHit]:
+    """Residents of the outlet's community matching ``q``, at most a handful, masked,
+    each with a ticket that opens that account at this counter.
+
+    A QR token finds exactly its account. Persons are matched by the registry's counter
+    lookup (``people.selectors.counter_candidates``), not its scoped search, because a
+    clerk may not see the registry at all: only that narrow lookup, limited to residents
+    with an account in the outlet's community and to a few rows, read-only."""
     text = (q or "").strip()
     if not text:
         raise ValidationError(_("请输入查询内容。"), field="q")
     if len(text) > 40:
         raise ValidationError(_("查询内容过长。"), field="q")
-    accounts = scoped(actor, Account).filter(kind=AccountKind.RESIDENT, unit_id=outlet.unit_id)
-    token_hit = accounts.filter(qr_token=text).select_related("person__unit").first()
+    accounts = _counter_accounts(actor=actor, outlet=outlet)
+    token_hit = accounts.filter(qr_token=text).values_list("pk", "person_id").first()
     if token_hit is not None:
-        return [_hit(token_hit, token_hit.person)]  # type: ignore[arg-type]
-    if len(text) == QR_TOKEN_LENGTH and set(text) <= QR_TOKEN_CHARS and not text.isdigit():
+        found = counter_candidates(unit=outlet.unit, person_ids=[token_hit[1]], limit=1)
+        by_person = {token_hit[1]: token_hit[0]}
+    elif len(text) == QR_TOKEN_LENGTH and set(text) <= QR_TOKEN_CHARS and not text.isdigit():
         return []  # a scanned code of no resident of this community
-    # Residents with an account here: a resident who never earned has nothing to spend.
-    matching = Person.objects.filter(
-        _counter_q(text),
-        outlet.unit.subtree_q(field="unit__path"),
-        pseudonymized_at__isnull=True,
-    ).values("pk")
-    found = (
-        accounts.filter(person_id__in=matching)
-        .select_related("person__unit")
-        .order_by("person__name_pinyin", "pk")[:COUNTER_HITS]
-    )
-    return [_hit(account, account.person) for account in found]  # type: ignore[arg-type]
+    else:
+        # Residents with an account here: a resident who never earned has nothing to spend.
+        found = counter_candidates(
+            q=text, unit=outlet.unit, among=accounts.values("person_id"), limit=COUNTER_HITS
+        )
+        by_person = dict(
+            accounts.filter(person_id__in=[c.person_id for c in found]).values_list(
+                "person_id", "pk"
+            )
+        )
+    rows = accounts.in_bulk([by_person[c.person_id] for c in found if c.person_id in by_person])
+    hits = []
+    for candidate in found:
+        account = rows.get(by_person.get(candidate.person_id, 0))
+        if account is None:
+            continue
+        hits.append(
+            CounterHit(
+                account=account,
+                masked_name=candidate.masked_name,
+                place=candidate.place,
+                phone_masked=candidate.phone_masked,
+                age=candidate.age,
+                ticket=counter_ticket(actor=actor, outlet=outlet, account=account),
+            )
+        )
+    return hits
 
 
-def _hit(account: Account, person: Person) -> CounterHit:
-    return CounterHit(
-        account=account,
+def counter_account(
+    *, actor: Any, outlet: Outlet, account_id: int | None = None, ticket: str = ""
+) -> Account:
+    """A resident account of the outlet's community, as the counter shows it (404 else).
+
+    A clerk opens it with the ``ticket`` a search of theirs at this counter gave them
+    (an ``account_id``, if also given, must be the same account); staff who run the
+    community may also open it by id, since their scope covers it anyway."""
+    accounts = _counter_accounts(actor=actor, outlet=outlet).select_related("person__unit")
+    if ticket:
+        found = _ticket_account_id(actor=actor, outlet=outlet, ticket=ticket)
+        if found is None or (account_id is not None and account_id != found):
+            raise Http404
+        account_id = found
+    elif account_id is None or not can_manage_points(actor, outlet.unit):
+        raise Http404
+    account = accounts.filter(pk=account_id).first()
+    if account is None:
+        raise Http404
+    return account
+
+
+def counter_holder(account: Account) -> CounterCandidate:
+    """What the counter shows of the holder of an account it opened."""
+    person = account.person
+    if person is None:
+        raise Http404  # not a resident's account
+    return CounterCandidate(
+        person_id=person.pk,
         masked_name=mask_name(person.name),
         place=person.unit.name,
         phone_masked=person.phone_masked,
         age=person.age_on(timeutils.local_today()),
-    )
-
-
-def counter_account(*, actor: Any, outlet: Outlet, account_id: int) -> Account:
-    """A resident account of the outlet's community, as the counter shows it (404 else)."""
-    return get_scoped_or_404(
-        actor,
-        Account,
-        queryset=Account.objects.select_related("person__unit"),
-        pk=account_id,
-        kind=AccountKind.RESIDENT,
-        unit_id=outlet.unit_id,
     )
 
 
@@ -325,7 +366,10 @@ def leaderboard(*, unit: Unit, limit: int = 10) -> list[dict[str, Any]]:
     public board of a community shows."""
     rows = (
         Transfer.objects.filter(
-            credit__unit=unit, credit__kind=AccountKind.RESIDENT, kind=TransferKind.EARN
+            credit__unit=unit,
+            credit__kind=AccountKind.RESIDENT,
+            kind=TransferKind.EARN,
+            credit__person__pseudonymized_at__isnull=True,
         )
         .order_by()
         .values("credit_id", "credit__person__name")

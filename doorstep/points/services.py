@@ -12,7 +12,7 @@ import secrets
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, connection, transaction
 from django.db.models import F, Q, Sum
 from django.http import HttpRequest
 from django.utils import timezone
@@ -697,6 +697,16 @@ def redemption_create(
     key = "redeem:" + _key(idempotency_key)
     body = {"outlet": outlet.pk, "account": account.pk, "items": sorted(wanted.items())}
     digest = body_hash(body)
+    if connection.vendor == "postgresql":
+        return _redeem_in_one_statement(
+            actor=actor,
+            outlet=outlet,
+            account=account,
+            wanted=wanted,
+            key=key,
+            digest=digest,
+            at=at,
+        )
     existing = _replay(key, digest)
     if existing is not None:
         return existing.redemption
@@ -768,6 +778,100 @@ def redemption_create(
         if existing is not None:
             return existing.redemption
         raise Conflict(_("兑换未能完成，请重试。")) from None
+
+
+REDEEM_SQL = (
+    "SELECT status, transfer_id, redemption_id, body_hash, points, value_fen FROM points_redeem("
+    "%s, %s, %s::bigint, %s::bigint, %s::bigint, %s::bigint, %s, %s, %s::bigint[], %s::integer[])"
+)
+
+
+def _redeem_in_one_statement(
+    *,
+    actor: Any,
+    outlet: Outlet,
+    account: Account,
+    wanted: dict[int, int],
+    key: str,
+    digest: str,
+    at: dt.datetime | None,
+) -> Redemption:
+    """The PostgreSQL path of :func:`redemption_create`: one call of ``points_redeem``
+    (migration 0002), which takes the same steps in the same lock order as the ORM path
+    below, server-side. Outside a transaction it is one round trip and its own
+    transaction; inside one it runs under a savepoint, so that a refusal leaves the
+    caller's transaction usable. A refusal raises in the database: nothing changed."""
+    clerk = actor if getattr(actor, "is_authenticated", False) else None
+    moment = (at if actor is None else None) or timezone.now()
+    goods_ids = sorted(wanted)
+    params = [
+        key,
+        digest,
+        outlet.pk,
+        outlet.unit_id,
+        account.pk,
+        clerk.pk if clerk is not None else None,
+        _("在%(outlet)s兑换") % {"outlet": outlet.name},
+        moment,
+        goods_ids,
+        [wanted[g] for g in goods_ids],
+    ]
+    try:
+        if connection.in_atomic_block:
+            with transaction.atomic(), connection.cursor() as cursor:
+                cursor.execute(REDEEM_SQL, params)
+                row = cursor.fetchone()
+        else:
+            with connection.cursor() as cursor:
+                cursor.execute(REDEEM_SQL, params)
+                row = cursor.fetchone()
+    except IntegrityError:
+        # Another request with this key committed between our look-up and our insert.
+        existing = _replay(key, digest)
+        if existing is not None:
+            return existing.redemption
+        raise Conflict(_("兑换未能完成，请重试。")) from None
+    except DatabaseError as exc:
+        raise _refusal(exc) from None
+    status, transfer_id, redemption_id, stored_hash, points, value = row
+    if status == "replay":
+        if stored_hash != digest:
+            raise Conflict(
+                _("该幂等键已用于另一笔不同的请求。"),
+                field="idempotency_key",
+                code="idempotency_conflict",
+            )
+        return Redemption.objects.get(pk=redemption_id)
+    redemption = Redemption(
+        pk=redemption_id,
+        outlet=outlet,
+        account=account,
+        transfer_id=transfer_id,
+        clerk=clerk,
+        points=points,
+        value_fen=value,
+        created_at=moment,
+    )
+    redemption._state.adding = False
+    redemption._state.db = connection.alias
+    return redemption
+
+
+def _refusal(exc: DatabaseError) -> Exception:
+    """The domain error that ``points_redeem`` raised (``points:<what>``), or the
+    database error itself when it is something else."""
+    diag = getattr(exc.__cause__, "diag", None)
+    message = getattr(diag, "message_primary", None) or ""
+    detail = getattr(diag, "message_detail", None) or ""
+    if message == "points:insufficient":
+        return _insufficient()
+    if message == "points:out_of_stock" and detail.isdigit():
+        item = Goods.objects.filter(pk=int(detail)).first()
+        if item is not None:
+            return _out_of_stock(item)
+    if message in ("points:missing", "points:out_of_stock"):
+        return ValidationError(_("所选商品不存在或已下架。"), field="items")
+    return exc
 
 
 def redemption_reverse(

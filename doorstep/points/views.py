@@ -15,6 +15,7 @@ from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -37,8 +38,10 @@ from .selectors import (
     affordable_goods,
     counter_account,
     counter_find,
+    counter_holder,
     history_rows,
     leaderboard,
+    mask_name,
     monthly_redemptions,
     outlet_goods,
     outlet_list,
@@ -115,16 +118,20 @@ def counter(request: HttpRequest) -> HttpResponse:
     hits: list[Any] = []
     error = ""
     account = None
+    ticket = request.GET.get("ticket", "")
     if q:
         try:
             hits = counter_find(actor=request.user, outlet=outlet, q=q)
         except DomainError as exc:
             error = _error(exc)
         if len(hits) == 1 and not error:
-            account = hits[0].account
-    if request.GET.get("account", "").isdigit():
+            account, ticket = hits[0].account, hits[0].ticket
+    if account is None and (ticket or request.GET.get("account", "")):
         account = counter_account(
-            actor=request.user, outlet=outlet, account_id=int(request.GET["account"])
+            actor=request.user,
+            outlet=outlet,
+            account_id=_int_or_404(request.GET.get("account", "")),
+            ticket=ticket,
         )
     context = {
         "outlets": outlets,
@@ -133,7 +140,8 @@ def counter(request: HttpRequest) -> HttpResponse:
         "hits": hits,
         "error": error,
         "account": account,
-        "holder": _holder(account),
+        "ticket": ticket,
+        "holder": counter_holder(account) if account is not None else None,
         "goods": outlet_goods(actor=request.user, outlet=outlet, active_only=True),
         "key": uuid.uuid4().hex,
     }
@@ -142,18 +150,12 @@ def counter(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _holder(account: Any) -> dict[str, Any] | None:
-    if account is None:
+def _int_or_404(value: str) -> int | None:
+    if not value:
         return None
-    from .selectors import mask_name
-
-    person = account.person
-    return {
-        "name": mask_name(person.name),
-        "place": person.unit.name,
-        "phone": person.phone_masked,
-        "age": person.age_on(timeutils.local_today()),
-    }
+    if not value.isdigit():
+        raise Http404
+    return int(value)
 
 
 @require_POST
@@ -162,10 +164,13 @@ def counter_redeem(request: HttpRequest) -> HttpResponse:
     require_staff(request)
     outlets = _counter_outlets(request)
     outlet = _counter_outlet(request, outlets, request.POST.get("outlet"))
-    account_id = request.POST.get("account", "")
-    if not account_id.isdigit():
-        raise Http404
-    account = counter_account(actor=request.user, outlet=outlet, account_id=int(account_id))
+    ticket = request.POST.get("ticket", "")
+    account = counter_account(
+        actor=request.user,
+        outlet=outlet,
+        account_id=_int_or_404(request.POST.get("account", "")),
+        ticket=ticket,
+    )
     items = []
     for goods in outlet_goods(actor=request.user, outlet=outlet, active_only=True):
         raw = request.POST.get(f"qty_{goods.pk}", "").strip()
@@ -181,7 +186,10 @@ def counter_redeem(request: HttpRequest) -> HttpResponse:
         )
     except DomainError as exc:
         messages.error(request, _error(exc))
-        return redirect(f"{reverse('points:counter')}?outlet={outlet.pk}&account={account.pk}")
+        back: dict[str, Any] = {"outlet": outlet.pk, "account": account.pk}
+        if ticket:
+            back["ticket"] = ticket
+        return redirect(f"{reverse('points:counter')}?{urlencode(back)}")
     return redirect("points:receipt", pk=redemption.pk)
 
 
@@ -204,8 +212,6 @@ def receipt_page(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, _("已撤销该兑换，积分已退回，商品已回库。"))
         return redirect("points:receipt", pk=pk)
-    from .selectors import mask_name
-
     return render(
         request,
         "points/receipt.html",

@@ -45,6 +45,7 @@ class VolunteerStanding:
     hours: float
     stars: int
     next_stars_at: int | None  # hours needed for the next star, None at five
+    thresholds: tuple[int, ...] = DEFAULT_STAR_HOURS  # the unit's hours for one to five
 
 
 def standing(person: Person) -> VolunteerStanding:
@@ -55,6 +56,16 @@ def standing(person: Person) -> VolunteerStanding:
         hours=round(hours, 1),
         stars=stars,
         next_stars_at=thresholds[stars] if stars < len(thresholds) else None,
+        thresholds=tuple(thresholds),
+    )
+
+
+def active_signup(*, actor: Any, activity: Activity, person: Person) -> Signup | None:
+    """The person's live sign-up for the activity, as the actor sees it (None else)."""
+    return (
+        scoped(actor, Signup)
+        .filter(activity=activity, person=person, status__in=ACTIVE_SIGNUP)
+        .first()
     )
 
 

@@ -10,4 +10,9 @@ urlpatterns = [
     path("console/volunteers/teams/<int:pk>/", views.team_page, name="team"),
     path("me/volunteering/", views.my_volunteering, name="mine"),
     path("volunteer/scan/<str:token>/", views.scan_page, name="scan"),
+    path(
+        "volunteers/leaderboard/<int:unit_pk>/",
+        views.public_leaderboard,
+        name="leaderboard",
+    ),
 ]

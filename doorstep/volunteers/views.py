@@ -9,7 +9,7 @@ import datetime as dt
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -22,6 +22,7 @@ from doorstep.orgs.models import Unit
 from doorstep.people.models import Person
 from doorstep.people.selectors import own_person, person_search
 from doorstep.points.choices import ActivityType
+from doorstep.points.services import community_of
 
 from .models import Activity, Signup, Team
 from .rules import can_manage_teams, can_organize
@@ -288,6 +289,7 @@ def my_volunteering(request: HttpRequest) -> HttpResponse:
         "volunteers/mine.html",
         {
             "person": person,
+            "community": community_of(person.unit) if person else None,
             "standing": standing(person) if person else None,
             "activities": activities_to_join(actor=request.user) if person else [],
             "signups": my_signups(actor=request.user)[:50] if person else [],
@@ -317,3 +319,18 @@ def scan_page(request: HttpRequest, token: str) -> HttpResponse:
                 messages.success(request, _("签到成功。"))
         return redirect("volunteers:scan", token=token)
     return render(request, "volunteers/scan.html", {"activity": activity})
+
+
+def public_leaderboard(request: HttpRequest, unit_pk: int) -> HttpResponse:
+    """A community's volunteers by confirmed hours with their star level, open to all:
+    masked names, hours and stars only."""
+    unit = get_object_or_404(Unit, pk=unit_pk, kind__in=sorted(GRASSROOTS_KINDS))
+    return render(
+        request,
+        "volunteers/leaderboard.html",
+        {
+            "unit": unit,
+            "board": hours_leaderboard(unit=unit, limit=20),
+            "thresholds": star_hours(unit),
+        },
+    )

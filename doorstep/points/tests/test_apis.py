@@ -24,23 +24,92 @@ def api(user: Any) -> APIClient:
     return client
 
 
+def found(clerk: APIClient, outlet: Any, q: str = "0000") -> list[dict[str, Any]]:
+    """The counter search, as a clerk's tablet calls it before a redemption."""
+    response = clerk.get(f"/api/v1/points/outlets/{outlet.pk}/counter/", {"q": q})
+    assert response.status_code == 200, response.content
+    return response.json()  # type: ignore[no-any-return]
+
+
 @pytest.fixture
 def setup(world: World) -> dict[str, Any]:
-    return {
+    s: dict[str, Any] = {
         "outlet": tree_outlet(world.a),
         "soap": tree_goods(world.a),
         "account": funded_account(world.a, 100),
         "clerk": api(world.user(Role.OUTLET_CLERK)),
         "staff": api(world.user(Role.COMMUNITY_STAFF)),
     }
+    s["ticket"] = found(s["clerk"], s["outlet"])[0]["ticket"]
+    return s
 
 
 def body(s: dict[str, Any], quantity: int = 1) -> dict[str, Any]:
     return {
         "outlet": s["outlet"].pk,
-        "account": s["account"].pk,
+        "ticket": s["ticket"],
         "items": [{"goods": s["soap"].pk, "quantity": quantity}],
     }
+
+
+def test_the_counter_search_finds_one_masked_resident_with_a_ticket(
+    world: World, setup: dict[str, Any]
+) -> None:
+    hits = found(setup["clerk"], setup["outlet"])
+    assert [(h["account_id"], h["masked_name"], h["balance"]) for h in hits] == [
+        (setup["account"].pk, "甲*民", 100)
+    ]
+    assert "甲居民" not in str(hits) and "13800000000" not in str(hits)
+    vague = setup["clerk"].get(f"/api/v1/points/outlets/{setup['outlet'].pk}/counter/", {"q": "甲"})
+    assert vague.status_code == 400 and vague.json()["errors"][0]["field"] == "q"
+    other = tree_outlet(world.b)
+    assert (
+        setup["clerk"].get(f"/api/v1/points/outlets/{other.pk}/counter/", {"q": "0000"}).status_code
+        == 404
+    )
+    # A grid member sees the outlet but does not serve its counter.
+    grid = api(world.user(Role.GRID_MEMBER))
+    url = f"/api/v1/points/outlets/{setup['outlet'].pk}/counter/"
+    assert grid.get(url, {"q": "0000"}).status_code == 404
+
+
+def test_a_clerk_cannot_open_a_resident_account_by_id(world: World, setup: dict[str, Any]) -> None:
+    """A clerk finds a resident through the counter search only: the account and its
+    history answer 404 by id, a redemption naming a bare account id is refused, and so
+    is a ticket that this clerk's search did not give; nothing changes."""
+    clerk, account = setup["clerk"], setup["account"]
+    assert clerk.get(f"/api/v1/points/accounts/{account.pk}/").status_code == 404
+    assert clerk.get(f"/api/v1/points/accounts/{account.pk}/transfers/").status_code == 404
+    bare = {k: v for k, v in body(setup).items() if k != "ticket"} | {"account": account.pk}
+    refused = clerk.post(
+        "/api/v1/points/redemptions/", bare | {"idempotency_key": "k1"}, format="json"
+    )
+    assert refused.status_code == 400 and refused.json()["errors"][0]["field"] == "account"
+    forged = clerk.post(
+        "/api/v1/points/redemptions/",
+        body(setup) | {"ticket": setup["ticket"][:-2] + "xx", "idempotency_key": "k2"},
+        format="json",
+    )
+    assert forged.status_code == 400 and forged.json()["errors"][0]["field"] == "ticket"
+    # Another user's ticket (here: the staff member's own search) does not serve the clerk.
+    staff_ticket = found(setup["staff"], setup["outlet"])[0]["ticket"]
+    borrowed = clerk.post(
+        "/api/v1/points/redemptions/",
+        body(setup) | {"ticket": staff_ticket, "idempotency_key": "k3"},
+        format="json",
+    )
+    assert borrowed.status_code == 400 and borrowed.json()["errors"][0]["field"] == "ticket"
+    # A ticket and an account id that disagree are refused too.
+    mixed = clerk.post(
+        "/api/v1/points/redemptions/",
+        body(setup) | {"account": account.pk + 1000, "idempotency_key": "k4"},
+        format="json",
+    )
+    assert mixed.status_code == 400
+    assert not Redemption.objects.exists()
+    assert clerk.get(f"/api/v1/points/accounts/{account.pk}/").status_code == 404
+    # Staff who run the community still open it by id.
+    assert setup["staff"].get(f"/api/v1/points/accounts/{account.pk}/").json()["balance"] == 100
 
 
 def test_redemption_with_an_idempotency_key_header(setup: dict[str, Any]) -> None:
@@ -130,7 +199,7 @@ def test_grant_and_history_and_balance(
     with django_assert_max_num_queries(8):
         history = staff.get(f"/api/v1/points/accounts/{account.pk}/transfers/").json()
     assert [row["amount"] for row in history["results"]] == [7, 100]
-    # A clerk may not grant.
+    # A clerk may not grant: the account is not theirs to see (404, not 403).
     assert (
         setup["clerk"]
         .post(
@@ -139,7 +208,7 @@ def test_grant_and_history_and_balance(
             format="json",
         )
         .status_code
-        == 403
+        == 404
     )
     assert Transfer.objects.filter(kind="grant").count() == 1
 

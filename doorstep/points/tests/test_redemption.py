@@ -7,8 +7,11 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
 
 from doorstep.accounts.roles import Role
+from doorstep.accounts.scoping import grants
 from doorstep.conftest import World, make_user
 from doorstep.core.errors import Conflict, PermissionDenied, ValidationError
 
@@ -313,3 +316,36 @@ def test_a_counter_search_writes_nothing_and_skips_residents_without_an_account(
     before = Account.objects.count()
     assert counter_find(actor=shop["clerk"], outlet=shop["outlet"], q="丙居民") == []
     assert Account.objects.count() == before
+
+
+def test_a_redemption_is_one_statement_on_postgresql_and_few_on_sqlite(
+    shop: dict[str, Any],
+) -> None:
+    """Round trips per redemption, savepoints aside: the hot balance rows stay locked
+    for as few of them as possible (one server-side call on PostgreSQL)."""
+    grants(shop["clerk"])  # the clerk's roles, read once per request
+    with CaptureQueriesContext(connection) as ctx:
+        redeem(shop, {shop["soap"].pk: 1, shop["oil"].pk: 1})
+    statements = [
+        q["sql"] for q in ctx.captured_queries if not q["sql"].startswith(("SAVEPOINT", "RELEASE"))
+    ]
+    if connection.vendor == "postgresql":
+        assert len(statements) == 1 and "points_redeem(" in statements[0]
+    else:
+        # replay check, outlet account (once per outlet), goods, transfer, receipt,
+        # lines, one stock UPDATE per line, two balance UPDATEs
+        assert len(statements) <= 10, statements
+    assert ledger_check().ok
+
+
+def test_a_refused_redemption_leaves_the_callers_transaction_usable(
+    shop: dict[str, Any],
+) -> None:
+    before = state()
+    with transaction.atomic():
+        with pytest.raises(ValidationError, match="余额不足"):
+            redeem(shop, {shop["soap"].pk: 6})
+        assert Account.objects.filter(pk=shop["account"].pk).values_list("balance")[0] == (100,)
+        done = redeem(shop, {shop["soap"].pk: 1}, key="k2")
+    assert done.points == 20 and Redemption.objects.get().pk == done.pk
+    assert state()[2:] == (before[2] + 1, before[3] + 1)

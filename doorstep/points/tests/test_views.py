@@ -48,13 +48,34 @@ def test_a_vague_search_is_refused_with_a_message(counter: dict[str, Any]) -> No
     assert "至少两个字" in page and "甲*民" not in page
 
 
+def ticket_from(page: str) -> str:
+    return re.search(r'name="ticket" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
+
+
+def test_a_clerk_opens_an_account_only_from_a_search(counter: dict[str, Any]) -> None:
+    """The counter opens a resident by the ticket its search gave, not by a bare id."""
+    client = counter["client"]
+    account = counter["account"].pk
+    assert client.get("/console/counter/", {"account": account}).status_code == 404
+    assert client.get("/console/counter/", {"ticket": "forged"}).status_code == 404
+    page = client.get("/console/counter/", {"q": "jiaju"}).content.decode()
+    assert 'id="balance">100<' in page
+    ticket = ticket_from(page)
+    again = client.get("/console/counter/", {"account": account, "ticket": ticket})
+    assert again.status_code == 200 and 'id="balance">100<' in again.content.decode()
+    form = {"outlet": counter["outlet"].pk, "account": account, "key": "k-bare"}
+    assert client.post("/console/counter/redeem/", form).status_code == 404
+    assert not Redemption.objects.exists()
+
+
 def test_redeem_at_the_counter_then_the_receipt(counter: dict[str, Any]) -> None:
     client = counter["client"]
-    page = client.get("/console/counter/", {"account": counter["account"].pk}).content.decode()
+    page = client.get("/console/counter/", {"q": "0000"}).content.decode()
     key = re.search(r'name="key" value="([0-9a-f]+)"', page).group(1)  # type: ignore[union-attr]
     form = {
         "outlet": counter["outlet"].pk,
         "account": counter["account"].pk,
+        "ticket": ticket_from(page),
         "key": key,
         f"qty_{counter['soap'].pk}": "2",
     }
@@ -77,9 +98,11 @@ def test_an_over_balance_redemption_shows_an_error_and_changes_nothing(
     counter: dict[str, Any],
 ) -> None:
     client = counter["client"]
+    page = client.get("/console/counter/", {"q": "0000"}).content.decode()
     form = {
         "outlet": counter["outlet"].pk,
         "account": counter["account"].pk,
+        "ticket": ticket_from(page),
         "key": "k-over",
         f"qty_{counter['soap'].pk}": "6",
     }

@@ -47,6 +47,9 @@ OUTSIDE_ROW: dict[type[models.Model], Callable[[World], models.Model]] = {
     Signup: lambda w: Signup.objects.create(activity=tree_activity(w.b), person=w.b.person),
     StarThresholds: lambda w: StarThresholds.objects.create(unit=w.b.community),
 }
+API_DETAIL: dict[type[models.Model], str] = {
+    Activity: "/api/v1/volunteers/activities/{pk}/",
+}
 CONSOLE_DETAIL: dict[type[models.Model], str] = {
     Activity: "/console/volunteers/activities/{pk}/",
 }
