@@ -180,6 +180,13 @@ class MediationOutcome(models.TextChoices):
     NO_AGREEMENT = "no_agreement", _("未达成协议")
 
 
+class CategoryChangeAction(models.TextChoices):
+    CREATE = "create", _("新增")
+    UPDATE = "update", _("修改")
+    DEACTIVATE = "deactivate", _("停用")
+    ACTIVATE = "activate", _("启用")
+
+
 class PhotoKind(models.TextChoices):
     REPORT = "report", _("反映问题")
     RESULT = "result", _("办理结果")

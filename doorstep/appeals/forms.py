@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from doorstep.orgs.models import Unit
 
-from .choices import CaseKind, Channel, Color
+from .choices import CaseKind, Channel, Color, Level, MediationOutcome
 from .models import TEXT_MAX
 from .selectors import leaf_categories
 
@@ -67,6 +67,12 @@ class ProxyForm(ReportForm):
         ],
     )
 
+    reporter_phone = forms.CharField(
+        label=_("居民电话（可选，居民凭回执码和电话后四位评价）"),
+        required=False,
+        max_length=30,
+    )
+
 
 class TransitionForm(forms.Form):
     action = forms.CharField(max_length=20)
@@ -102,3 +108,136 @@ class BoardFilterForm(forms.Form):
         super().__init__(*args, **kwargs)
         choices = [("", _("全部")), ("open", _("未办结")), *CaseState.choices]
         self.fields["state"].choices = choices  # type: ignore[attr-defined]
+
+
+class ReceiptRateForm(forms.Form):
+    """Rating with the receipt code and the last four digits of the intake phone."""
+
+    code = forms.CharField(widget=forms.HiddenInput, max_length=12)
+    phone_last4 = forms.CharField(
+        label=_("登记电话后四位"),
+        max_length=4,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "off"}),
+    )
+    score = forms.TypedChoiceField(
+        label=_("满意度"),
+        coerce=int,
+        choices=[(i, str(i)) for i in range(5, 0, -1)],
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(
+        label=_("评价"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class PeriodForm(forms.Form):
+    """A period of local dates, both ends included; the default is this year so far."""
+
+    start = forms.DateField(
+        label=_("开始日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label=_("结束日期"), required=False, widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("start"), data.get("end")
+        if start and end and start > end:
+            self.add_error("end", _("结束日期不能早于开始日期。"))
+        if start and end and (end - start).days > 366 * 10:
+            self.add_error("start", _("时间段不能超过十年。"))
+        return data
+
+
+class MediatorForm(forms.Form):
+    mediator = forms.TypedChoiceField(
+        label=_("调解员（和事佬）"), coerce=int, required=False, choices=()
+    )
+    mediator_username = forms.CharField(label=_("或输入调解员账号"), required=False, max_length=150)
+    parties = forms.CharField(label=_("当事各方"), max_length=3000, strip=False)
+
+    def __init__(self, *args: Any, mediators: list[Any] | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["mediator"].choices = [("", "—")] + [  # type: ignore[attr-defined]
+            (u.pk, str(u)) for u in mediators or []
+        ]
+
+
+class SessionForm(forms.Form):
+    held_at = forms.DateTimeField(
+        label=_("调解时间"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+    place = forms.CharField(label=_("地点"), required=False, max_length=1000)
+    attendees = forms.CharField(label=_("参加人"), required=False, max_length=3000)
+    notes = forms.CharField(
+        label=_("记录"),
+        required=False,
+        max_length=TEXT_MAX * 20,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+
+
+class ConcludeForm(forms.Form):
+    outcome = forms.ChoiceField(
+        label=_("调解结果"),
+        choices=[
+            (MediationOutcome.AGREEMENT, MediationOutcome.AGREEMENT.label),
+            (MediationOutcome.NO_AGREEMENT, MediationOutcome.NO_AGREEMENT.label),
+        ],
+        widget=forms.RadioSelect,
+    )
+    agreement = forms.CharField(
+        label=_("协议内容"),
+        required=False,
+        max_length=TEXT_MAX * 20,
+        strip=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+    )
+
+
+class SuggestionMarkForm(forms.Form):
+    version = forms.IntegerField(widget=forms.HiddenInput)
+    adopted = forms.TypedChoiceField(
+        label=_("是否采纳"),
+        coerce=lambda v: v == "yes",
+        choices=[("yes", _("采纳")), ("no", _("不采纳"))],
+        widget=forms.RadioSelect,
+    )
+    problem_solved = forms.BooleanField(label=_("解决了问题"), required=False)
+    note = forms.CharField(label=_("解决了什么问题 / 说明"), required=False, max_length=5000)
+
+
+class CategoryForm(forms.Form):
+    """Fields of a category; the service validates and decides."""
+
+    code = forms.CharField(label=_("代码"), max_length=200, required=False)
+    name = forms.CharField(label=_("名称"), max_length=1000)
+    parent = forms.TypedChoiceField(label=_("上级类别"), coerce=int, required=False, choices=())
+    description = forms.CharField(label=_("说明"), required=False, max_length=3000)
+    default_color = forms.ChoiceField(label=_("默认颜色"), choices=Color.choices)
+    default_level = forms.ChoiceField(label=_("默认责任层级"), choices=Level.choices)
+    deadline_hours = forms.CharField(
+        label=_("办理时限（小时，空为按颜色）"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(attrs={"inputmode": "numeric"}),
+    )
+    lead_department_kind = forms.ChoiceField(
+        label=_("红色案件牵头部门类型"), required=False, choices=()
+    )
+    order = forms.CharField(label=_("排序"), required=False, max_length=20)
+    is_active = forms.BooleanField(label=_("启用"), required=False, initial=True)
+
+    def __init__(self, *args: Any, parents: list[Any] | None = None, **kwargs: Any) -> None:
+        from doorstep.orgs.choices import DepartmentKind
+
+        super().__init__(*args, **kwargs)
+        self.fields["parent"].choices = [("", _("（大类）"))] + [  # type: ignore[attr-defined]
+            (p.pk, p.name) for p in parents or []
+        ]
+        self.fields["lead_department_kind"].choices = [  # type: ignore[attr-defined]
+            ("", "—"),
+            *DepartmentKind.choices,
+        ]

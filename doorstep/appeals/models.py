@@ -26,6 +26,7 @@ from .choices import (
     Action,
     CaseKind,
     CaseState,
+    CategoryChangeAction,
     Channel,
     ClaimantKind,
     Color,
@@ -62,6 +63,8 @@ class Category(BaseModel):
     lead_department_kind = models.CharField(
         _("红色案件牵头部门类型"), max_length=30, choices=DepartmentKind.choices, blank=True
     )
+    # Hours a new case of this category gets; empty means the default of its color.
+    deadline_hours = models.PositiveIntegerField(_("办理时限（小时）"), null=True, blank=True)
     order = models.PositiveSmallIntegerField(_("排序"), default=0)
     is_active = models.BooleanField(_("启用"), default=True)
 
@@ -69,9 +72,50 @@ class Category(BaseModel):
         verbose_name = _("诉求类别")
         verbose_name_plural = _("诉求类别")
         ordering = ["order", "code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(deadline_hours__isnull=True)
+                | (Q(deadline_hours__gte=1) & Q(deadline_hours__lte=24 * 366)),
+                name="appeals_category_deadline_range",
+                violation_error_message=_("办理时限应在1小时到366天之间。"),
+            )
+        ]
 
     def __str__(self) -> str:
         return self.name
+
+
+class CategoryChange(models.Model):
+    """One change to the category tree: who, when, what (each changed field with its
+    old and new value). Append-only; categories are never deleted, only deactivated."""
+
+    category = models.ForeignKey(
+        Category, verbose_name=_("类别"), on_delete=models.PROTECT, related_name="changes"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    at = models.DateTimeField(_("时间"))
+    action = models.CharField(_("动作"), max_length=12, choices=CategoryChangeAction.choices)
+    changes = models.JSONField(_("变更内容"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("类别变更记录")
+        verbose_name_plural = _("类别变更记录")
+        ordering = ["-at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.category_id} {self.action}"
+
+    def save(self, *args: Any, **kwargs: Any) -> None:
+        if self.pk is not None:
+            raise RuntimeError("category changes are append-only")
+        super().save(*args, **kwargs)
 
 
 class Case(BaseModel):
@@ -144,6 +188,17 @@ class Case(BaseModel):
     escalations = models.PositiveSmallIntegerField(_("升级次数"), default=0)
     version = models.PositiveIntegerField(_("版本"), default=1)
     receipt_code = models.CharField(_("回执码"), max_length=12, unique=True)
+    # A keyed hash of the receipt code and the last four digits of the phone given at
+    # proxy intake: a resident without an account rates with both (never stored in the
+    # clear). Wrong guesses are counted per case and lock the check for a while.
+    # Database defaults too, so that bulk loads written in SQL need not name them.
+    receipt_check = models.CharField(
+        _("回执校验"), max_length=64, blank=True, editable=False, default="", db_default=""
+    )
+    receipt_failures = models.PositiveSmallIntegerField(
+        _("回执校验失败次数"), default=0, db_default=0
+    )
+    receipt_locked_until = models.DateTimeField(_("回执校验锁定至"), null=True, blank=True)
     idempotency_key = models.CharField(_("幂等键"), max_length=64, blank=True)
     submitted_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,

@@ -131,13 +131,15 @@ def followers_of(case: Case) -> set[int]:
     return ids
 
 
-def case_received(case: Case, *, followers: set[int] | None = None) -> None:
+def case_received(
+    case: Case, *, followers: set[int] | None = None, staff: set[int] | None = None
+) -> None:
     """The reporter (a new case's only follower) and the staff responsible are told;
-    both sets of in-app rows in one insert."""
+    both sets of in-app rows in one insert. ``staff`` may be worked out beforehand."""
     told = followers if followers is not None else followers_of(case)
     receipt = _("您的诉求已收到，回执码 %(code)s。") % {"code": case.receipt_code}
     new = _("新诉求 %(code)s 待受理。") % {"code": case.receipt_code}
-    staff = responsible_user_ids(case) - told
+    staff = (staff if staff is not None else responsible_user_ids(case)) - told
     Notification.objects.bulk_create(
         [Notification(user_id=u, case=case, text=receipt) for u in sorted(told)]
         + [Notification(user_id=u, case=case, text=new) for u in sorted(staff)]

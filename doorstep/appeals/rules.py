@@ -79,3 +79,12 @@ def can_supervise_unit(user: Any, unit: Any) -> bool:
 
 def department_ids(user: Any) -> set[int]:
     return {g.scope.pk for g in grants(user) if g.role == Role.DEPARTMENT_STAFF}
+
+
+# The category tree serves the whole jurisdiction: its top administrators and the system
+# administrator (who configures the system under the separation of duties) maintain it.
+CATEGORY_EDITOR_ROLES = frozenset({Role.CITY_ADMIN, Role.COUNTY_ADMIN, Role.SYSTEM_ADMIN})
+
+
+def can_edit_categories(user: Any) -> bool:
+    return any(g.role in CATEGORY_EDITOR_ROLES for g in grants(user))

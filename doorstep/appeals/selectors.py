@@ -1,6 +1,7 @@
 """Reads in appeals. Every read of case rows for a user goes through the scoping
 checkpoint; the public board, the receipt lookup and the wish wall read only the public
-columns (no reporter, no household, no text that could name anyone)."""
+columns (no reporter, no household), and the free text among them (a result, a wish)
+has its personal data masked (:mod:`.publicity`)."""
 
 from __future__ import annotations
 
@@ -19,6 +20,7 @@ from doorstep.orgs.models import Unit
 from .choices import OPEN_STATES, CaseKind, CaseState, Color, MediationOutcome
 from .conf import conf
 from .models import Case, CaseEvent, Category, JointTask, Mediation, MonthlyClassification, Rating
+from .publicity import mask_personal, mask_rows
 
 LIST_RELATIONS = ("category", "community", "compound", "grid")
 # Columns the public may see, and nothing else.
@@ -218,7 +220,9 @@ def public_board(
         qs = qs.filter(color=f["color"])
     if f.get("state") in CaseState.values:
         qs = qs.filter(state=f["state"])
-    return paginate(qs.order_by("-id").values(*PUBLIC_FIELDS), page, size)
+    result = paginate(qs.order_by("-id").values(*PUBLIC_FIELDS), page, size)
+    mask_rows(result.rows)
+    return result
 
 
 def public_summary(*, unit: Unit, since: dt.datetime | None = None) -> dict[str, Any]:
@@ -242,7 +246,30 @@ def receipt_lookup(code: str) -> dict[str, Any] | None:
     cleaned = (code or "").strip().upper()
     if not cleaned or len(cleaned) > 12:
         return None
-    return public_cases().filter(receipt_code=cleaned).values(*PUBLIC_FIELDS).first()
+    row = public_cases().filter(receipt_code=cleaned).values(*PUBLIC_FIELDS).first()
+    if row is not None:
+        mask_rows([row])
+    return row
+
+
+def public_result(case: Case) -> str:
+    """A case's result as the public may read it (personal data masked)."""
+    if not case.result:
+        return ""
+    from .publicity import case_names
+
+    return mask_personal(case.result, case_names([case.pk]).get(case.pk, ()))
+
+
+def receipt_rateable(case_id: int) -> bool:
+    """Whether a case found by its receipt code can be rated there: resolved, and
+    entered with a phone to check against."""
+    return (
+        public_cases()
+        .filter(pk=case_id, state=CaseState.RESOLVED)
+        .exclude(receipt_check="")
+        .exists()
+    )
 
 
 def public_timeline(case_id: int) -> list[Any]:
@@ -282,17 +309,25 @@ def wish_wall_rows(*, unit: Unit | None = None, page: Any = 1) -> Page:
         )
         .order_by("-id")
     )
-    return paginate(qs, page, 50)
+    result = paginate(qs, page, 50)
+    mask_rows(result.rows, fields=("text",))
+    return result
 
 
 # --- Figures -----------------------------------------------------------------------------
 
 
 def suggestion_figures(
-    *, unit: Unit, start: dt.datetime | None = None, end: dt.datetime | None = None
+    *,
+    unit: Unit,
+    start: dt.datetime | None = None,
+    end: dt.datetime | None = None,
+    actor: Any = None,
 ) -> dict[str, int]:
-    """ "235 suggestions collected, 112 problems solved": collected, adopted, solved."""
-    qs = Case.objects.filter(subtree_q(unit.path, field="unit_path"), kind=CaseKind.SUGGESTION)
+    """ "235 suggestions collected, 112 problems solved": collected, adopted, solved;
+    counted over the cases ``actor`` may see when one is given."""
+    base = scoped(actor, Case) if actor is not None else Case.objects.all()
+    qs = base.filter(subtree_q(unit.path, field="unit_path"), kind=CaseKind.SUGGESTION)
     if start is not None:
         qs = qs.filter(created_at__gte=start)
     if end is not None:
@@ -304,8 +339,11 @@ def suggestion_figures(
     )
 
 
-def disputes_resolved(*, unit: Unit, start: dt.datetime, end: dt.datetime) -> dict[str, int]:
-    qs = Mediation.objects.filter(
+def disputes_resolved(
+    *, unit: Unit, start: dt.datetime, end: dt.datetime, actor: Any = None
+) -> dict[str, int]:
+    base = scoped(actor, Mediation) if actor is not None else Mediation.objects.all()
+    qs = base.filter(
         subtree_q(unit.path, field="case__unit_path"),
         concluded_at__gte=start,
         concluded_at__lt=end,
@@ -379,7 +417,7 @@ def published_sheet(
         .order_by("color", "id")
         .values(*PUBLIC_FIELDS)
     )
-    return record, rows
+    return record, mask_rows(rows)
 
 
 # --- Duplicates ---------------------------------------------------------------------------
@@ -400,10 +438,12 @@ def duplicates_near(
     if lat is None or lng is None:
         if unit is None:
             return []
-        return list(
-            qs.filter(unit_path__startswith=unit.path)
-            .order_by("-id")
-            .values(*PUBLIC_FIELDS)[:limit]
+        return mask_rows(
+            list(
+                qs.filter(unit_path__startswith=unit.path)
+                .order_by("-id")
+                .values(*PUBLIC_FIELDS)[:limit]
+            )
         )
     radius = conf("DUPLICATE_RADIUS_M")
     box = radius / 111_000 * 1.2
@@ -418,7 +458,7 @@ def duplicates_near(
         distance = haversine_m(here, Point(row["lat"], row["lng"]))
         if distance <= radius:
             near.append({**row, "distance": round(distance)})
-    return sorted(near, key=lambda r: r["distance"])[:limit]
+    return mask_rows(sorted(near, key=lambda r: r["distance"])[:limit])
 
 
 # --- Page helpers ---------------------------------------------------------------------------
@@ -509,3 +549,136 @@ def task_departments(*, actor: Any, case: Case) -> list[Any]:
         .exclude(pk__in=taken)
         .order_by("unit__path", "name")
     )
+
+
+# --- Console: disputes, suggestions, categories ------------------------------------------
+
+
+def dispute_list(
+    *, actor: Any, unit: Unit, outcome: str = "", kind_only: bool = True
+) -> QuerySet[Case]:
+    """Disputes in the unit's subtree that the actor may see, with their mediation."""
+    qs = (
+        scoped(actor, Case)
+        .filter(subtree_q(unit.path, field="unit_path"), kind=CaseKind.DISPUTE)
+        .select_related(*LIST_RELATIONS, "mediation__mediator")
+    )
+    if outcome == "none":
+        qs = qs.filter(mediation__isnull=True)
+    elif outcome in MediationOutcome.values:
+        qs = qs.filter(mediation__outcome=outcome)
+    return qs.order_by("-id")
+
+
+def disputes_concluded(
+    *, actor: Any, unit: Unit, start: dt.datetime, end: dt.datetime
+) -> QuerySet[Mediation]:
+    """Mediations concluded in [start, end) in the unit's subtree, newest first."""
+    return (
+        scoped(actor, Mediation)
+        .filter(
+            subtree_q(unit.path, field="case__unit_path"),
+            concluded_at__gte=start,
+            concluded_at__lt=end,
+        )
+        .select_related("case__category", "case__community", "case__compound", "mediator")
+        .order_by("-concluded_at", "-id")
+    )
+
+
+def disputes_by_month(
+    *, actor: Any, unit: Unit, start: dt.datetime, end: dt.datetime
+) -> list[dict[str, Any]]:
+    """Per local month: mediations concluded and how many ended in an agreement."""
+    from django.db.models.functions import TruncMonth
+
+    rows = (
+        disputes_concluded(actor=actor, unit=unit, start=start, end=end)
+        .annotate(month=TruncMonth("concluded_at", tzinfo=timeutils.LOCAL_TZ))
+        .values("month")
+        .annotate(
+            concluded=Count("id"),
+            agreements=Count("id", filter=Q(outcome=MediationOutcome.AGREEMENT)),
+        )
+        .order_by("month")
+    )
+    return list(rows)
+
+
+def mediation_detail(*, actor: Any, case_pk: int) -> tuple[Case, Mediation | None]:
+    """A dispute the actor may see and its mediation (None before one is assigned)."""
+    from django.http import Http404
+
+    case = case_detail(actor=actor, pk=case_pk)
+    if case.kind != CaseKind.DISPUTE:
+        raise Http404
+    mediation = Mediation.objects.select_related("mediator").filter(case=case).first()
+    return case, mediation
+
+
+def mediator_choices(*, case: Case, limit: int = 100) -> list[Any]:
+    """Who may mediate: the staff of the dispute's grid, community and party
+    organization, and whoever already mediated in that community (a 和事佬 or an old
+    captain with an account)."""
+    from doorstep.accounts.models import User
+    from doorstep.accounts.selectors import role_holders
+
+    users: dict[int, Any] = {}
+    if case.grid_id:
+        for role in ("grid_member", "grid_leader"):
+            for a in role_holders(role=role, scope_kind="grid", scope_ids=[case.grid_id]):
+                users[a.user_id] = a.user
+    for a in role_holders(role="community_staff", scope_kind="unit", scope_ids=[case.community_id]):
+        users[a.user_id] = a.user
+    if case.party_org_id:
+        for a in role_holders(
+            role="party_secretary", scope_kind="party_org", scope_ids=[case.party_org_id]
+        ):
+            users[a.user_id] = a.user
+    community_path = case.community.path if case.community_id else case.unit_path
+    for user in (
+        User.objects.filter(is_active=True, mediations__case__unit_path__startswith=community_path)
+        .distinct()
+        .order_by("id")[:limit]
+    ):
+        users[user.pk] = user
+    return list(users.values())[:limit]
+
+
+def suggestion_list(*, actor: Any, unit: Unit, adopted: str = "") -> QuerySet[Case]:
+    """Suggestions in the unit's subtree that the actor may see."""
+    qs = scoped(actor, Case).filter(
+        subtree_q(unit.path, field="unit_path"), kind=CaseKind.SUGGESTION
+    )
+    if adopted == "pending":
+        qs = qs.filter(adopted__isnull=True)
+    elif adopted == "yes":
+        qs = qs.filter(adopted=True)
+    elif adopted == "no":
+        qs = qs.filter(adopted=False)
+    elif adopted == "solved":
+        qs = qs.filter(problem_solved=True)
+    return qs.select_related(*LIST_RELATIONS).order_by("-id")
+
+
+def category_tree() -> list[tuple[Category, list[Category]]]:
+    """Every category, active or not: top categories with their sub-categories, each
+    marked whether a case uses it (an EXISTS on the category index, one query)."""
+    from django.db.models import Exists, OuterRef
+
+    rows = list(
+        Category.objects.select_related("parent")
+        .annotate(in_use=Exists(Case.objects.filter(category=OuterRef("pk"))))
+        .order_by("order", "code")
+    )
+    children: dict[int, list[Category]] = {}
+    for row in rows:
+        if row.parent_id is not None:
+            children.setdefault(row.parent_id, []).append(row)
+    return [(row, children.get(row.pk, [])) for row in rows if row.parent_id is None]
+
+
+def category_history(*, category: Category, limit: int = 50) -> list[Any]:
+    from .models import CategoryChange
+
+    return list(CategoryChange.objects.filter(category=category).select_related("actor")[:limit])

@@ -10,6 +10,7 @@ event row, in one transaction.
 from __future__ import annotations
 
 import datetime as dt
+import hmac
 import secrets
 from dataclasses import dataclass
 from typing import Any
@@ -20,13 +21,21 @@ from django.utils.translation import gettext as _
 
 from doorstep.accounts.roles import Role
 from doorstep.accounts.scoping import get_scoped_or_404, grants, scoped
-from doorstep.core import timeutils
-from doorstep.core.errors import Conflict, NotFound, PermissionDenied, ValidationError, full_clean
+from doorstep.core import crypto, timeutils
+from doorstep.core.errors import (
+    Conflict,
+    DomainError,
+    NotFound,
+    PermissionDenied,
+    ValidationError,
+    full_clean,
+)
 from doorstep.core.geo import Point, haversine_m, validate_point
 from doorstep.grids.models import Grid, Wish, WishStatus
 from doorstep.grids.services import wish_mark_taken_up
 from doorstep.orgs.choices import GRASSROOTS_KINDS, UnitKind
 from doorstep.orgs.models import Department, PartyOrg, Unit
+from doorstep.people.idnumber import normalize_phone
 from doorstep.people.models import Household, Person
 
 from . import notify
@@ -39,6 +48,7 @@ from .choices import (
     Actor,
     CaseKind,
     CaseState,
+    CategoryChangeAction,
     Channel,
     ClaimantKind,
     Color,
@@ -53,6 +63,7 @@ from .models import (
     Case,
     CaseEvent,
     Category,
+    CategoryChange,
     Follow,
     JointTask,
     Mediation,
@@ -310,6 +321,7 @@ def case_submit(
     wish: Wish | None = None,
     photos: list[Any] | None = None,
     at: dt.datetime | None = None,
+    reporter_phone: str = "",
 ) -> Case:
     """Take in an appeal and route it. The same idempotency key from the same submitter
     gives back the case the first call made (with ``replayed`` set on it).
@@ -321,11 +333,8 @@ def case_submit(
     if len(key) > 64:
         raise ValidationError(_("幂等键不能超过64个字符。"), field="idempotency_key")
     submitter = actor if getattr(actor, "is_authenticated", False) else None
-    if key and submitter is not None:
-        existing = Case.objects.filter(submitted_by=submitter, idempotency_key=key).first()
-        if existing is not None:
-            existing.replayed = True  # type: ignore[attr-defined]
-            return existing
+    # A retry with the same key is caught by the unique constraint at insert time (and
+    # answered with the first case below): no lookup before every first submission.
     if kind not in CaseKind.values:
         raise ValidationError(_("未知的诉求类型。"), field="kind")
     if channel not in Channel.values:
@@ -341,13 +350,22 @@ def case_submit(
         if submitter is None:
             raise PermissionDenied(_("请先登录。"))
         reporter_user = submitter
-        reporter_person = Person.objects.filter(user=submitter).first()
+        reporter_person = (
+            Person.objects.filter(user=submitter).only("id", "name", "phone_last4").first()
+        )
     elif channel in PROXY_CHANNELS:
         if submitter is None or not _may_enter_for_others(submitter, where.community):
             raise PermissionDenied(_("只有负责该社区/村的工作人员可以代为登记诉求。"))
         if reporter_person is not None:
             reporter_user = reporter_person.user
+    last4 = ""
+    if channel in PROXY_CHANNELS:
+        if reporter_phone and reporter_phone.strip():
+            last4 = normalize_phone(reporter_phone, field="reporter_phone")[-4:]
+        elif reporter_person is not None:
+            last4 = reporter_person.phone_last4
     moment = at or timezone_now()
+    receipt_code = new_receipt_code()
     # Every field was validated above (text, coordinates, choices) and every related
     # row was read from the database, so no full_clean(): it would re-query each
     # foreign key and constraint, a dozen round trips per intake.
@@ -366,8 +384,9 @@ def case_submit(
         grid=where.grid,
         state=CaseState.SUBMITTED,
         clock_started_at=moment,
-        deadline=moment + sla(cat.default_color),
-        receipt_code=new_receipt_code(),
+        deadline=moment + category_deadline(cat),
+        receipt_code=receipt_code,
+        receipt_check=receipt_check_of(receipt_code, last4) if last4 else "",
         idempotency_key=key if submitter is not None else "",
         submitted_by=submitter,
         reporter_user=reporter_user,
@@ -377,6 +396,9 @@ def case_submit(
     _route(case, cat.default_color)
     if cat.default_level == Level.PARTY_ORG and case.level != Level.PARTY_ORG:
         _route(case, Color.RED)
+    followers = {reporter_user.pk} if reporter_user else set()
+    # Read who is told before the write transaction opens, to keep it short.
+    staff = notify.responsible_user_ids(case) - followers
     try:
         with transaction.atomic():
             case.save(force_insert=True)
@@ -395,7 +417,7 @@ def case_submit(
                 _open_joint_case(case, at=moment)
             for cleaned in cleaned_photos:
                 photo_attach(case=case, cleaned=cleaned)
-            notify.case_received(case, followers={reporter_user.pk} if reporter_user else set())
+            notify.case_received(case, followers=followers, staff=staff)
     except IntegrityError:
         if key and submitter is not None:
             # A concurrent submission with the same key won the race.
@@ -408,6 +430,17 @@ def case_submit(
 
 def timezone_now() -> dt.datetime:
     return timeutils.now()
+
+
+def category_deadline(category: Category) -> dt.timedelta:
+    """The time a new case of ``category`` gets: the category's own, else its color's."""
+    if category.deadline_hours:
+        return dt.timedelta(hours=category.deadline_hours)
+    return sla(category.default_color)
+
+
+def receipt_check_of(receipt_code: str, last4: str) -> str:
+    return crypto.blind_index(f"appeals-receipt:{receipt_code.upper()}:{last4}")
 
 
 @transaction.atomic
@@ -655,7 +688,7 @@ def _merge(actor: Any, case: Case, version: int, target: Any, note: str) -> Case
     return merged
 
 
-def _rate(actor: Any, case: Case, version: int, score: Any, comment: Any) -> Case:
+def _rate(actor: Any, case: Case, version: int, score: Any, comment: Any, via: str = "") -> Case:
     try:
         value = int(score)
     except (TypeError, ValueError):
@@ -674,7 +707,7 @@ def _rate(actor: Any, case: Case, version: int, score: Any, comment: Any) -> Cas
         changes={"rating": value},
         note=text,
         at=moment,
-        data={"score": value},
+        data={"score": value, "via": via} if via else {"score": value},
     )
     if value <= UNSATISFIED_AT_MOST:
         case = _reopen(case, case.version, moment)
@@ -1049,8 +1082,16 @@ def wish_fulfil(*, actor: Any, claim_id: int, note: str = "") -> WishClaim:
 
 @transaction.atomic
 def suggestion_mark(
-    *, actor: Any, case: Case | int, version: Any, adopted: bool, problem_solved: bool = False
+    *,
+    actor: Any,
+    case: Case | int,
+    version: Any,
+    adopted: bool,
+    problem_solved: bool = False,
+    note: str = "",
 ) -> Case:
+    """Mark a suggestion (金点子) adopted or not and whether it solved the problem it
+    named; ``note`` says which problem, and goes into the case's history."""
     row = _load_for_action(actor, case)
     if row.kind != CaseKind.SUGGESTION:
         raise ValidationError(_("只有金点子可以标记采纳。"), field="case")
@@ -1059,6 +1100,10 @@ def suggestion_mark(
         raise PermissionDenied(_("只有社区/村工作人员及以上可以标记金点子。"))
     if problem_solved and not adopted:
         raise ValidationError(_("未采纳的金点子不能标记为解决了问题。"), field="problem_solved")
+    detail = clean_text(note, field="note", required=False, limit=500)
+    summary = _("金点子已采纳。") if adopted else _("金点子未采纳。")
+    if problem_solved:
+        summary = _("金点子已采纳，解决了问题。")
     return _apply(
         row,
         actor=actor,
@@ -1066,40 +1111,61 @@ def suggestion_mark(
         version=expected,
         to_state=row.state,
         changes={"adopted": bool(adopted), "problem_solved": bool(problem_solved)},
-        note=_("金点子已采纳。") if adopted else _("金点子未采纳。"),
+        note=f"{summary}{detail}",
         data={"adopted": bool(adopted), "problem_solved": bool(problem_solved)},
+    )
+
+
+def _case_note_event(case: Case, *, actor: Any, note: str, public: bool, data: dict) -> None:
+    CaseEvent.objects.create(
+        case=case,
+        actor=actor,
+        action=Action.NOTE,
+        at=timezone_now(),
+        from_state=case.state,
+        to_state=case.state,
+        from_color=case.color,
+        to_color=case.color,
+        note=note,
+        is_public=public,
+        data=data,
     )
 
 
 @transaction.atomic
 def mediation_assign(*, actor: Any, case: Case | int, mediator: Any, parties: str) -> Mediation:
+    """Assign the mediator (和事佬) of a dispute and name the parties; a mediation that
+    has concluded keeps its mediator."""
     row = _load_for_action(actor, case)
     if row.kind != CaseKind.DISPUTE:
         raise ValidationError(_("只有矛盾纠纷可以安排调解。"), field="case")
     if not can_supervise_unit(actor, row.community) and handler_level(actor, row) is None:
         raise PermissionDenied(_("您无权为该纠纷安排调解员。"))
-    if mediator is None:
+    if mediator is None or not getattr(mediator, "is_active", False):
         raise ValidationError(_("请选择调解员。"), field="mediator")
     text = clean_text(parties, field="parties", limit=300)
-    mediation, created = Mediation.objects.get_or_create(
+    mediation, created = Mediation.objects.select_for_update().get_or_create(
         case=row, defaults={"mediator": mediator, "parties": text}
     )
     if not created:
+        if mediation.outcome != MediationOutcome.PENDING:
+            raise Conflict(_("调解已结束，不能再更换调解员。"), field="mediator")
         mediation.mediator, mediation.parties = mediator, text
         mediation.save(update_fields=["mediator", "parties", "updated_at"])
-    CaseEvent.objects.create(
-        case=row,
+    _case_note_event(
+        row,
         actor=actor,
-        action=Action.NOTE,
-        at=timezone_now(),
-        from_state=row.state,
-        to_state=row.state,
-        from_color=row.color,
-        to_color=row.color,
         note=_("已安排调解员。"),
+        public=True,
         data={"mediator": mediator.pk},
     )
     return mediation
+
+
+def _may_mediate(actor: Any, mediation: Mediation) -> bool:
+    return mediation.mediator_id == getattr(actor, "pk", None) or can_supervise_unit(
+        actor, mediation.case.community
+    )
 
 
 @transaction.atomic
@@ -1112,12 +1178,17 @@ def mediation_session_log(
     attendees: str = "",
     notes: str = "",
 ) -> MediationSession:
-    if mediation.mediator_id != actor.pk and not can_supervise_unit(
-        actor, mediation.case.community
-    ):
+    """Log one mediation session with the parties (its record stays internal)."""
+    if not _may_mediate(actor, mediation):
         raise PermissionDenied(_("只有调解员可以登记调解会。"))
+    if mediation.outcome != MediationOutcome.PENDING:
+        raise ValidationError(_("调解已结束，不能再登记调解会。"), field="held_at")
+    if not isinstance(held_at, dt.datetime):
+        raise ValidationError(_("请填写调解时间。"), field="held_at")
     if held_at > timezone_now():
         raise ValidationError(_("调解时间不能晚于现在。"), field="held_at")
+    if held_at < mediation.case.created_at - dt.timedelta(days=1):
+        raise ValidationError(_("调解时间不能早于纠纷登记时间。"), field="held_at")
     session = MediationSession(
         mediation=mediation,
         held_at=held_at,
@@ -1126,6 +1197,13 @@ def mediation_session_log(
         notes=clean_text(notes, field="notes", required=False),
     )
     session.save()
+    _case_note_event(
+        mediation.case,
+        actor=actor,
+        note=_("召开调解会。"),
+        public=False,
+        data={"mediation_session": session.pk},
+    )
     return session
 
 
@@ -1133,19 +1211,291 @@ def mediation_session_log(
 def mediation_conclude(
     *, actor: Any, mediation: Mediation, outcome: str, agreement: str = ""
 ) -> Mediation:
-    if mediation.mediator_id != actor.pk and not can_supervise_unit(
-        actor, mediation.case.community
-    ):
+    """Record the outcome of a mediation (agreement or not) and the agreement text,
+    once. The case's public history says only whether they agreed."""
+    if not _may_mediate(actor, mediation):
         raise PermissionDenied(_("只有调解员可以登记调解结果。"))
     if outcome not in (MediationOutcome.AGREEMENT, MediationOutcome.NO_AGREEMENT):
         raise ValidationError(_("请选择调解结果。"), field="outcome")
     text = clean_text(agreement, field="agreement", required=outcome == MediationOutcome.AGREEMENT)
     if not mediation.sessions.exists():
         raise ValidationError(_("请先登记至少一次调解会。"), field="outcome")
-    mediation.outcome, mediation.agreement = outcome, text
-    mediation.concluded_at = timezone_now()
-    mediation.save(update_fields=["outcome", "agreement", "concluded_at", "updated_at"])
+    moment = timezone_now()
+    updated = Mediation.objects.filter(pk=mediation.pk, outcome=MediationOutcome.PENDING).update(
+        outcome=outcome, agreement=text, concluded_at=moment, updated_at=moment
+    )
+    if not updated:
+        raise Conflict(_("调解结果已登记。"), field="outcome")
+    mediation.refresh_from_db()
+    _case_note_event(
+        mediation.case,
+        actor=actor,
+        note=_("调解达成协议。")
+        if outcome == MediationOutcome.AGREEMENT
+        else _("调解未达成协议。"),
+        public=True,
+        data={"mediation_outcome": outcome},
+    )
     return mediation
+
+
+# --- Categories ------------------------------------------------------------------------
+
+# Codes the code itself relies on: wishes logged on visits become cases of this one.
+REQUIRED_CATEGORY_CODES = frozenset({"wish"})
+CATEGORY_FIELDS = (
+    "name",
+    "description",
+    "default_color",
+    "default_level",
+    "deadline_hours",
+    "lead_department_kind",
+    "order",
+    "is_active",
+)
+
+
+def _category_values(
+    values: dict[str, Any], *, parent: Category | None, current: Category | None
+) -> dict[str, Any]:
+    from doorstep.orgs.choices import DepartmentKind
+
+    out: dict[str, Any] = {}
+    if "name" in values:
+        name = clean_text(values["name"], field="name", limit=50)
+        siblings = Category.objects.filter(parent=parent, name=name)
+        if current is not None:
+            siblings = siblings.exclude(pk=current.pk)
+        if siblings.exists():
+            raise ValidationError(_("同一上级下已有同名类别。"), field="name")
+        out["name"] = name
+    if "description" in values:
+        out["description"] = clean_text(
+            values["description"], field="description", required=False, limit=300
+        )
+    if "default_color" in values:
+        if values["default_color"] not in Color.values:
+            raise ValidationError(_("未知的颜色。"), field="default_color")
+        out["default_color"] = values["default_color"]
+    if "default_level" in values:
+        if values["default_level"] not in Level.values:
+            raise ValidationError(_("未知的责任层级。"), field="default_level")
+        out["default_level"] = values["default_level"]
+    if "deadline_hours" in values:
+        hours = values["deadline_hours"]
+        if hours in (None, ""):
+            out["deadline_hours"] = None
+        else:
+            try:
+                number = int(hours)
+            except (TypeError, ValueError):
+                raise ValidationError(_("办理时限应为整数小时。"), field="deadline_hours") from None
+            if not 1 <= number <= 24 * 366:
+                raise ValidationError(_("办理时限应在1小时到366天之间。"), field="deadline_hours")
+            out["deadline_hours"] = number
+    if "lead_department_kind" in values:
+        kind = values["lead_department_kind"] or ""
+        if kind and kind not in DepartmentKind.values:
+            raise ValidationError(_("未知的部门类型。"), field="lead_department_kind")
+        out["lead_department_kind"] = kind
+    if "order" in values:
+        try:
+            order = int(values["order"] or 0)
+        except (TypeError, ValueError):
+            raise ValidationError(_("排序应为整数。"), field="order") from None
+        if not 0 <= order <= 32767:
+            raise ValidationError(_("排序应在0到32767之间。"), field="order")
+        out["order"] = order
+    if "is_active" in values:
+        out["is_active"] = bool(values["is_active"])
+    return out
+
+
+def _require_category_editor(actor: Any) -> None:
+    from .rules import can_edit_categories
+
+    if not can_edit_categories(actor):
+        raise PermissionDenied(_("只有市、县管理员或系统管理员可以维护诉求类别。"))
+
+
+def _plain(value: Any) -> Any:
+    return value if value is None or isinstance(value, (bool, int, str)) else str(value)
+
+
+@transaction.atomic
+def category_create(
+    *,
+    actor: Any,
+    code: Any,
+    name: Any,
+    parent: Category | None = None,
+    description: str = "",
+    default_color: str = Color.GREEN,
+    default_level: str = Level.GRID,
+    deadline_hours: Any = None,
+    lead_department_kind: str = "",
+    order: Any = 0,
+) -> Category:
+    """Add a category to the tree (a top category, or a sub-category of one)."""
+    from django.utils.text import slugify
+
+    _require_category_editor(actor)
+    slug = (code or "").strip() if isinstance(code, str) else ""
+    if not slug or slugify(slug) != slug or len(slug) > 40:
+        raise ValidationError(
+            _("代码只能包含小写字母、数字、连字符和下划线，最多40个字符。"), field="code"
+        )
+    if Category.objects.filter(code=slug).exists():
+        raise ValidationError(_("代码已被使用。"), field="code")
+    if parent is not None and (parent.parent_id is not None or not parent.is_active):
+        raise ValidationError(_("上级类别应是启用中的大类。"), field="parent")
+    values = _category_values(
+        {
+            "name": name,
+            "description": description,
+            "default_color": default_color,
+            "default_level": default_level,
+            "deadline_hours": deadline_hours,
+            "lead_department_kind": lead_department_kind,
+            "order": order,
+        },
+        parent=parent,
+        current=None,
+    )
+    category = Category(code=slug, parent=parent, **values)
+    _clean(category)
+    category.save()
+    CategoryChange.objects.create(
+        category=category,
+        actor=actor,
+        at=timezone_now(),
+        action=CategoryChangeAction.CREATE,
+        changes={
+            "code": [None, slug],
+            "parent": [None, parent.code if parent else None],
+            **{k: [None, _plain(v)] for k, v in values.items()},
+        },
+    )
+    return category
+
+
+@transaction.atomic
+def category_update(*, actor: Any, category: Category, **fields: Any) -> Category:
+    """Rename a category, set its color, responsible level, deadline, lead department
+    kind or order, or deactivate / reactivate it. Categories are never deleted: cases
+    keep theirs. Each change is recorded with the old and new values."""
+    _require_category_editor(actor)
+    unknown = set(fields) - set(CATEGORY_FIELDS)
+    if unknown:
+        raise ValidationError(_("不能修改该项。"), field=sorted(unknown)[0])
+    row = Category.objects.select_for_update().filter(pk=category.pk).first()
+    if row is None:
+        raise NotFound(_("未找到该类别。"), field="category")
+    values = _category_values(fields, parent=row.parent, current=row)
+    if values.get("is_active") is False and row.is_active:
+        if row.code in REQUIRED_CATEGORY_CODES:
+            raise ValidationError(_("该类别用于走访心愿登记，不能停用。"), field="is_active")
+        if Category.objects.filter(parent=row, is_active=True).exists():
+            raise ValidationError(_("请先停用其下的小类。"), field="is_active")
+    reactivating = values.get("is_active") is True and not row.is_active
+    if reactivating and row.parent is not None and not row.parent.is_active:
+        raise ValidationError(_("请先启用上级类别。"), field="is_active")
+    changes = {
+        k: [_plain(getattr(row, k)), _plain(v)] for k, v in values.items() if getattr(row, k) != v
+    }
+    if not changes:
+        return row
+    for key, value in values.items():
+        setattr(row, key, value)
+    _clean(row)
+    row.save(update_fields=[*changes, "updated_at"])
+    action = CategoryChangeAction.UPDATE
+    if set(changes) == {"is_active"}:
+        action = CategoryChangeAction.ACTIVATE if row.is_active else CategoryChangeAction.DEACTIVATE
+    CategoryChange.objects.create(
+        category=row, actor=actor, at=timezone_now(), action=action, changes=changes
+    )
+    return row
+
+
+# --- Rating with the receipt code ---------------------------------------------------------
+
+RECEIPT_MAX_FAILURES = 5
+RECEIPT_LOCK = dt.timedelta(hours=1)
+
+
+class TooManyAttempts(DomainError):
+    """Too many wrong answers to a check; try again later."""
+
+    status_code = 429
+
+
+def case_rate_by_receipt(
+    *, code: Any, phone_last4: Any, score: Any, comment: Any = "", request: Any = None
+) -> Case:
+    """A resident whose case staff entered for them (hotline, visit, suggestion box)
+    rates it without an account: the receipt code and the last four digits of the phone
+    given at intake. Five wrong answers lock the case's check for an hour (counted in
+    the database, so every app server sees them) and each is written to the audit log;
+    a resolved case takes one rating, through the same rating action as in the app."""
+    from doorstep.accounts.audit import AuditAction, AuditOutcome, audit_record
+
+    cleaned = (code or "").strip().upper() if isinstance(code, str) else ""
+    row = (
+        Case.objects.select_related("category", "community").filter(receipt_code=cleaned).first()
+        if cleaned and len(cleaned) <= 12
+        else None
+    )
+    if row is None:
+        raise NotFound(_("没有找到该回执码对应的诉求。"), field="code")
+    if not row.receipt_check:
+        raise ValidationError(
+            _("该诉求登记时没有留下电话，不能凭回执码评价，请联系社区工作人员。"),
+            field="phone_last4",
+        )
+    moment = timezone_now()
+    if row.receipt_locked_until and row.receipt_locked_until > moment:
+        raise TooManyAttempts(_("尝试次数过多，请一小时后再试。"), field="phone_last4")
+    digits = (phone_last4 or "").strip() if isinstance(phone_last4, str) else ""
+    if len(digits) != 4 or not digits.isdigit():
+        raise ValidationError(_("请输入登记电话的后四位数字。"), field="phone_last4")
+    if not hmac.compare_digest(receipt_check_of(row.receipt_code, digits), row.receipt_check):
+        with transaction.atomic():
+            Case.objects.filter(pk=row.pk).update(receipt_failures=F("receipt_failures") + 1)
+            Case.objects.filter(pk=row.pk, receipt_failures__gte=RECEIPT_MAX_FAILURES).update(
+                receipt_failures=0, receipt_locked_until=moment + RECEIPT_LOCK
+            )
+            audit_record(
+                action=AuditAction.ACCESS_DENIED,
+                outcome=AuditOutcome.FAILURE,
+                obj=row,
+                request=request,
+                detail={"what": "appeal rating by receipt code: wrong phone digits"},
+            )
+        raise PermissionDenied(_("电话后四位与登记时不一致。"), field="phone_last4")
+    if row.state != CaseState.RESOLVED:
+        raise ValidationError(_("只有已办结、尚未评价的诉求可以评价。"), field="score")
+    with transaction.atomic():
+        if row.receipt_failures:
+            Case.objects.filter(pk=row.pk).update(receipt_failures=0)
+        case = _rate(None, row, row.version, score, comment, via="receipt")
+    return case
+
+
+__all__ = [
+    "case_escalate",
+    "case_expire_unrated",
+    "case_follow",
+    "case_rate_by_receipt",
+    "case_submit",
+    "case_transition",
+    "category_create",
+    "category_update",
+    "joint_task_add",
+    "joint_task_reply",
+    "month_classify",
+    "month_publish",
+]
 
 
 # --- Month end ---------------------------------------------------------------------------
@@ -1247,16 +1597,3 @@ def month_publish(*, actor: Any, classification: MonthlyClassification) -> Month
         raise Conflict(_("该月已公示。"), field="month")
     classification.refresh_from_db()
     return classification
-
-
-__all__ = [
-    "case_escalate",
-    "case_expire_unrated",
-    "case_follow",
-    "case_submit",
-    "case_transition",
-    "joint_task_add",
-    "joint_task_reply",
-    "month_classify",
-    "month_publish",
-]

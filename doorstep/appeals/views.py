@@ -33,20 +33,50 @@ from doorstep.orgs.choices import GRASSROOTS_KINDS
 from doorstep.orgs.models import Department, Unit
 
 from . import selectors
-from .choices import TRANSITIONS, Action, Actor, CaseKind, CaseState, Channel, ClaimantKind, Color
-from .forms import BoardFilterForm, ProxyForm, RateForm, ReportForm, TransitionForm
-from .models import Case, JointTask, MonthlyClassification
-from .rules import actor_kinds, can_supervise_unit, department_ids
+from .choices import (
+    TRANSITIONS,
+    Action,
+    Actor,
+    CaseKind,
+    CaseState,
+    Channel,
+    ClaimantKind,
+    Color,
+    MediationOutcome,
+)
+from .forms import (
+    BoardFilterForm,
+    CategoryForm,
+    ConcludeForm,
+    MediatorForm,
+    PeriodForm,
+    ProxyForm,
+    RateForm,
+    ReceiptRateForm,
+    ReportForm,
+    SessionForm,
+    SuggestionMarkForm,
+    TransitionForm,
+)
+from .models import Case, Category, JointTask, MonthlyClassification
+from .rules import actor_kinds, can_edit_categories, can_supervise_unit, department_ids
 from .services import (
     case_follow,
+    case_rate_by_receipt,
     case_submit,
     case_transition,
     case_unfollow,
+    category_create,
+    category_update,
     joint_task_add,
     joint_task_reply,
+    mediation_assign,
+    mediation_conclude,
+    mediation_session_log,
     month_classify,
     month_publish,
     notifications_mark_read,
+    suggestion_mark,
     wish_claim,
     wish_to_case,
 )
@@ -160,6 +190,7 @@ def case_page(request: HttpRequest, pk: int) -> HttpResponse:
             "photos": case.photos.all() if full else [],
             "rate_form": RateForm(initial={"version": case.version}) if can_rate else None,
             "following": following,
+            "result_text": case.result if full else selectors.public_result(case),
         },
     )
 
@@ -274,15 +305,30 @@ def board_print(request: HttpRequest, unit_pk: int) -> HttpResponse:
 
 
 def receipt(request: HttpRequest) -> HttpResponse:
-    """Find a case by its receipt code, without an account."""
-    code = request.GET.get("code", "")
+    """Find a case by its receipt code, without an account; a resolved case entered for
+    a resident by staff can be rated here."""
+    return _receipt_page(request, request.GET.get("code", ""))
+
+
+def _receipt_page(
+    request: HttpRequest, code: str, rate_form: Any = None, status: int | None = None
+) -> HttpResponse:
     row = selectors.receipt_lookup(code) if code else None
     timeline = selectors.public_timeline(row["id"]) if row else []
-    status = 404 if code and row is None else 200
+    if row is not None and rate_form is None and selectors.receipt_rateable(row["id"]):
+        rate_form = ReceiptRateForm(initial={"code": row["receipt_code"]})
+    if status is None:
+        status = 404 if code and row is None else 200
     return render_page(
         request,
         "appeals/receipt.html",
-        {"code": code, "row": row, "timeline": timeline, "not_found": code and row is None},
+        {
+            "code": code,
+            "row": row,
+            "timeline": timeline,
+            "not_found": code and row is None,
+            "rate_form": rate_form if row is not None else None,
+        },
         status=status,
     )
 
@@ -351,13 +397,20 @@ def triage(request: HttpRequest) -> HttpResponse:
             "page": page,
             "form": form,
             "filters": request.GET,
-            "counts": selectors.board_counts(actor=request.user, unit=unit),
-            "colors": Color.choices,
-            "open_states": [s for s in CaseState.choices if s[0] in selectors.OPEN_STATES],
+            "count_rows": _count_rows(selectors.board_counts(actor=request.user, unit=unit)),
             "now": timeutils.now(),
         },
         fragment="appeals/_triage_rows.html",
     )
+
+
+def _count_rows(counts: dict[str, dict[str, int]]) -> list[tuple[str, list[tuple[Any, Any]]]]:
+    """Open cases per color, then per open state (labels worked out once, not per cell)."""
+    states = [(v, label) for v, label in CaseState.choices if v in selectors.OPEN_STATES]
+    return [
+        (color, [(label, counts.get(color, {}).get(v, "")) for v, label in states])
+        for color in Color.values
+    ]
 
 
 @login_required
@@ -509,6 +562,7 @@ def intake(request: HttpRequest) -> HttpResponse:
                 lng=data["lng"],
                 idempotency_key=data["idempotency_key"],
                 photos=[data["photo"]] if data["photo"] else [],
+                reporter_phone=data["reporter_phone"],
             )
         except DomainError as exc:
             _form_errors(form, exc)
@@ -690,3 +744,379 @@ def task_add(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         messages.success(request, _("已交部门会办。"))
     return redirect("appeals:console-case", pk=pk)
+
+
+# --- Console: disputes, suggestions, categories ----------------------------------------------
+
+
+def _period(request: HttpRequest) -> tuple[PeriodForm, dt.datetime, dt.datetime]:
+    """The period asked for (local dates, both ends included), this year by default."""
+    form = PeriodForm(request.GET or None)
+    today = timeutils.local_today()
+    start_day, end_day = today.replace(month=1, day=1), today
+    if form.is_valid():
+        start_day = form.cleaned_data.get("start") or start_day
+        end_day = form.cleaned_data.get("end") or end_day
+        if start_day > end_day:
+            start_day = end_day
+    tz = timeutils.LOCAL_TZ
+    start = dt.datetime.combine(start_day, dt.time.min, tzinfo=tz)
+    end = dt.datetime.combine(end_day + dt.timedelta(days=1), dt.time.min, tzinfo=tz)
+    if not form.is_bound:
+        form = PeriodForm(initial={"start": start_day, "end": end_day})
+    return form, start, end
+
+
+@login_required
+def disputes(request: HttpRequest) -> HttpResponse:
+    """Disputes (纠纷) of a unit: their mediation, and those resolved in a period."""
+    require_staff(request)
+    unit = _console_unit(request)
+    period_form, start, end = _period(request)
+    outcome = request.GET.get("outcome", "")
+    page = selectors.paginate(
+        selectors.dispute_list(actor=request.user, unit=unit, outcome=outcome),
+        request.GET.get("page"),
+        50,
+    )
+    concluded = selectors.disputes_concluded(actor=request.user, unit=unit, start=start, end=end)
+    return render_page(
+        request,
+        "appeals/disputes.html",
+        {
+            "unit": unit,
+            "page": page,
+            "filters": request.GET,
+            "outcome": outcome,
+            "outcomes": [("none", _("未安排调解")), *MediationOutcome.choices],
+            "period_form": period_form,
+            "start": start,
+            "end": end - dt.timedelta(days=1),
+            "figures": selectors.disputes_resolved(
+                actor=request.user, unit=unit, start=start, end=end
+            ),
+            "months": selectors.disputes_by_month(
+                actor=request.user, unit=unit, start=start, end=end
+            ),
+            "concluded": concluded[:200],
+        },
+        status=400 if period_form.is_bound and period_form.errors else 200,
+    )
+
+
+def _mediator_from(form: Any, choices: list[Any]) -> Any:
+    from doorstep.accounts.models import User
+
+    data = form.cleaned_data
+    if data.get("mediator_username"):
+        user = User.objects.filter(username=data["mediator_username"].strip(), is_active=True)
+        found = user.first()
+        if found is None:
+            raise ValidationError(_("没有这个账号。"), field="mediator_username")
+        return found
+    return next((u for u in choices if u.pk == data.get("mediator")), None)
+
+
+@login_required
+def dispute(request: HttpRequest, pk: int) -> HttpResponse:
+    """One dispute: assign the mediator (和事佬), log sessions with the parties, record
+    the outcome and the agreement text."""
+    require_staff(request)
+    case, mediation = selectors.mediation_detail(actor=request.user, case_pk=pk)
+    mediators = selectors.mediator_choices(case=case)
+    assign_form = MediatorForm(
+        initial={
+            "mediator": mediation.mediator_id if mediation else None,
+            "parties": mediation.parties if mediation else "",
+        },
+        mediators=mediators,
+    )
+    session_form = SessionForm()
+    conclude_form = ConcludeForm()
+    status = 200
+    if request.method == "POST":
+        step = request.POST.get("step", "")
+        if step == "session":
+            session_form = SessionForm(request.POST)
+        elif step == "conclude":
+            conclude_form = ConcludeForm(request.POST)
+        else:
+            assign_form = MediatorForm(request.POST, mediators=mediators)
+        target = {"session": session_form, "conclude": conclude_form}.get(step, assign_form)
+        try:
+            if step != "assign" and mediation is None:
+                messages.error(request, _("请先安排调解员。"))
+            elif step == "assign":
+                if assign_form.is_valid():
+                    mediation_assign(
+                        actor=request.user,
+                        case=case,
+                        mediator=_mediator_from(assign_form, mediators),
+                        parties=assign_form.cleaned_data["parties"],
+                    )
+                    messages.success(request, _("已安排调解员。"))
+                    return redirect("appeals:dispute", pk=pk)
+            elif step == "session" and mediation is not None:
+                if session_form.is_valid():
+                    data = session_form.cleaned_data
+                    mediation_session_log(
+                        actor=request.user,
+                        mediation=mediation,
+                        held_at=data["held_at"],
+                        place=data["place"],
+                        attendees=data["attendees"],
+                        notes=data["notes"],
+                    )
+                    messages.success(request, _("已登记调解会。"))
+                    return redirect("appeals:dispute", pk=pk)
+            elif step == "conclude" and mediation is not None:
+                if conclude_form.is_valid():
+                    mediation_conclude(
+                        actor=request.user,
+                        mediation=mediation,
+                        outcome=conclude_form.cleaned_data["outcome"],
+                        agreement=conclude_form.cleaned_data["agreement"],
+                    )
+                    messages.success(request, _("已登记调解结果。"))
+                    return redirect("appeals:dispute", pk=pk)
+            else:
+                raise ValidationError(_("未知的操作。"), field="step")
+        except DomainError as exc:
+            target.is_valid()
+            _form_errors(target, exc)
+            status = exc.status_code
+        else:
+            status = 400
+    return render_page(
+        request,
+        "appeals/dispute.html",
+        {
+            "case": case,
+            "mediation": mediation,
+            "sessions": mediation.sessions.all() if mediation else [],
+            "assign_form": assign_form,
+            "session_form": session_form,
+            "conclude_form": conclude_form,
+            "pending": mediation is None or mediation.outcome == MediationOutcome.PENDING,
+        },
+        status=status,
+    )
+
+
+@login_required
+def suggestions(request: HttpRequest) -> HttpResponse:
+    """Suggestions (金点子) of a unit: how many were collected, adopted and solved a
+    problem in a period, and each one to mark adopted or not."""
+    require_staff(request)
+    unit = _console_unit(request)
+    period_form, start, end = _period(request)
+    adopted = request.GET.get("adopted", "")
+    status = 200
+    errors: dict[int, str] = {}
+    if request.method == "POST":
+        raw = request.POST.get("case", "")
+        case = selectors.case_detail(actor=request.user, pk=int(raw)) if raw.isdigit() else None
+        if case is None:
+            raise Http404
+        form = SuggestionMarkForm(request.POST)
+        try:
+            if not form.is_valid():
+                field, problems = next(iter(form.errors.items()))
+                raise ValidationError(str(problems[0]), field=field)
+            suggestion_mark(
+                actor=request.user,
+                case=case,
+                version=form.cleaned_data["version"],
+                adopted=form.cleaned_data["adopted"],
+                problem_solved=form.cleaned_data["problem_solved"],
+                note=form.cleaned_data["note"],
+            )
+        except DomainError as exc:
+            errors[case.pk] = str(exc.message)
+            status = exc.status_code
+        else:
+            messages.success(request, _("已标记。"))
+            return redirect(f"{reverse('appeals:suggestions')}?{request.GET.urlencode()}")
+    page = selectors.paginate(
+        selectors.suggestion_list(actor=request.user, unit=unit, adopted=adopted),
+        request.GET.get("page"),
+        50,
+    )
+    return render_page(
+        request,
+        "appeals/suggestions.html",
+        {
+            "unit": unit,
+            "page": page,
+            "filters": request.GET,
+            "adopted": adopted,
+            "adopted_choices": [
+                ("pending", _("待定")),
+                ("yes", _("已采纳")),
+                ("no", _("未采纳")),
+                ("solved", _("解决了问题")),
+            ],
+            "period_form": period_form,
+            "start": start,
+            "end": end - dt.timedelta(days=1),
+            "figures": selectors.suggestion_figures(
+                actor=request.user, unit=unit, start=start, end=end
+            ),
+            "total": selectors.suggestion_figures(actor=request.user, unit=unit),
+            "errors": errors,
+            "can_mark": can_supervise_unit(request.user, unit),
+        },
+        status=status,
+    )
+
+
+def _require_category_editor(request: HttpRequest) -> None:
+    require_staff(request)
+    if not can_edit_categories(request.user):
+        raise Http404
+
+
+def _category_fields(data: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "name": data["name"],
+        "description": data["description"],
+        "default_color": data["default_color"],
+        "default_level": data["default_level"],
+        "deadline_hours": data["deadline_hours"],
+        "lead_department_kind": data["lead_department_kind"],
+        "order": data["order"],
+    }
+
+
+@login_required
+def categories(request: HttpRequest) -> HttpResponse:
+    """The category tree: each category's color, level and deadline; add one."""
+    _require_category_editor(request)
+    tree = selectors.category_tree()
+    parents = [top for top, _children in tree if top.is_active]
+    form = CategoryForm(request.POST or None, parents=parents)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        parent = next((p for p in parents if p.pk == data["parent"]), None)
+        try:
+            made = category_create(
+                actor=request.user, code=data["code"], parent=parent, **_category_fields(data)
+            )
+        except DomainError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("已新增类别“%(name)s”。") % {"name": made.name})
+            return redirect("appeals:categories")
+    return render_page(
+        request,
+        "appeals/categories.html",
+        {"tree": tree, "form": form, "sla_defaults": _sla_defaults()},
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+def _sla_defaults() -> list[tuple[str, int]]:
+    from .conf import conf
+
+    hours = conf("SLA_HOURS")
+    return [(str(label), hours[value]) for value, label in Color.choices]
+
+
+@login_required
+def category_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Rename a category, set its color, level and deadline, or (de)activate it."""
+    _require_category_editor(request)
+    category = Category.objects.select_related("parent").filter(pk=pk).first()
+    if category is None:
+        raise Http404
+    initial = {
+        "code": category.code,
+        "name": category.name,
+        "parent": category.parent_id,
+        "description": category.description,
+        "default_color": category.default_color,
+        "default_level": category.default_level,
+        "deadline_hours": category.deadline_hours or "",
+        "lead_department_kind": category.lead_department_kind,
+        "order": category.order,
+        "is_active": category.is_active,
+    }
+    parents = [category.parent] if category.parent else []
+    form = CategoryForm(request.POST or None, initial=initial, parents=parents)
+    form.fields["code"].disabled = True
+    form.fields["parent"].disabled = True
+    if request.method == "POST" and form.is_valid():
+        try:
+            category_update(
+                actor=request.user,
+                category=category,
+                is_active=form.cleaned_data["is_active"],
+                **_category_fields(form.cleaned_data),
+            )
+        except DomainError as exc:
+            _form_errors(form, exc)
+        else:
+            messages.success(request, _("已保存。"))
+            return redirect("appeals:category-edit", pk=pk)
+    return render_page(
+        request,
+        "appeals/category_edit.html",
+        {
+            "category": category,
+            "form": form,
+            "history": selectors.category_history(category=category),
+        },
+        status=400 if form.is_bound and form.errors else 200,
+    )
+
+
+# --- Rating with the receipt code ------------------------------------------------------------
+
+RECEIPT_RATE_PER_HOUR = 30
+
+
+def _receipt_throttled(request: HttpRequest) -> bool:
+    """At most RECEIPT_RATE_PER_HOUR attempts an hour from one address (in the shared
+    cache; the per-case lock in the service holds whatever the cache)."""
+    from django.core.cache import cache
+
+    from doorstep.core.net import client_ip
+
+    key = f"appeals:receipt-rate:{client_ip(request) or 'unknown'}"
+    cache.add(key, 0, timeout=3600)
+    try:
+        count = cache.incr(key)
+    except ValueError:
+        cache.set(key, 1, timeout=3600)
+        count = 1
+    return count > RECEIPT_RATE_PER_HOUR
+
+
+@require_POST
+def receipt_rate(request: HttpRequest) -> HttpResponse:
+    """A resident without an account rates a resolved case: receipt code and the last
+    four digits of the phone given at intake."""
+    form = ReceiptRateForm(request.POST)
+    code = request.POST.get("code", "")
+    status = 400
+    if _receipt_throttled(request):
+        form.is_valid()
+        form.add_error(None, _("尝试次数过多，请一小时后再试。"))
+        status = 429
+    elif form.is_valid():
+        data = form.cleaned_data
+        try:
+            case_rate_by_receipt(
+                code=data["code"],
+                phone_last4=data["phone_last4"],
+                score=data["score"],
+                comment=data["comment"],
+                request=request,
+            )
+        except DomainError as exc:
+            _form_errors(form, exc)
+            status = exc.status_code
+        else:
+            messages.success(request, _("感谢您的评价。"))
+            return redirect(f"{reverse('appeals:receipt')}?code={code.strip().upper()}")
+    return _receipt_page(request, code, rate_form=form, status=status)

@@ -16,6 +16,7 @@ from django.utils.translation import ngettext
 from doorstep.appeals.choices import OPEN_STATES, Action, CaseState, Level
 from doorstep.appeals.conf import sla
 from doorstep.appeals.models import Case, CaseEvent, Category, JointTask
+from doorstep.appeals.publicity import mask_rows
 from doorstep.appeals.selectors import leaf_categories
 from doorstep.core.tree import subtree_q
 from doorstep.orgs.models import Unit
@@ -215,7 +216,9 @@ def requests(root: Unit | None, query: RequestQuery, *, now: dt.datetime) -> lis
     if query.ids:
         # service_request_id overrides every other argument.
         wanted = [i.upper() for i in query.ids][:MAX_RESULTS]
-        return list(qs.filter(receipt_code__in=wanted).order_by("-id").values(*ROW_FIELDS))
+        return mask_rows(
+            list(qs.filter(receipt_code__in=wanted).order_by("-id").values(*ROW_FIELDS))
+        )
     end = query.end or (query.start + MAX_WINDOW if query.start else now)
     start = query.start or end - MAX_WINDOW
     if start > end:
@@ -241,7 +244,7 @@ def requests(root: Unit | None, query: RequestQuery, *, now: dt.datetime) -> lis
         qs = qs.filter(state__in=sorted(states))
     offset = (query.page - 1) * query.page_size
     rows = qs.order_by("-created_at", "-id").values(*ROW_FIELDS)
-    return list(rows[offset : offset + query.page_size])
+    return mask_rows(list(rows[offset : offset + query.page_size]))
 
 
 def request_by_id(root: Unit | None, request_id: str) -> dict[str, Any]:
@@ -251,7 +254,7 @@ def request_by_id(root: Unit | None, request_id: str) -> dict[str, Any]:
     found = qs.filter(receipt_code=request_id.strip().upper()).values(*ROW_FIELDS).first()
     if found is None:
         raise not_found(_("service_request_id 不存在：%(id)s") % {"id": request_id})
-    return found
+    return mask_rows([found])[0]
 
 
 class RowRenderer:

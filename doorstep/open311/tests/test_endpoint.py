@@ -453,6 +453,24 @@ def test_closed_status_follows_the_loop(client: Client, world: World, key: str, 
     assert row["status"] == "closed" and row["status_notes"] == "已清运"
 
 
+def test_a_result_is_published_without_phone_or_house_number(
+    client: Client, world: World, key: str, jid: str
+) -> None:
+    code = _file(world, client, key, jid).json()[0]["service_request_id"]
+    case = Case.objects.get(receipt_code=code)
+    staff = world.user(Role.COMMUNITY_STAFF)
+    case = case_transition(actor=staff, case=case, action=Action.ACCEPT, version=case.version)
+    result = "已联系3-2-501住户，电话13912345678，已清运"
+    case_transition(
+        actor=staff, case=case, action=Action.RESOLVE, version=case.version, result=result
+    )
+    one = client.get(f"{BASE}/requests/{code}.json", {"jurisdiction_id": jid}).json()[0]
+    listed = client.get(f"{BASE}/requests.json", {"jurisdiction_id": jid, "status": "closed"})
+    for notes in (one["status_notes"], listed.json()[0]["status_notes"]):
+        assert "13912345678" not in notes and "5678" not in notes
+        assert "3-2-501" not in notes and "已清运" in notes
+
+
 # --- keys ---------------------------------------------------------------------------------
 
 
