@@ -12,6 +12,7 @@ api_v1 = [
     path("", include("doorstep.appeals.api_urls")),
     path("", include("doorstep.points.api_urls")),
     path("", include("doorstep.volunteers.api_urls")),
+    path("", include("doorstep.canteen.api_urls")),
     path("", include(web_api)),
 ]
 
@@ -29,6 +30,7 @@ urlpatterns = [
     path("", include("doorstep.appeals.urls")),
     path("", include("doorstep.points.urls")),
     path("", include("doorstep.volunteers.urls")),
+    path("", include("doorstep.canteen.urls")),
     path("", include("doorstep.open311.urls")),
     path("", include("doorstep.web.urls")),
 ]

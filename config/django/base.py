@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "doorstep.appeals",
     "doorstep.points",
     "doorstep.volunteers",
+    "doorstep.canteen",
     "doorstep.open311",
     "doorstep.web",
 ]

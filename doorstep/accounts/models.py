@@ -125,6 +125,7 @@ class AuditAction(models.TextChoices):
     IMPORT = "import", _("导入")
     GRIDS_BALANCED = "grids_balanced", _("调整网格划分")
     POINTS_ADJUSTED = "points_adjusted", _("积分人工调整")
+    CANTEEN_REFUNDED = "canteen_refunded", _("食堂退款")
     ACCESS_DENIED = "access_denied", _("越权访问")
 
 

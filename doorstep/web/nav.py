@@ -77,6 +77,14 @@ NAV: list[NavItem] = [
         ),
         APPEALS,
     ),
+    NavItem("appeals:disputes", _("矛盾纠纷调解"), GRID_MANAGERS | GRID_WORKERS, APPEALS),
+    NavItem("appeals:suggestions", _("金点子"), GRID_MANAGERS | GRID_WORKERS, APPEALS),
+    NavItem(
+        "appeals:categories",
+        _("诉求类别"),
+        frozenset({Role.CITY_ADMIN, Role.COUNTY_ADMIN, Role.SYSTEM_ADMIN}),
+        APPEALS,
+    ),
     NavItem("appeals:notifications", _("通知"), frozenset(STAFF_ROLES), APPEALS),
     NavItem("sites:console-index", _("服务阵地"), REGISTRY_ROLES | {Role.SYSTEM_ADMIN}, SITES),
     NavItem("sites:console-partners", _("社区合伙人"), GRID_MANAGERS | {Role.PARTNER}, SITES),
@@ -89,6 +97,8 @@ NAV: list[NavItem] = [
     ),
     NavItem("points:counter", _("兑换柜台"), GRID_MANAGERS | {Role.OUTLET_CLERK}, POINTS),
     NavItem("points:home", _("积分管理"), COMMUNITY_WORKERS, POINTS),
+    NavItem("canteen:counter", _("食堂收银台"), GRID_MANAGERS | {Role.OUTLET_CLERK}, POINTS),
+    NavItem("canteen:index", _("幸福食堂"), COMMUNITY_WORKERS, POINTS),
     NavItem("volunteers:index", _("志愿服务"), COMMUNITY_WORKERS, POINTS),
     NavItem("open311:keys", _("Open311 密钥"), frozenset({Role.SYSTEM_ADMIN}), _("安全")),
     NavItem("accounts:roles", _("角色授权"), frozenset({Role.SECURITY_ADMIN}), _("安全")),
@@ -116,6 +126,7 @@ PUBLIC_LINKS: list[Link] = [
     Link("appeals:board-index", _("诉求办理公示")),
     Link("appeals:wish-wall", _("心愿墙")),
     Link("appeals:receipt", _("凭回执码查进度")),
+    Link("canteen:public", _("幸福食堂")),
 ]
 RESIDENT_LINKS: list[Link] = [
     Link("appeals:report", _("反映诉求")),
@@ -124,5 +135,6 @@ RESIDENT_LINKS: list[Link] = [
     Link("sites:mine", _("我的预约")),
     Link("points:mine", _("我的积分")),
     Link("volunteers:mine", _("我的志愿服务")),
+    Link("canteen:mine", _("我的就餐")),
     Link("people:my-record", _("我的信息")),
 ]

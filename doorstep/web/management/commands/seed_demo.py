@@ -16,6 +16,7 @@ from doorstep.accounts import demo as accounts_demo
 from doorstep.accounts.models import User
 from doorstep.accounts.roles import Role
 from doorstep.appeals import demo as appeals_demo
+from doorstep.canteen import demo as canteen_demo
 from doorstep.grids import demo as grids_demo
 from doorstep.open311 import demo as open311_demo
 from doorstep.orgs import demo as orgs_demo
@@ -89,6 +90,7 @@ class Command(BaseCommand):
             )
             volunteers_demo.build(rng, tree, scale=options["scale"])
             points_demo.build(rng, tree, outlets, scale=options["scale"])
+            canteen_demo.build(rng, tree, outlets, scale=options["scale"])
         accounts_demo.write_credentials(credentials, accounts)
         self.stdout.write(
             f"Demo jurisdiction loaded: {len(tree.units)} units, {len(tree.party_orgs)} party organizations, "

@@ -1,0 +1,296 @@
+"""The canteen pages through the test client: the clerk's counter from search to
+receipt, refunds, the community's canteen pages, the public menus with "your price"."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+import pytest
+from django.test import Client
+
+from doorstep.accounts.roles import Role
+from doorstep.accounts.scoping import scoped
+from doorstep.conftest import make_user
+from doorstep.orgs.models import Unit
+from doorstep.orgs.services import unit_create
+from doorstep.people.services import person_link_account
+from doorstep.points.checking import ledger_check
+from doorstep.points.choices import OutletKind
+from doorstep.points.services import outlet_create
+
+from ..choices import Meal, OrderState
+from ..models import Canteen, Dish, MealOrder, Menu, PriceRule
+from . import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def place(db: Any) -> dict[str, Any]:
+    city = unit_create(kind="city", name="白银市", code="620400", lat=36.5, lng=104.1)
+    district = unit_create(kind="district", name="白银区", code="620402", parent=city)
+    street = unit_create(kind="street", name="人民路街道", code="620402001000", parent=district)
+    community = unit_create(kind="community", name="颐和社区", code="620402001001", parent=street)
+    compound = unit_create(kind="compound", name="棉纺厂小区", parent=community)
+    canteen = f.canteen(community, "颐和食堂")
+    dishes = f.dishes(canteen)
+    f.menu(canteen, dishes)
+    from doorstep.people.services import person_create
+
+    elder = person_create(
+        name="王秀英",
+        unit=compound,
+        phone="13912345678",
+        birth_date=f.born_years_ago(72),
+    )
+    return {
+        "community": community,
+        "compound": compound,
+        "canteen": canteen,
+        "dishes": dishes,
+        "elder": elder,
+        "clerk": make_user("canteen_clerk", Role.OUTLET_CLERK, canteen.outlet),
+        "staff": make_user("yihe_staff", Role.COMMUNITY_STAFF, community),
+    }
+
+
+def _client(user: Any) -> Client:
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+def test_counter_from_search_to_receipt(place: dict[str, Any]) -> None:
+    client = _client(place["clerk"])
+    page = client.get("/console/canteen/counter/", {"q": "5678", "meal": "lunch"})
+    assert page.status_code == 200
+    text = page.content.decode()
+    assert "王*英" in text and "王秀英" not in text
+    # One hit opens the diner at once, with the price they pay and why.
+    assert "60岁以上 ¥10" in text
+    ticket = page.context["ticket"]
+    dishes = place["dishes"]
+    form = {
+        "canteen": place["canteen"].pk,
+        "meal": "lunch",
+        "ticket": ticket,
+        "key": "counter-1",
+        f"qty_{dishes['set'].pk}": "1",
+        f"qty_{dishes['noodles'].pk}": "1",
+    }
+    quote = client.post("/console/canteen/counter/", {**form, "action": "quote"})
+    assert quote.status_code == 200
+    assert quote.context["quote"].total_fen == 2200
+    assert "¥22.00" in quote.content.decode()
+    paid = client.post("/console/canteen/counter/", {**form, "action": "pay", "cash_yuan": "22"})
+    assert paid.status_code == 302
+    order = MealOrder.objects.get()
+    assert paid["Location"] == f"/console/canteen/orders/{order.pk}/"
+    assert (order.person, order.cash_fen, order.clerk) == (place["elder"], 2200, place["clerk"])
+    receipt = client.get(paid["Location"])
+    assert receipt.status_code == 200
+    body = receipt.content.decode()
+    assert "60岁以上 ¥10" in body and order.number in body
+    assert "退款原因" not in body  # a clerk does not refund
+
+
+def test_counter_refuses_with_a_message_and_changes_nothing(place: dict[str, Any]) -> None:
+    client = _client(place["clerk"])
+    dishes = place["dishes"]
+    response = client.post(
+        "/console/canteen/counter/",
+        {
+            "canteen": place["canteen"].pk,
+            "meal": "lunch",
+            "walkin": "1",
+            "key": "walk-1",
+            "action": "pay",
+            "points": "3",
+            f"qty_{dishes['set'].pk}": "1",
+        },
+    )
+    assert response.status_code == 200
+    assert "散客不能使用积分付款" in response.content.decode()
+    assert not MealOrder.objects.exists()
+    # A forged ticket is not a diner.
+    assert client.get("/console/canteen/counter/", {"ticket": "forged"}).status_code == 404
+
+
+def test_walk_in_pays_list_price(place: dict[str, Any]) -> None:
+    client = _client(place["clerk"])
+    dishes = place["dishes"]
+    response = client.post(
+        "/console/canteen/counter/",
+        {
+            "canteen": place["canteen"].pk,
+            "meal": "dinner",
+            "walkin": "1",
+            "key": "walk-2",
+            "action": "pay",
+            f"qty_{dishes['set'].pk}": "1",
+        },
+    )
+    assert response.status_code == 302
+    order = MealOrder.objects.get()
+    assert (order.person, order.total_fen, order.meal) == (None, 1800, Meal.DINNER)
+
+
+def test_clerk_of_another_outlet_finds_no_canteen(place: dict[str, Any]) -> None:
+    shop = outlet_create(
+        actor=None, unit=place["community"], kind=OutletKind.CHARITY_SHOP, name="颐和爱心屋"
+    )
+    client = _client(make_user("shop_clerk", Role.OUTLET_CLERK, shop))
+    page = client.get("/console/canteen/counter/")
+    assert page.status_code == 200
+    assert "还没有幸福食堂" in page.content.decode()
+    assert (
+        client.get("/console/canteen/counter/", {"canteen": place["canteen"].pk}).status_code == 200
+    )
+    assert client.get(f"/console/canteen/{place['canteen'].pk}/").status_code == 404
+
+
+def test_staff_refund_on_the_receipt(place: dict[str, Any]) -> None:
+    from ..services import order_create
+
+    account = f.funded(place["elder"], 20, "v1")
+    order = order_create(
+        actor=place["clerk"],
+        canteen=place["canteen"],
+        meal="lunch",
+        items={place["dishes"]["set"].pk: 1},
+        person=place["elder"],
+        points=10,
+        idempotency_key="r1",
+    )
+    client = _client(place["staff"])
+    assert client.post(f"/console/canteen/orders/{order.pk}/", {"reason": ""}).status_code == 302
+    order.refresh_from_db()
+    assert order.state == OrderState.PAID  # no reason, no refund
+    client.post(f"/console/canteen/orders/{order.pk}/", {"reason": "没吃上"})
+    order.refresh_from_db()
+    account.refresh_from_db()
+    assert order.state == OrderState.REFUNDED and account.balance == 20
+    assert ledger_check().ok
+    clerk = _client(place["clerk"])
+    assert clerk.post(f"/console/canteen/orders/{order.pk}/", {"reason": "x"}).status_code == 404
+
+
+def test_staff_run_dishes_rules_menus_and_see_the_report(place: dict[str, Any]) -> None:
+    client = _client(place["staff"])
+    canteen = place["canteen"]
+    url = f"/console/canteen/{canteen.pk}/"
+    assert client.get(url).status_code == 200
+    client.post(url, {"action": "dish", "name": "红烧肉", "kind": "a_la_carte", "price_yuan": "20"})
+    dish = Dish.objects.get(name="红烧肉")
+    assert dish.price_fen == 2000
+    bad = client.post(
+        url, {"action": "dish", "name": "坏", "kind": "a_la_carte", "price_yuan": "-1"}
+    )
+    assert bad.status_code == 200 and "不能为负数" in bad.content.decode()
+    client.post(
+        url,
+        {
+            "action": "rule",
+            "group": "living_alone",
+            "target": "set_meals",
+            "price_yuan": "8",
+            "valid_from": "2026-01-01",
+        },
+    )
+    assert PriceRule.objects.filter(group="living_alone", price_fen=800).exists()
+    menu_url = f"/console/canteen/{canteen.pk}/menu/"
+    day = f.today().isoformat()
+    assert client.get(menu_url, {"date": day, "meal": "dinner"}).status_code == 200
+    response = client.post(
+        menu_url, {"date": day, "meal": "dinner", f"on_{dish.pk}": "1", f"portions_{dish.pk}": "30"}
+    )
+    assert response.status_code == 302
+    assert Menu.objects.get(date=f.today(), meal="dinner").items.get(dish=dish).portions == 30
+    index = client.get("/console/canteen/")
+    assert index.status_code == 200
+    assert "颐和食堂" in index.content.decode()
+    assert "diner-chart-data" in index.content.decode()
+    # Another community's worker sees none of it.
+    other = unit_create(
+        kind="community", name="四龙社区", code="620402001009", parent=place["community"].parent
+    )
+    outsider = _client(make_user("silong", Role.COMMUNITY_STAFF, other))
+    assert outsider.get(url).status_code == 404
+    assert outsider.get(menu_url).status_code == 404
+    assert "颐和食堂" not in outsider.get("/console/canteen/").content.decode()
+
+
+def test_staff_create_a_canteen_at_a_site(place: dict[str, Any]) -> None:
+    site = f.site(place["compound"])
+    client = _client(place["staff"])
+    response = client.post(
+        "/console/canteen/",
+        {"site": site.pk, "name": "棉纺厂食堂", "lunch_from": "11:00", "lunch_until": "13:00",
+         "dinner_from": "17:00", "dinner_until": "19:00"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    assert Canteen.objects.get(site=site).name == "棉纺厂食堂"
+    bad = client.post(
+        "/console/canteen/",
+        {"site": site.pk, "name": "晚", "lunch_from": "13:00", "lunch_until": "11:00",
+         "dinner_from": "17:00", "dinner_until": "19:00"},
+    )  # fmt: skip
+    assert bad.status_code == 200 and "开始时间须早于结束时间" in bad.content.decode()
+
+
+def test_public_menu_and_your_price(place: dict[str, Any]) -> None:
+    anonymous = Client().get("/canteen/")
+    assert anonymous.status_code == 200
+    text = anonymous.content.decode()
+    assert "颐和食堂" in text and "荤素套餐" in text and "¥18.00" in text
+    assert "您的价格" not in text
+    user = make_user("wang", Role.RESIDENT)
+    person_link_account(person=place["elder"], user=user)
+    mine = _client(user).get("/canteen/").content.decode()
+    assert "您的价格" in mine and "60岁以上 ¥10" in mine
+    assert _client(user).get("/me/canteen/").status_code == 200
+
+
+@pytest.mark.parametrize("role", [Role.GRID_MEMBER, Role.COMMUNITY_STAFF, Role.STREET_ADMIN])
+def test_console_pages_open_for_community_workers(place: dict[str, Any], role: str) -> None:
+    scope: Any = place["community"]
+    if role == Role.GRID_MEMBER:
+        from doorstep.grids.services import grid_create
+
+        scope = grid_create(unit=place["community"], name="第一网格")
+    elif role == Role.STREET_ADMIN:
+        scope = place["community"].parent
+    client = _client(make_user(f"u_{role}", role, scope))
+    assert client.get("/console/canteen/").status_code == 200
+    page = client.get(f"/console/canteen/{place['canteen'].pk}/")
+    assert page.status_code == 200
+    managed = "保存菜品" in page.content.decode()
+    assert managed == (role != Role.GRID_MEMBER)
+    counter = client.get("/console/canteen/counter/")
+    assert counter.status_code == 200
+    assert re.search("食堂收银台", counter.content.decode())
+
+
+def test_every_role_the_console_lists_opens_the_pages(world: Any) -> None:
+    """The console entries: the counter for grid managers and clerks, the canteens page
+    for everyone who works with residents; each answers 200 (an empty page when there
+    is no canteen in scope)."""
+    from doorstep.web.nav import COMMUNITY_WORKERS, GRID_MANAGERS
+
+    from .scope import tree_canteen
+
+    tree_canteen(world.a)
+    for role in sorted(GRID_MANAGERS | {Role.OUTLET_CLERK}):
+        response = _client(world.user(role)).get("/console/canteen/counter/")
+        assert response.status_code == 200, role
+    for role in sorted(COMMUNITY_WORKERS):
+        response = _client(world.user(role)).get("/console/canteen/")
+        assert response.status_code == 200, role
+        # Listed for those whose scope holds the community (not a building leader's
+        # building, nor the fixture's county beside the city).
+        covers = scoped(world.user(role), Unit).filter(pk=world.a.community.pk).exists()
+        assert ("甲社区幸福食堂" in response.content.decode()) == covers, role
+    resident = _client(world.user(Role.RESIDENT))
+    assert resident.get("/canteen/").status_code == 200
+    assert resident.get("/me/canteen/").status_code == 200

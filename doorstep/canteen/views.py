@@ -1,0 +1,517 @@
+"""Canteen pages: the clerk's counter (find the diner or bill a walk-in, see the price
+with the rule that set it, take cash and/or points, the receipt), the community's
+canteens with the daily diner report, a canteen's dishes, rules and menus, and the
+public menus with the price a signed-in resident would pay. Views call selectors and
+services only; a row out of scope is 404."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+
+from doorstep.accounts.rules import require_staff
+from doorstep.accounts.scoping import get_scoped_or_404, scoped
+from doorstep.core import timeutils
+from doorstep.core.errors import DomainError
+from doorstep.orgs.choices import GRASSROOTS_KINDS
+from doorstep.orgs.models import Unit
+from doorstep.people.selectors import mask_name, own_person
+from doorstep.points.selectors import own_account
+from doorstep.sites.models import Site
+from doorstep.sites.selectors import site_list
+
+from .choices import DinerGroup, DishKind, Meal, RuleTarget
+from .models import Canteen, Dish, PriceRule
+from .rules import can_bill, can_manage_canteen
+from .selectors import (
+    canteen_detail,
+    canteen_list,
+    counter_canteens,
+    diner_balance,
+    diner_find,
+    diner_from_ticket,
+    diner_report,
+    dish_list,
+    menu_items,
+    menu_week,
+    order_detail,
+    order_list,
+    own_orders,
+    public_menus,
+    rule_list,
+)
+from .services import (
+    Quote,
+    canteen_create,
+    diner_of,
+    dish_save,
+    meal_at,
+    menu_publish,
+    order_create,
+    order_quote,
+    order_refund,
+    price_lines,
+    price_rule_set,
+    rules_in_force,
+)
+
+
+def _error(exc: DomainError) -> str:
+    return str(exc.message)
+
+
+def _date(value: str | None) -> dt.date | None:
+    try:
+        return dt.date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+def _fen(value: str) -> Any:
+    """Yuan as typed (``12.5``) to fen; anything else is passed on for the service to
+    refuse with its message."""
+    from decimal import Decimal, InvalidOperation
+
+    text = (value or "").strip()
+    try:
+        amount = Decimal(text)
+    except (InvalidOperation, ValueError):
+        return text
+    if amount != amount.quantize(Decimal("0.01")):
+        return text
+    return int(amount * 100)
+
+
+# --- The counter ----------------------------------------------------------------------------
+
+
+def _counter_canteen(canteens: list[Canteen], value: Any) -> Canteen:
+    if value in (None, ""):
+        return canteens[0]
+    for canteen in canteens:
+        if str(canteen.pk) == str(value):
+            return canteen
+    raise Http404
+
+
+def _meals(canteen: Canteen) -> list[tuple[str, str]]:
+    return [(m, str(Meal(m).label)) for m in Meal.values if canteen.window(m)[0] is not None]
+
+
+def _wanted(request: HttpRequest, items: list[Any]) -> list[tuple[int, str]]:
+    wanted = []
+    for item in items:
+        raw = request.POST.get(f"qty_{item.dish_id}", "").strip()
+        if raw and raw != "0":
+            wanted.append((item.dish_id, raw))
+    return wanted
+
+
+@never_cache
+@login_required
+def counter(request: HttpRequest) -> HttpResponse:
+    """Find the diner (or bill a walk-in), pick today's dishes, see the price and the
+    rule that set it, take cash and/or points."""
+    require_staff(request)
+    canteens = counter_canteens(actor=request.user)
+    if not canteens:
+        return render(request, "canteen/counter_none.html", {})
+    data = request.POST if request.method == "POST" else request.GET
+    canteen = _counter_canteen(canteens, data.get("canteen"))
+    meals = _meals(canteen)
+    meal = data.get("meal") or meal_at(canteen, timeutils.now()) or meals[0][0]
+    if meal not in dict(meals):
+        meal = meals[0][0]
+    today = timeutils.local_today()
+    q = data.get("q", "").strip()
+    ticket = data.get("ticket", "")
+    walk_in = data.get("walkin") == "1"
+    hits: list[Any] = []
+    error = ""
+    person = None
+    if ticket:
+        person = diner_from_ticket(actor=request.user, canteen=canteen, ticket=ticket)
+    elif q:
+        try:
+            hits = diner_find(actor=request.user, canteen=canteen, q=q)
+        except DomainError as exc:
+            error = _error(exc)
+        if len(hits) == 1:
+            ticket = hits[0].ticket
+            person = diner_from_ticket(actor=request.user, canteen=canteen, ticket=ticket)
+    items = menu_items(canteen, today, meal)
+    diner = diner_of(person, today)
+    # The price each dish would have for this diner, one portion, before ordering.
+    hints = {}
+    if person is not None or walk_in:
+        rules = rules_in_force(canteen, today, meal)
+        for item in items:
+            quote = price_lines(
+                canteen=canteen, day=today, meal=meal, diner=diner, wanted=[(item.dish, 1)],
+                rules=rules,
+            )  # fmt: skip
+            hints[item.dish_id] = quote.lines[0] if quote.lines else None
+    bill: Quote | None = None
+    balance = None
+    if person is not None:
+        balance = diner_balance(person)
+    if request.method == "POST" and (person is not None or walk_in):
+        wanted = _wanted(request, items)
+        try:
+            if request.POST.get("action") == "pay":
+                order = order_create(
+                    actor=request.user,
+                    canteen=canteen,
+                    meal=meal,
+                    items=wanted,
+                    person=person,
+                    points=request.POST.get("points", "").strip() or 0,
+                    cash_fen=_fen(request.POST.get("cash_yuan", "")),
+                    idempotency_key=request.POST.get("key", ""),
+                )
+                return redirect("canteen:receipt", pk=order.pk)
+            bill = order_quote(canteen=canteen, meal=meal, items=wanted, person=person)
+        except DomainError as exc:
+            error = _error(exc)
+    context = {
+        "canteens": canteens,
+        "canteen": canteen,
+        "meals": meals,
+        "meal": meal,
+        "today": today,
+        "q": q,
+        "hits": hits,
+        "ticket": ticket,
+        "walk_in": walk_in,
+        "person": person,
+        "holder": _holder(person, diner),
+        "balance": balance,
+        "items": [
+            (item, hints.get(item.dish_id), request.POST.get(f"qty_{item.dish_id}", ""))
+            for item in items
+        ],
+        "quote": bill,
+        "error": error,
+        "key": request.POST.get("key") or uuid.uuid4().hex,
+    }
+    return render(request, "canteen/counter.html", context)
+
+
+def _holder(person: Any, diner: Any) -> dict[str, Any] | None:
+    if person is None:
+        return None
+    return {
+        "name": mask_name(person.name),
+        "place": person.unit.name,
+        "age": diner.age,
+        "tags": [str(DinerGroup(t).label) for t in sorted(diner.tags) if t in DinerGroup.values],
+    }
+
+
+@login_required
+def receipt(request: HttpRequest, pk: int) -> HttpResponse:
+    """The bill on screen (print from the browser); managers may refund it."""
+    require_staff(request)
+    order = order_detail(actor=request.user, order_id=pk)
+    manages = can_manage_canteen(request.user, order.canteen)
+    if request.method == "POST":
+        if not manages:
+            raise Http404
+        try:
+            order_refund(
+                actor=request.user,
+                order=order,
+                reason=request.POST.get("reason", ""),
+                request=request,
+            )
+        except DomainError as exc:
+            messages.error(request, _error(exc))
+        else:
+            messages.success(request, _("已退款：积分已退回，现金请当面退还。"))
+        return redirect("canteen:receipt", pk=pk)
+    return render(
+        request,
+        "canteen/receipt.html",
+        {
+            "o": order,
+            "diner": mask_name(order.person.name) if order.person_id else _("散客"),  # type: ignore[union-attr]
+            "manages": manages,
+            "serves": can_bill(request.user, order.canteen),
+        },
+    )
+
+
+# --- The community's canteens (staff) ------------------------------------------------------
+
+
+def _managed_sites(request: HttpRequest) -> list[Site]:
+    return [
+        s
+        for s in site_list(actor=request.user).select_related("unit")[:300]
+        if can_manage_canteen(request.user, s)
+    ]
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    """Canteens of the user's subtree, a new canteen at a site, and the diner report:
+    person-times per day and meal, meals at the age price, cash and points."""
+    require_staff(request)
+    unit = None
+    if request.GET.get("unit", "").isdigit():
+        unit = get_scoped_or_404(request.user, Unit, pk=int(request.GET["unit"]))
+    error = ""
+    if request.method == "POST":
+        site = get_scoped_or_404(request.user, Site, pk=request.POST.get("site") or 0)
+        try:
+            canteen = canteen_create(
+                actor=request.user,
+                site=site,
+                name=request.POST.get("name", ""),
+                lunch=(request.POST.get("lunch_from", ""), request.POST.get("lunch_until", "")),
+                dinner=(request.POST.get("dinner_from", ""), request.POST.get("dinner_until", "")),
+            )
+        except DomainError as exc:
+            error = _error(exc)
+        else:
+            messages.success(request, _("食堂已设立。"))
+            return redirect("canteen:canteen", pk=canteen.pk)
+    try:
+        report = diner_report(
+            actor=request.user,
+            unit=unit,
+            start=_date(request.GET.get("start")),
+            end=_date(request.GET.get("end")),
+        )
+    except DomainError as exc:
+        error = error or _error(exc)
+        report = diner_report(actor=request.user, unit=unit)
+    chart = {
+        "dates": [d["date"].isoformat() for d in report.days],
+        "series": [
+            {"name": str(Meal(m).label), "data": [d[m] for d in report.days]}
+            for m in Meal.values
+            if any(d[m] for d in report.days)
+        ],
+        "age": {"name": _("长者优惠餐"), "data": [d["age_meals"] for d in report.days]},
+    }
+    return render(
+        request,
+        "canteen/index.html",
+        {
+            "unit": unit,
+            "units": scoped(request.user, Unit)
+            .filter(kind__in=sorted(GRASSROOTS_KINDS))
+            .order_by("path")[:300],
+            "canteens": canteen_list(actor=request.user, unit=unit)[:200],
+            "report": report,
+            "chart": chart,
+            "sites": _managed_sites(request),
+            "error": error,
+        },
+    )
+
+
+@login_required
+def canteen_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """A canteen: the week's menus, dishes (add, change), price rules (add, a new
+    version, end one) with their history, and today's bills."""
+    require_staff(request)
+    canteen = canteen_detail(actor=request.user, canteen_id=pk)
+    manages = can_manage_canteen(request.user, canteen)
+    error = ""
+    if request.method == "POST":
+        if not manages:
+            raise Http404
+        try:
+            _canteen_post(request, canteen)
+        except DomainError as exc:
+            error = _error(exc)
+        else:
+            messages.success(request, _("已保存。"))
+            return redirect(request.get_full_path())
+    start = _date(request.GET.get("week")) or timeutils.local_today()
+    return render(
+        request,
+        "canteen/canteen.html",
+        {
+            "canteen": canteen,
+            "manages": manages,
+            "serves": can_bill(request.user, canteen),
+            "week": menu_week(actor=request.user, canteen=canteen, start=start),
+            "start": start,
+            "prev": start - dt.timedelta(days=7),
+            "next": start + dt.timedelta(days=7),
+            "dishes": dish_list(actor=request.user, canteen=canteen),
+            "rules": rule_list(actor=request.user, canteen=canteen),
+            "history": rule_list(actor=request.user, canteen=canteen, history=True)[:50],
+            "orders": order_list(
+                actor=request.user, canteen=canteen, day=timeutils.local_today()
+            ).prefetch_related("lines")[:50],
+            "groups": DinerGroup.choices,
+            "targets": RuleTarget.choices,
+            "kinds": DishKind.choices,
+            "meal_choices": Meal.choices,
+            "today": timeutils.local_today(),
+            "error": error,
+        },
+    )
+
+
+def _canteen_post(request: HttpRequest, canteen: Canteen) -> None:
+    action = request.POST.get("action")
+    post = request.POST
+    if action == "dish":
+        dish = None
+        if post.get("dish"):
+            dish = get_object_or_404(Dish, pk=post.get("dish") or 0, canteen=canteen)
+        dish_save(
+            actor=request.user,
+            canteen=canteen,
+            dish=dish,
+            name=post.get("name", ""),
+            kind=post.get("kind", ""),
+            price_fen=_fen(post.get("price_yuan", "")),
+            is_active=post.get("is_active", "1") == "1",
+        )
+    elif action == "rule":
+        supersedes = None
+        if post.get("supersedes"):
+            supersedes = get_object_or_404(
+                PriceRule, pk=post.get("supersedes") or 0, canteen=canteen
+            )
+        dish = None
+        if post.get("dish"):
+            dish = get_object_or_404(Dish, pk=post.get("dish") or 0, canteen=canteen)
+        price_rule_set(
+            actor=request.user,
+            canteen=canteen,
+            group=post.get("group", ""),
+            target=post.get("target", ""),
+            dish=dish,
+            meal=post.get("meal", ""),
+            price_fen=_fen(post.get("price_yuan", "")),
+            priority=post.get("priority", "") or 0,
+            valid_from=post.get("valid_from", "") or timeutils.local_today(),
+            valid_until=post.get("valid_until", ""),
+            supersedes=supersedes,
+            is_active=post.get("is_active", "1") == "1",
+        )
+    else:
+        from doorstep.core.errors import ValidationError
+
+        raise ValidationError(_("未知的操作。"), field="action")
+
+
+@login_required
+def menu_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Publish the menu of one meal of one day: dishes and the portions prepared."""
+    require_staff(request)
+    canteen = canteen_detail(actor=request.user, canteen_id=pk)
+    if not can_manage_canteen(request.user, canteen):
+        raise Http404
+    data = request.POST if request.method == "POST" else request.GET
+    day = _date(data.get("date")) or timeutils.local_today()
+    meals = _meals(canteen)
+    meal = str(data.get("meal") or "")
+    if meal not in dict(meals):
+        meal = meals[0][0]
+    dishes = list(dish_list(actor=request.user, canteen=canteen).filter(is_active=True))
+    current = {item.dish_id: item for item in menu_items(canteen, day, meal)}
+    error = ""
+    if request.method == "POST":
+        wanted = [
+            (d.pk, request.POST.get(f"portions_{d.pk}", "").strip())
+            for d in dishes
+            if request.POST.get(f"on_{d.pk}")
+        ]
+        try:
+            menu_publish(actor=request.user, canteen=canteen, date=day, meal=meal, items=wanted)
+        except DomainError as exc:
+            error = _error(exc)
+        else:
+            messages.success(request, _("菜单已发布。"))
+            return redirect(f"{reverse('canteen:canteen', args=[pk])}?week={day.isoformat()}")
+    return render(
+        request,
+        "canteen/menu_edit.html",
+        {
+            "canteen": canteen,
+            "day": day,
+            "meal": meal,
+            "meals": meals,
+            "rows": [(d, current.get(d.pk)) for d in dishes],
+            "error": error,
+        },
+    )
+
+
+# --- Residents and the public ---------------------------------------------------------------
+
+
+def public_page(request: HttpRequest) -> HttpResponse:
+    """Today's menus of the canteens (of a community, with ``?unit=``), with list prices;
+    a signed-in resident also sees the price they would pay and why."""
+    day = _date(request.GET.get("date")) or timeutils.local_today()
+    unit = None
+    if request.GET.get("unit", "").isdigit():
+        unit = get_object_or_404(Unit, pk=int(request.GET["unit"]))
+    person = own_person(actor=request.user) if request.user.is_authenticated else None
+    if unit is None and person is not None:
+        from doorstep.points.services import community_of
+
+        try:
+            unit = community_of(person.unit)
+        except DomainError:
+            unit = None
+    listing = public_menus(day=day, unit=unit)
+    diner = diner_of(person, day)
+    yours: dict[tuple[int, str, int], Any] = {}
+    if person is not None:
+        for entry in listing:
+            for _label, meal, items in entry.meals:
+                rules = rules_in_force(entry.canteen, day, meal)
+                for item in items:
+                    quote = price_lines(
+                        canteen=entry.canteen, day=day, meal=meal, diner=diner,
+                        wanted=[(item.dish, 1)], rules=rules,
+                    )  # fmt: skip
+                    yours[(entry.canteen.pk, meal, item.dish_id)] = quote.lines[0]
+    rows = [
+        {
+            "canteen": entry.canteen,
+            "meals": [
+                (
+                    label,
+                    [(item, yours.get((entry.canteen.pk, meal, item.dish_id))) for item in items],
+                )
+                for label, meal, items in entry.meals
+            ],
+        }
+        for entry in listing
+    ]
+    return render(
+        request,
+        "canteen/public.html",
+        {"day": day, "unit": unit, "rows": rows, "signed_in": person is not None},
+    )
+
+
+@login_required
+def my_meals(request: HttpRequest) -> HttpResponse:
+    """My bills at the canteens: what I ate, what I paid and the rule that priced it."""
+    account = own_account(actor=request.user)
+    return render(
+        request,
+        "canteen/my_meals.html",
+        {"orders": own_orders(actor=request.user)[:60], "account": account},
+    )
