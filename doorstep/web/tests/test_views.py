@@ -195,6 +195,12 @@ def test_seed_demo_builds_the_case_study_places_once(tmp_path: Path) -> None:
         Client().post("/accounts/login/", {"username": username, "password": password}).status_code
         == 302
     )
+    # The demo clerk works both the charity shop's counter and the canteen's.
+    clerk = next(row for row in lines if row[2] == Role.OUTLET_CLERK)
+    client = Client()
+    client.post("/accounts/login/", {"username": clerk[0], "password": clerk[1]})
+    assert "颐和爱心屋" in client.get("/console/counter/").content.decode()
+    assert "颐和食堂" in client.get("/console/canteen/counter/").content.decode()
 
 
 def test_production_settings_pass_the_deploy_check() -> None:

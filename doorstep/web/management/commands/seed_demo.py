@@ -15,6 +15,7 @@ from django.db import transaction
 from doorstep.accounts import demo as accounts_demo
 from doorstep.accounts.models import User
 from doorstep.accounts.roles import Role
+from doorstep.accounts.services import role_grant
 from doorstep.appeals import demo as appeals_demo
 from doorstep.canteen import demo as canteen_demo
 from doorstep.grids import demo as grids_demo
@@ -70,6 +71,15 @@ class Command(BaseCommand):
             outlets = points_demo.build_outlets(tree)
             scopes[Role.OUTLET_CLERK] = outlets["yihe_charity"]
             accounts = accounts_demo.create_accounts(rng, scopes)
+            # The demo clerk also works the canteen's till (a clerk may serve several
+            # outlets): the charity shop's counter and the canteen's counter both open.
+            role_grant(
+                actor=None,
+                user=User.objects.get(username=f"demo_{Role.OUTLET_CLERK}"),
+                role=Role.OUTLET_CLERK,
+                scope=outlets["yihe_canteen"],
+                note="demo",
+            )
             grids_demo.link_members(tree)
             resident = next(a for a in accounts if a.role == Role.RESIDENT)
             person_link_account(
