@@ -231,6 +231,17 @@ class PartnerForm(forms.Form):
         self.fields["unit"].queryset = units  # type: ignore[attr-defined]
 
 
+class PartnerEditForm(forms.Form):
+    partner = forms.ModelChoiceField(label=_("合伙人"), queryset=Partner.objects.none())
+    name = forms.CharField(label=_("合伙人名称"), max_length=100)
+    contact = forms.CharField(label=_("联系方式（单位）"), max_length=100, required=False)
+    is_active = forms.BooleanField(label=_("合作中"), required=False)
+
+    def __init__(self, *args: Any, partners: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["partner"].queryset = partners  # type: ignore[attr-defined]
+
+
 class PartnerServiceForm(forms.Form):
     partner = forms.ModelChoiceField(label=_("合伙人"), queryset=Partner.objects.none())
     site = forms.ModelChoiceField(label=_("阵地"), queryset=Site.objects.none())

@@ -1132,6 +1132,39 @@ def partner_create(*, actor: Any, name: str, kind: str, unit: Unit, contact: str
 
 
 @transaction.atomic
+def partner_update(
+    *,
+    actor: Any,
+    partner: Partner,
+    name: str | None = None,
+    contact: str | None = None,
+    is_active: bool | None = None,
+) -> Partner:
+    """Rename a partner, change its contact, or stop / resume working with it. A
+    stopped partner keeps its services, agreements and settlements (they are history)
+    but takes no new ones. The change is an event with the old and new values."""
+    if actor is not None and not can_manage_unit_sites(actor, partner.unit):
+        raise PermissionDenied(_("只有该社区及上级的工作人员可以修改合伙人。"), field="partner")
+    locked = Partner.objects.select_for_update().get(pk=partner.pk)
+    changes: dict[str, list[Any]] = {}
+    if name is not None and name.strip() != locked.name:
+        changes["name"] = [locked.name, name.strip()]
+        locked.name = name.strip()
+    if contact is not None and contact.strip() != locked.contact:
+        changes["contact"] = [locked.contact, contact.strip()]
+        locked.contact = contact.strip()
+    if is_active is not None and bool(is_active) != locked.is_active:
+        changes["is_active"] = [locked.is_active, bool(is_active)]
+        locked.is_active = bool(is_active)
+    if not changes:
+        return locked
+    _clean(locked)
+    locked.save()
+    _log(actor, "updated", locked, unit=locked.unit, detail=changes)
+    return locked
+
+
+@transaction.atomic
 def partner_service_create(
     *,
     actor: Any,

@@ -48,6 +48,7 @@ from .forms import (
     HoursForm,
     NearForm,
     NetworkForm,
+    PartnerEditForm,
     PartnerForm,
     PartnerServiceForm,
     ProgramForm,
@@ -94,6 +95,7 @@ from .services import (
     holiday_calendar_load,
     partner_create,
     partner_service_create,
+    partner_update,
     program_create,
     program_enrol,
     program_withdraw,
@@ -677,6 +679,7 @@ def console_partners(request: HttpRequest) -> HttpResponse:
     partner_form = PartnerForm(prefix="partner", units=managed_units)
     service_form = PartnerServiceForm(prefix="service", partners=active_partners, sites=sites)
     agreement_form = AgreementForm(prefix="agreement", partners=active_partners, sites=sites)
+    edit_form: PartnerEditForm | None = None
     if request.method == "POST":
         if not manager:
             raise Http404
@@ -694,6 +697,16 @@ def console_partners(request: HttpRequest) -> HttpResponse:
                         contact=d["contact"],
                     )  # fmt: skip
                     messages.success(request, _("合伙人已登记。"))
+                    return redirect("sites:console-partners")
+            elif action == "partner_update":
+                form = edit_form = PartnerEditForm(request.POST, prefix="edit", partners=partners)
+                if form.is_valid():
+                    d = form.cleaned_data
+                    partner_update(
+                        actor=request.user, partner=d["partner"], name=d["name"],
+                        contact=d["contact"], is_active=d["is_active"],
+                    )  # fmt: skip
+                    messages.success(request, _("合伙人信息已更新。"))
                     return redirect("sites:console-partners")
             elif action == "service":
                 form = service_form = PartnerServiceForm(
@@ -761,6 +774,7 @@ def console_partners(request: HttpRequest) -> HttpResponse:
             "settlements": settlements,
             "can_issue": manager,
             "partner_form": partner_form,
+            "edit_form": edit_form,
             "service_form": service_form,
             "agreement_form": agreement_form,
         },

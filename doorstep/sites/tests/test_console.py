@@ -323,6 +323,55 @@ def test_bad_partner_input_names_the_field_and_changes_nothing(world: Any) -> No
     assert before == after and not SiteEvent.objects.exists()
 
 
+def test_a_partner_is_edited_and_stopped_from_the_console(world: Any) -> None:
+    site = f.site(world.a.community)
+    partner = f.partner(world.a.community)
+    f.partner(world.a.community, "爱心理发店")
+    agreement = f.agreement(partner, site)
+    client = client_for(world.user(Role.COMMUNITY_STAFF))
+    url = "/console/sites/partners/"
+    edit = {"action": "partner_update", "edit-partner": partner.pk, "edit-is_active": "on"}
+    # A blank name, a name another partner of the community has, a partner out of scope.
+    outside = f.partner(world.b.community, "乙社区合伙人")
+    for data, expected in [
+        ({**edit, "edit-name": ""}, "合伙人名称"),
+        ({**edit, "edit-name": "爱心理发店"}, "同名合伙人"),
+        ({**edit, "edit-partner": outside.pk, "edit-name": "改名"}, "合伙人"),
+    ]:
+        response = client.post(url, data)
+        assert response.status_code == 400, data
+        assert expected in response.content.decode(), (data, expected)
+    assert not SiteEvent.objects.filter(object_type="partner").exists()
+    old_name = partner.name
+    response = client.post(url, {**edit, "edit-name": "阳光社工站", "edit-contact": "0830-1234567"})
+    assert response.status_code == 302
+    partner.refresh_from_db()
+    assert (partner.name, partner.contact, partner.is_active) == (
+        "阳光社工站",
+        "0830-1234567",
+        True,
+    )
+    # Unticking 合作中 stops the partner: its agreement stays, new ones cannot name it.
+    response = client.post(url, {"action": "partner_update", "edit-partner": partner.pk,
+                                 "edit-name": "阳光社工站", "edit-contact": "0830-1234567"})  # fmt: skip
+    assert response.status_code == 302
+    partner.refresh_from_db()
+    assert not partner.is_active
+    assert RevenueShare.objects.filter(pk=agreement.pk).exists()
+    response = client.post(
+        url, {"action": "agreement", "agreement-partner": partner.pk, "agreement-site": site.pk,
+              "agreement-partner_share_percent": "50", "agreement-valid_from": "2027-01-01"},
+    )  # fmt: skip
+    assert response.status_code == 400
+    events = list(SiteEvent.objects.filter(object_type="partner").order_by("id"))
+    assert events[0].detail["name"] == [old_name, "阳光社工站"]
+    assert events[1].detail == {"is_active": [True, False]}
+    assert "已停用" in client.get(url).content.decode()
+    # Whoever may only look (a grid member) cannot change a partner.
+    looker = client_for(world.user(Role.GRID_MEMBER))
+    assert looker.post(url, {**edit, "edit-name": "又改名"}).status_code == 404
+
+
 def test_person_times_report_totals_and_export(world: Any) -> None:
     site = f.site(world.a.community, "甲中心")
     other = f.site(world.a.community, "甲之家", level=SiteLevel.HOME)
