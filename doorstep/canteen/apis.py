@@ -17,7 +17,7 @@ from rest_framework.views import APIView
 
 from doorstep.accounts.scoping import get_scoped_or_404
 from doorstep.core import timeutils
-from doorstep.core.api import Pagination
+from doorstep.core.api import Pagination, query_date, query_int
 from doorstep.core.errors import ValidationError
 from doorstep.orgs.models import Unit
 from doorstep.people.models import Person
@@ -43,21 +43,6 @@ KEY_HEADER = OpenApiParameter(
     required=False,
     description="客户端生成的唯一键（也可放在请求体 idempotency_key 中）：同键同内容返回首次结果，同键不同内容被拒绝（409）。",
 )
-
-
-def _int(value: str, field: str) -> int:
-    if not value.isdigit():
-        raise ValidationError(_("应为数字。"), field=field)
-    return int(value)
-
-
-def _date(value: str | None, field: str) -> dt.date | None:
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ValidationError(_("日期格式应为 YYYY-MM-DD。"), field=field) from None
 
 
 class CanteenOutput(serializers.Serializer):
@@ -179,7 +164,7 @@ class MenuApi(APIView):
         meal = request.query_params.get("meal") or Meal.LUNCH
         if meal not in Meal.values:
             raise ValidationError(_("未知的餐次。"), field="meal")
-        day = _date(request.query_params.get("date"), "date") or timeutils.local_today()
+        day = query_date(request.query_params.get("date"), "date") or timeutils.local_today()
         return Response(MenuItemOutput(menu_items(canteen, day, meal), many=True).data)
 
 
@@ -277,9 +262,13 @@ class OrderListCreateApi(APIView):
     def get(self, request: Request) -> Response:
         params = request.query_params
         canteen = (
-            _canteen(request, _int(params["canteen"], "canteen")) if params.get("canteen") else None
+            _canteen(request, query_int(params["canteen"], "canteen"))
+            if params.get("canteen")
+            else None
         )
-        qs = order_list(actor=request.user, canteen=canteen, day=_date(params.get("date"), "date"))
+        qs = order_list(
+            actor=request.user, canteen=canteen, day=query_date(params.get("date"), "date")
+        )
         paginator = Pagination()
         page = paginator.paginate_queryset(qs.prefetch_related("lines"), request, view=self)
         return paginator.get_paginated_response(OrderOutput(page, many=True).data)
@@ -389,14 +378,14 @@ class ReportApi(APIView):
         params = request.query_params
         unit = canteen = None
         if params.get("unit"):
-            unit = get_scoped_or_404(request.user, Unit, pk=_int(params["unit"], "unit"))
+            unit = get_scoped_or_404(request.user, Unit, pk=query_int(params["unit"], "unit"))
         if params.get("canteen"):
-            canteen = _canteen(request, _int(params["canteen"], "canteen"))
+            canteen = _canteen(request, query_int(params["canteen"], "canteen"))
         report = diner_report(
             actor=request.user,
             unit=unit,
             canteen=canteen,
-            start=_date(params.get("start"), "start"),
-            end=_date(params.get("end"), "end"),
+            start=query_date(params.get("start"), "start"),
+            end=query_date(params.get("end"), "end"),
         )
         return Response(self.ReportOutputSerializer(report).data)

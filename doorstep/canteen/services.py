@@ -22,6 +22,7 @@ from doorstep.accounts.audit import audit_record
 from doorstep.accounts.models import AuditAction
 from doorstep.core import timeutils
 from doorstep.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from doorstep.core.inputs import idempotency_key, order_lines, short_name
 from doorstep.core.tree import ancestor_paths
 from doorstep.orgs.models import Unit
 from doorstep.people.models import Person
@@ -93,12 +94,7 @@ def _int(value: Any, field: str, *, minimum: int = 1, maximum: int = MAX_FEN) ->
 
 
 def _name(value: Any, field: str = "name") -> str:
-    name = str(value or "").strip()
-    if not name:
-        raise ValidationError(_("请填写名称。"), field=field)
-    if len(name) > 60:
-        raise ValidationError(_("名称过长。"), field=field)
-    return name
+    return short_name(value, field=field)
 
 
 def _time(value: Any, field: str) -> dt.time:
@@ -132,12 +128,7 @@ def _meal(value: Any, canteen: Canteen) -> str:
 
 
 def _key(value: Any) -> str:
-    key = str(value or "").strip()
-    if not key:
-        raise ValidationError(_("缺少幂等键。"), field="idempotency_key")
-    if len(key) > MAX_KEY or not key.isprintable():
-        raise ValidationError(_("幂等键过长或含有非法字符。"), field="idempotency_key")
-    return key
+    return idempotency_key(value, max_length=MAX_KEY)
 
 
 def _event(
@@ -607,16 +598,14 @@ def price_lines(
 
 
 def _wanted(items: Iterable[tuple[Any, Any]] | Mapping[Any, Any]) -> dict[int, int]:
-    pairs = items.items() if isinstance(items, Mapping) else items
-    merged: dict[int, int] = {}
-    for dish_id, quantity in pairs:
-        pk = _int(dish_id, "items", maximum=2**62)
-        merged[pk] = merged.get(pk, 0) + _int(quantity, "items", maximum=MAX_QUANTITY)
-    if not merged:
-        raise ValidationError(_("请选择菜品。"), field="items")
-    if len(merged) > MAX_LINES:
-        raise ValidationError(_("一次点的菜品种类过多。"), field="items")
-    return merged
+    return order_lines(
+        items,
+        parse_id=lambda value: _int(value, "items", maximum=2**62),
+        parse_quantity=lambda value: _int(value, "items", maximum=MAX_QUANTITY),
+        max_lines=MAX_LINES,
+        empty=_("请选择菜品。"),
+        too_many=_("一次点的菜品种类过多。"),
+    )
 
 
 def _menu_dishes(

@@ -6,6 +6,7 @@ the message in the request's language (``Accept-Language`` or the language cooki
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.core.exceptions import ValidationError as DjangoValidationError
@@ -17,7 +18,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from .errors import DomainError
+from .errors import DomainError, ValidationError
 
 
 class Pagination(PageNumberPagination):
@@ -59,3 +60,20 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
     if isinstance(exc, drf_exceptions.APIException):
         response.data = {"errors": _flatten(exc.detail)}
     return response
+
+
+def query_int(value: str, field: str) -> int:
+    """A query parameter that must be a non-negative whole number (an id)."""
+    if not value.isdigit():
+        raise ValidationError(_("应为数字。"), field=field)
+    return int(value)
+
+
+def query_date(value: str | None, field: str) -> dt.date | None:
+    """An optional ``YYYY-MM-DD`` query parameter."""
+    if not value:
+        return None
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError:
+        raise ValidationError(_("日期格式应为 YYYY-MM-DD。"), field=field) from None

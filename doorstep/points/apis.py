@@ -16,7 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from doorstep.accounts.scoping import get_scoped_or_404
-from doorstep.core.api import Pagination
+from doorstep.core.api import Pagination, query_date, query_int
 from doorstep.core.errors import NotFound, PermissionDenied, ValidationError
 from doorstep.orgs.models import Unit
 
@@ -387,29 +387,16 @@ class ReportApi(APIView):
         params = request.query_params
         unit = outlet = None
         if params.get("unit"):
-            unit = get_scoped_or_404(request.user, Unit, pk=_int(params["unit"], "unit"))
+            unit = get_scoped_or_404(request.user, Unit, pk=query_int(params["unit"], "unit"))
         if params.get("outlet"):
-            outlet = get_scoped_or_404(request.user, Outlet, pk=_int(params["outlet"], "outlet"))
+            outlet = get_scoped_or_404(
+                request.user, Outlet, pk=query_int(params["outlet"], "outlet")
+            )
         report = points_report(
             actor=request.user,
             unit=unit,
             outlet=outlet,
-            start=_date(params.get("start"), "start"),
-            end=_date(params.get("end"), "end"),
+            start=query_date(params.get("start"), "start"),
+            end=query_date(params.get("end"), "end"),
         )
         return Response(self.PointsReportOutputSerializer(report).data)
-
-
-def _int(value: str, field: str) -> int:
-    if not value.isdigit():
-        raise ValidationError(_("应为数字。"), field=field)
-    return int(value)
-
-
-def _date(value: str | None, field: str) -> dt.date | None:
-    if not value:
-        return None
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError:
-        raise ValidationError(_("日期格式应为 YYYY-MM-DD。"), field=field) from None

@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from doorstep.accounts.audit import audit_record
 from doorstep.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
+from doorstep.core.inputs import idempotency_key, order_lines, short_name
 from doorstep.core.tree import ancestor_paths
 from doorstep.orgs.choices import GRASSROOTS_KINDS
 from doorstep.orgs.models import Unit
@@ -58,12 +59,8 @@ def _positive_int(value: Any, field: str, *, maximum: int = MAX_AMOUNT) -> int:
 
 
 def _key(value: Any, field: str = "idempotency_key") -> str:
-    key = str(value or "").strip()
-    if not key:
-        raise ValidationError(_("缺少幂等键。"), field=field)
-    if len(key) > MAX_KEY - 10 or not key.isprintable():
-        raise ValidationError(_("幂等键过长或含有非法字符。"), field=field)
-    return key
+    # Room for the prefix a redemption or payment puts before the client's key.
+    return idempotency_key(value, max_length=MAX_KEY - 10, field=field)
 
 
 def _reason(value: Any) -> str:
@@ -559,12 +556,7 @@ def points_earn(
 
 
 def _name(value: Any, field: str = "name", maximum: int = 60) -> str:
-    name = str(value or "").strip()
-    if not name:
-        raise ValidationError(_("请填写名称。"), field=field)
-    if len(name) > maximum:
-        raise ValidationError(_("名称过长。"), field=field)
-    return name
+    return short_name(value, field=field, maximum=maximum)
 
 
 @transaction.atomic
@@ -658,16 +650,14 @@ def goods_restock(*, actor: Any, goods: Goods, quantity: Any) -> Goods:
 
 
 def _items(items: Iterable[tuple[Any, Any]] | Mapping[Any, Any]) -> dict[int, int]:
-    pairs = items.items() if isinstance(items, Mapping) else items
-    merged: dict[int, int] = {}
-    for goods_id, quantity in pairs:
-        gid = _positive_int(goods_id, "items", maximum=2**62)
-        merged[gid] = merged.get(gid, 0) + _positive_int(quantity, "items", maximum=MAX_QUANTITY)
-    if not merged:
-        raise ValidationError(_("请选择要兑换的商品。"), field="items")
-    if len(merged) > MAX_LINES:
-        raise ValidationError(_("一次兑换的商品种类过多。"), field="items")
-    return merged
+    return order_lines(
+        items,
+        parse_id=lambda value: _positive_int(value, "items", maximum=2**62),
+        parse_quantity=lambda value: _positive_int(value, "items", maximum=MAX_QUANTITY),
+        max_lines=MAX_LINES,
+        empty=_("请选择要兑换的商品。"),
+        too_many=_("一次兑换的商品种类过多。"),
+    )
 
 
 def redemption_create(

@@ -18,7 +18,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from doorstep.accounts.scoping import get_scoped_or_404, scoped
-from doorstep.core.api import Pagination
+from doorstep.core.api import Pagination, query_int
 from doorstep.core.errors import NotFound, ValidationError
 from doorstep.orgs.models import Unit
 from doorstep.people.models import Person
@@ -132,9 +132,7 @@ def _unit_param(request: Request) -> Unit | None:
     value = request.query_params.get("unit", "")
     if not value:
         return None
-    if not value.isdigit():
-        raise ValidationError(_("应为数字。"), field="unit")
-    return get_scoped_or_404(request.user, Unit, pk=int(value))
+    return get_scoped_or_404(request.user, Unit, pk=query_int(value, "unit"))
 
 
 def _activity(request: Request, pk: int) -> Activity:

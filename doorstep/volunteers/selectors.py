@@ -12,6 +12,7 @@ from doorstep.core import timeutils
 from doorstep.core.tree import ancestor_paths
 from doorstep.orgs.models import Unit
 from doorstep.people.models import Person
+from doorstep.people.selectors import mask_name
 
 from .choices import ACTIVE_SIGNUP, DEFAULT_STAR_HOURS, ActivityStatus, SignupStatus
 from .models import Activity, Signup, StarThresholds, Team
@@ -125,8 +126,6 @@ def team_list(*, actor: Any, unit: Unit | None = None) -> QuerySet[Team]:
 
 def hours_leaderboard(*, unit: Unit, limit: int = 10) -> list[dict[str, Any]]:
     """Volunteers of a community by confirmed hours, names masked."""
-    from doorstep.points.selectors import mask_name
-
     rows = (
         Signup.objects.filter(
             status=SignupStatus.CONFIRMED,
