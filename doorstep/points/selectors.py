@@ -7,14 +7,13 @@ import string
 from dataclasses import dataclass
 from typing import Any
 
-from django.core import signing
 from django.db.models import Count, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 from django.http import Http404
 from django.utils.translation import gettext as _
 
 from doorstep.accounts.scoping import get_scoped_or_404, scoped
-from doorstep.core import timeutils
+from doorstep.core import tickets, timeutils
 from doorstep.core.errors import ValidationError
 from doorstep.orgs.models import Unit
 from doorstep.people.selectors import CounterCandidate, counter_candidates, mask_name
@@ -26,7 +25,7 @@ from .rules import can_manage_points, can_serve_outlet
 COUNTER_HITS = 8
 QR_TOKEN_LENGTH = 22
 QR_TOKEN_CHARS = frozenset(string.ascii_letters + string.digits + "-_")
-COUNTER_TICKET_AGE = 4 * 3600  # seconds: one shift at the till
+COUNTER_TICKET_AGE = tickets.SHIFT
 
 
 # --- A resident's own points --------------------------------------------------------------
@@ -130,24 +129,14 @@ def _counter_salt(outlet: Outlet) -> str:
 
 
 def counter_ticket(*, actor: Any, outlet: Outlet, account: Account) -> str:
-    """A signed, short-lived pass to one resident account at one outlet's counter, for
-    the user who found it. Stateless, so any app machine can check it."""
-    return signing.dumps(
-        {"u": getattr(actor, "pk", None), "a": account.pk},
-        salt=_counter_salt(outlet),
-        compress=False,
-    )
+    """A pass to one resident account at one outlet's counter, for the user who found it."""
+    return tickets.issue(actor=actor, salt=_counter_salt(outlet), value=account.pk)
 
 
 def _ticket_account_id(*, actor: Any, outlet: Outlet, ticket: str) -> int | None:
-    try:
-        data = signing.loads(ticket, salt=_counter_salt(outlet), max_age=COUNTER_TICKET_AGE)
-    except signing.BadSignature:  # also SignatureExpired
-        return None
-    if not isinstance(data, dict) or data.get("u") != getattr(actor, "pk", None):
-        return None
-    account_id = data.get("a")
-    return account_id if isinstance(account_id, int) else None
+    return tickets.redeem(
+        actor=actor, salt=_counter_salt(outlet), ticket=ticket, max_age=COUNTER_TICKET_AGE
+    )
 
 
 def _counter_accounts(*, actor: Any, outlet: Outlet) -> QuerySet[Account]:
