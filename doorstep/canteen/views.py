@@ -21,6 +21,7 @@ from django.views.decorators.cache import never_cache
 from doorstep.accounts.rules import require_staff
 from doorstep.accounts.scoping import get_scoped_or_404, scoped
 from doorstep.core import timeutils
+from doorstep.core.api import query_date
 from doorstep.core.errors import DomainError
 from doorstep.orgs.choices import GRASSROOTS_KINDS
 from doorstep.orgs.models import Unit
@@ -289,11 +290,12 @@ def index(request: HttpRequest) -> HttpResponse:
         report = diner_report(
             actor=request.user,
             unit=unit,
-            start=_date(request.GET.get("start")),
-            end=_date(request.GET.get("end")),
+            start=query_date(request.GET.get("start"), "start"),
+            end=query_date(request.GET.get("end"), "end"),
         )
     except DomainError as exc:
-        error = error or _error(exc)
+        label = {"start": _("起始日期"), "end": _("截止日期")}.get(exc.field or "")
+        error = error or (f"{label}：{_error(exc)}" if label else _error(exc))
         report = diner_report(actor=request.user, unit=unit)
     chart = {
         "dates": [d["date"].isoformat() for d in report.days],
@@ -318,6 +320,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "sites": _managed_sites(request),
             "error": error,
         },
+        status=400 if error else 200,
     )
 
 

@@ -211,6 +211,14 @@ def test_staff_run_dishes_rules_menus_and_see_the_report(place: dict[str, Any]) 
     assert index.status_code == 200
     assert "颐和食堂" in index.content.decode()
     assert "diner-chart-data" in index.content.decode()
+    # A mistyped period is named, not silently replaced by the default one.
+    for params, expected in [
+        ({"start": "2026-13-01"}, "起始日期：日期格式应为 YYYY-MM-DD。"),
+        ({"end": "x"}, "截止日期：日期格式应为 YYYY-MM-DD。"),
+        ({"start": "2026-05-02", "end": "2026-05-01"}, "起始日期：起始日期不能晚于截止日期。"),
+    ]:
+        refused = client.get("/console/canteen/", params)
+        assert refused.status_code == 400 and expected in refused.content.decode(), params
     # Another community's worker sees none of it.
     other = unit_create(
         kind="community", name="四龙社区", code="620402001009", parent=place["community"].parent
