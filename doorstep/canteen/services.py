@@ -26,6 +26,7 @@ from doorstep.core.inputs import idempotency_key, order_lines, short_name
 from doorstep.core.tree import ancestor_paths
 from doorstep.orgs.models import Unit
 from doorstep.people.models import Person
+from doorstep.people.selectors import active_tag_codes
 from doorstep.points.choices import OutletKind, TransferKind
 from doorstep.points.models import Outlet
 from doorstep.points.services import (
@@ -488,7 +489,7 @@ class Diner:
 def diner_of(person: Person | None, day: dt.date) -> Diner:
     if person is None:
         return Diner(None, None, frozenset())
-    tags = frozenset(person.tags.filter(is_active=True).values_list("code", flat=True))
+    tags = active_tag_codes([person.pk]).get(person.pk, frozenset())
     return Diner(person, person.age_on(day), tags)
 
 
@@ -1029,11 +1030,7 @@ def orders_load(*, canteen: Canteen, bills: list[PastBill], key_prefix: str) -> 
             ).select_related("menu")
         }
         person_ids = {bill.person.pk for bill in bills if bill.person is not None}
-        tags: dict[int, set[str]] = {}
-        for person_id, code in Person.tags.through.objects.filter(
-            person_id__in=person_ids, tag__is_active=True
-        ).values_list("person_id", "tag__code"):
-            tags.setdefault(person_id, set()).add(code)
+        tags = active_tag_codes(person_ids)
         active: dict[tuple[int, dt.date, str], set[int]] = {}
         for person_id, day, meal, slot_no in MealDiscount.objects.filter(
             canteen=canteen, date__in=sorted(days), released=False
@@ -1063,7 +1060,7 @@ def orders_load(*, canteen: Canteen, bills: list[PastBill], key_prefix: str) -> 
             diner = (
                 Diner(None, None, frozenset())
                 if person is None
-                else Diner(person, person.age_on(day), frozenset(tags.get(person.pk, ())))
+                else Diner(person, person.age_on(day), tags.get(person.pk, frozenset()))
             )
             slot = (getattr(person, "pk", 0), day, bill.meal)
             if (day, bill.meal) not in rules:

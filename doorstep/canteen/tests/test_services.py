@@ -232,26 +232,19 @@ def test_rule_dates_bound_it(place: dict[str, Any]) -> None:
         )  # fmt: skip
 
 
-def test_diner_reads_age_on_the_meal_date() -> None:
-    class P:
-        birth_date = dt.date(1966, 3, 1)
-        tags = None
+def test_diner_reads_age_on_the_meal_date(place: dict[str, Any]) -> None:
+    from doorstep.people.services import person_create
 
-        def age_on(self, day: dt.date) -> int:
-            return day.year - 1966 - ((day.month, day.day) < (3, 1))
-
-    class Tags:
-        def filter(self, **kwargs: Any) -> Any:
-            return self
-
-        def values_list(self, *args: Any, **kwargs: Any) -> list[str]:
-            return ["living_alone"]
-
-    person: Any = P()
-    person.tags = Tags()
+    person = person_create(
+        name="钱秀兰",
+        unit=place["compound"],
+        birth_date=dt.date(1966, 3, 1),
+        tags=["living_alone"],
+    )
     assert not diner_of(person, dt.date(2026, 2, 28)).is_in(DinerGroup.AGE_60)
     assert diner_of(person, dt.date(2026, 3, 1)).is_in(DinerGroup.AGE_60)
     assert diner_of(person, dt.date(2026, 3, 1)).is_in(DinerGroup.LIVING_ALONE)
+    assert not diner_of(person, dt.date(2026, 3, 1)).is_in(DinerGroup.LOW_INCOME)
 
 
 # --- Orders ----------------------------------------------------------------------------------

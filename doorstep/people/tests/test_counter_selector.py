@@ -5,6 +5,7 @@ pseudonymized person or anyone outside the community."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import pytest
 
@@ -66,3 +67,17 @@ def test_by_person_ids_for_a_scanned_code(world: World) -> None:
 )
 def test_mask_name(name: str, masked: str) -> None:
     assert mask_name(name) == masked
+
+
+def test_active_tag_codes_reads_each_persons_stored_tags_in_one_query(
+    world: World, django_assert_num_queries: Any
+) -> None:
+    from ..models import Tag
+    from ..selectors import active_tag_codes
+
+    alone = person_create(name="独居老人", unit=world.a.building, tags=["living_alone", "veteran"])
+    plain = person_create(name="普通居民", unit=world.a.building)
+    Tag.objects.filter(code="veteran").update(is_active=False)  # a retired tag no longer counts
+    with django_assert_num_queries(1):
+        codes = active_tag_codes([alone.pk, plain.pk])
+    assert codes == {alone.pk: frozenset({"living_alone"})}
