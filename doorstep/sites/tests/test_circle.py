@@ -109,6 +109,82 @@ def test_network_model_matches_a_dijkstra_per_site(source: str, helsinki: circle
     assert np.all(result.metres >= straight.metres - 1.0)
 
 
+def test_hilbert_order_walks_a_grid_one_cell_at_a_time() -> None:
+    rng = np.random.default_rng(2)
+    cells = np.array([(x, y) for x in range(16) for y in range(16)], dtype=np.float64)
+    shuffled = cells[rng.permutation(len(cells))]
+    order = circle.hilbert_order(shuffled, bits=4)
+    assert sorted(order.tolist()) == list(range(256))
+    steps = np.abs(np.diff(shuffled[order], axis=0)).sum(axis=1)
+    assert np.all(steps == 1)  # each next point is a neighbouring cell: a Hilbert curve
+    assert circle.hilbert_order(np.empty((0, 2))).size == 0
+
+
+def test_searches_run_in_hilbert_numbering_and_answer_in_the_networks_own(
+    helsinki: circle.Network,
+) -> None:
+    net, rank = helsinki, helsinki.rank
+    assert sorted(rank.tolist()) == list(range(net.size))
+    # The search graph is the same graph, renumbered.
+    g, s = net.graph, net.search_graph
+    assert g.nnz == s.nnz
+    assert abs(s[rank][:, rank] - g).max() < 1e-9
+    sources = np.array([0, net.size // 2, net.size - 1])
+    metres, index = net.nearest_from(sources)
+    truth = dijkstra(g, directed=False, indices=sources)
+    assert metres == pytest.approx(truth.min(axis=0), abs=1e-5)  # a head start is >= 1e-6
+    reached = np.isfinite(metres)
+    assert truth[index[reached], np.flatnonzero(reached)] == pytest.approx(
+        metres[reached], abs=1e-5
+    )
+
+
+def test_snaps_are_kept_per_point_set_and_a_moved_site_is_snapped_afresh(
+    helsinki: circle.Network,
+) -> None:
+    net = network.from_pbf(HELSINKI)  # a network of its own: its kept snaps are checked
+    rng = np.random.default_rng(5)
+    lat = rng.uniform(net.lat.min(), net.lat.max(), 40)
+    lng = rng.uniform(net.lng.min(), net.lng.max(), 40)
+    first = net.snap(lat, lng)
+    again = net.snap(lat.copy(), lng.copy())
+    assert again[0] is first[0] and again[1] is first[1]  # kept, not recomputed
+    with pytest.raises(ValueError):
+        first[0][0] = 0  # read-only: a caller cannot spoil the kept answer
+    moved_lat = lat.copy()
+    moved_lat[3] = float(net.lat[int(first[0][7])])  # site 3 moves onto site 7's node
+    moved_lng = lng.copy()
+    moved_lng[3] = float(net.lng[int(first[0][7])])
+    moved = net.snap(moved_lat, moved_lng)
+    assert moved[0] is not first[0]
+    assert moved[0][3] == first[0][7] and moved[1][3] == pytest.approx(0, abs=1e-6)
+    assert np.array_equal(np.delete(moved[0], 3), np.delete(first[0], 3))
+    # Kept answers equal fresh ones (another network object keeps none yet).
+    assert np.array_equal(helsinki.snap(lat, lng)[0], first[0])
+    with pytest.raises(ValueError):
+        net.snap(lat, lng[:-1])
+
+
+def test_kept_snaps_are_bounded_by_points(monkeypatch: pytest.MonkeyPatch) -> None:
+    net = network.from_pbf(TEST_PBF)
+    monkeypatch.setattr(circle.Network, "SNAPS_KEPT", 100)
+    rng = np.random.default_rng(6)
+    sets = [
+        (
+            rng.uniform(net.lat.min(), net.lat.max(), 40),
+            rng.uniform(net.lng.min(), net.lng.max(), 40),
+        )
+        for _ in range(4)
+    ]
+    answers = [net.snap(a, b) for a, b in sets]
+    assert net.snap(*sets[3])[0] is answers[3][0]  # the newest two (80 points) are kept
+    assert net.snap(*sets[2])[0] is answers[2][0]
+    assert net.snap(*sets[0])[0] is not answers[0][0]  # the oldest was dropped
+    assert np.array_equal(net.snap(*sets[0])[0], answers[0][0])
+    net.forget_snaps()
+    assert net.snap(*sets[3])[0] is not answers[3][0]
+
+
 def test_the_walk_onto_the_network_is_stretched_by_the_detour_factor() -> None:
     """A household 200 m (straight) from the only street walks 200 m × the detour factor
     to reach it; the street itself is walked as mapped."""
