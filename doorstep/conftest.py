@@ -26,6 +26,16 @@ from doorstep.people.services import household_create, person_create
 PASSWORD = "Doorstep-test-2026"
 
 
+@pytest.fixture(autouse=True)
+def _fresh_cache() -> Iterator[None]:
+    """Each test starts with an empty shared cache: rate-limit counters are keyed by user
+    id, and ids come round again from test to test."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
 @dataclass
 class Tree:
     """city → district → street → community → compound → building, with a party

@@ -174,6 +174,9 @@ DOORSTEP_HASH_KEY = os.environ.get("DOORSTEP_HASH_KEY") or _local_key("hash-key"
 # Region codes of counties created after the GB/T 2260 list that Doorstep ships, which
 # resident ID numbers may start with (comma-separated, e.g. "510599,620499").
 DOORSTEP_EXTRA_REGION_CODES = env_list("DOORSTEP_EXTRA_REGION_CODES")
+# Searches for a resident one counter user may make in ten minutes (a lunch rush at a
+# canteen is a few dozen); scanned points codes do not count. Every search is audited.
+DOORSTEP_COUNTER_SEARCH_LIMIT = int(os.environ.get("DOORSTEP_COUNTER_SEARCH_LIMIT", "60"))
 
 # Database triggers that refuse UPDATE/DELETE on the audit log (accounts migration 0002).
 DOORSTEP_AUDIT_DB_TRIGGERS = True

@@ -126,6 +126,7 @@ class AuditAction(models.TextChoices):
     GRIDS_BALANCED = "grids_balanced", _("调整网格划分")
     POINTS_ADJUSTED = "points_adjusted", _("积分人工调整")
     CANTEEN_REFUNDED = "canteen_refunded", _("食堂退款")
+    COUNTER_SEARCH = "counter_search", _("柜台查找居民")
     ACCESS_DENIED = "access_denied", _("越权访问")
 
 

@@ -1078,18 +1078,11 @@ RECEIPT_RATE_PER_HOUR = 30
 def _receipt_throttled(request: HttpRequest) -> bool:
     """At most RECEIPT_RATE_PER_HOUR attempts an hour from one address (in the shared
     cache; the per-case lock in the service holds whatever the cache)."""
-    from django.core.cache import cache
-
     from doorstep.core.net import client_ip
+    from doorstep.core.ratelimit import exceeded
 
     key = f"appeals:receipt-rate:{client_ip(request) or 'unknown'}"
-    cache.add(key, 0, timeout=3600)
-    try:
-        count = cache.incr(key)
-    except ValueError:
-        cache.set(key, 1, timeout=3600)
-        count = 1
-    return count > RECEIPT_RATE_PER_HOUR
+    return exceeded(key, RECEIPT_RATE_PER_HOUR, 3600)
 
 
 @require_POST

@@ -17,6 +17,7 @@ from doorstep.core.errors import ValidationError
 from doorstep.orgs.models import Unit
 from doorstep.people.models import Person
 from doorstep.people.selectors import CounterCandidate, counter_candidates
+from doorstep.people.services import counter_search
 from doorstep.points.selectors import QR_TOKEN_CHARS, QR_TOKEN_LENGTH, counter_find
 
 from .choices import GROUP_AGE, Meal, OrderState
@@ -212,11 +213,19 @@ def diner_find(*, actor: Any, canteen: Canteen, q: str) -> list[DinerHit]:
     if len(text) > 40:
         raise ValidationError(_("查询内容过长。"), field="q")
     if len(text) == QR_TOKEN_LENGTH and set(text) <= QR_TOKEN_CHARS and not text.isdigit():
+        # counter_find audits the scan (under the canteen's outlet); reading the holder's
+        # till line again by id adds nothing to what it recorded.
         hits = counter_find(actor=actor, outlet=canteen.outlet, q=text)
         ids = [hit.account.person_id for hit in hits if hit.account.person_id]
         found = counter_candidates(unit=canteen.unit, person_ids=ids, limit=1) if ids else []
     else:
-        found = counter_candidates(q=text, unit=canteen.unit, limit=DINER_HITS)
+        found = counter_search(
+            actor=actor,
+            counter=f"canteen:{canteen.pk}",
+            unit=canteen.unit,
+            q=text,
+            limit=DINER_HITS,
+        )
     return [
         DinerHit(c, diner_ticket(actor=actor, canteen=canteen, person_id=c.person_id))
         for c in found

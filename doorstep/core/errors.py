@@ -78,6 +78,13 @@ class Conflict(DomainError):
     code = "conflict"
 
 
+class TooManyRequests(DomainError):
+    """The actor asked too often within a window; nothing was read or changed."""
+
+    status_code = 429
+    code = "throttled"
+
+
 def full_clean(obj: Any, *, exclude: list[str] | None = None, validate_unique: bool = True) -> None:
     """``obj.full_clean()`` with Django's errors turned into a :class:`ValidationError`
     that names each field — what every service calls before ``save()``."""

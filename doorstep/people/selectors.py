@@ -602,23 +602,29 @@ def mask_name(name: str) -> str:
 
 
 def counter_query(q: str) -> Q:
-    """What a clerk typed, which must point at a few people: a whole or last-four phone
-    number, a name of two characters or more, a pinyin or initials prefix of two letters
-    or more. Anything vaguer is refused, naming the field ``q``: a clerk finds a
+    """What a clerk typed, which must point at a few people (see :func:`counter_match`)."""
+    return counter_match(q)[1]
+
+
+def counter_match(q: str) -> tuple[str, Q]:
+    """What a clerk typed, which must point at a few people, and what kind of lookup it
+    is: a whole (``phone``) or last-four (``last4``) phone number, a name of two
+    characters or more (``name``), a pinyin or initials prefix of two letters or more
+    (``pinyin``). Anything vaguer is refused, naming the field ``q``: a clerk finds a
     resident, they do not browse the registry."""
     text = (q or "").strip().replace(" ", "")
     if text.isdigit() and len(text) == 11:
         try:
-            return Q(phone_hash=phone_hash_of(text))
+            return "phone", Q(phone_hash=phone_hash_of(text))
         except ValidationError:
             raise ValidationError(_("电话号码格式不正确。"), field="q") from None
     if text.isdigit() and len(text) == 4:
-        return Q(phone_last4=text)
+        return "last4", Q(phone_last4=text)
     if text.isascii() and text.isalpha() and len(text) >= 2:
         key = text.lower()
-        return prefix_range("name_pinyin", key) | prefix_range("name_initials", key)
+        return "pinyin", prefix_range("name_pinyin", key) | prefix_range("name_initials", key)
     if not text.isascii() and len(text) >= 2 and not any(c.isdigit() for c in text):
-        return Q(NameHasGrams(text), name__contains=text)
+        return "name", Q(NameHasGrams(text), name__contains=text)
     raise ValidationError(
         _("请输入至少两个字的姓名、拼音、电话后四位或完整电话，或扫描积分码。"), field="q"
     )

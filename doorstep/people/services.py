@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.http import HttpRequest
 from django.utils import timezone
@@ -15,7 +16,14 @@ from doorstep.accounts.audit import audit_record
 from doorstep.accounts.models import AuditAction, AuditOutcome
 from doorstep.accounts.scoping import get_scoped_or_404
 from doorstep.core import crypto
-from doorstep.core.errors import Conflict, PermissionDenied, ValidationError, full_clean
+from doorstep.core.errors import (
+    Conflict,
+    PermissionDenied,
+    TooManyRequests,
+    ValidationError,
+    full_clean,
+)
+from doorstep.core.ratelimit import exceeded
 from doorstep.orgs.models import PartyOrg, Unit
 
 from .choices import CHILD_AGE, Gender, MobileStatus, Relation
@@ -23,6 +31,11 @@ from .idnumber import mask_phone, normalize_phone, parse_id_number
 from .models import Household, MobileRegistration, PartyMember, Person, Tag
 from .pinyin import pinyin_keys
 from .rules import can_reveal
+
+if TYPE_CHECKING:
+    from django.db.models import QuerySet
+
+    from .selectors import CounterCandidate
 
 ADDRESS_KINDS = {"building", "compound", "natural_village", "village", "community"}
 
@@ -298,3 +311,65 @@ def person_link_account(*, person: Person, user: Any) -> Person:
     person.user = user
     person.save(update_fields=["user", "updated_at"])
     return person
+
+
+# --- Counter searches ---------------------------------------------------------------------
+
+COUNTER_SEARCH_WINDOW_S = 600
+
+
+def counter_search(
+    *,
+    actor: Any,
+    counter: str,
+    unit: Unit,
+    q: str = "",
+    person_ids: list[int] | None = None,
+    among: QuerySet[Any] | None = None,
+    limit: int | None = None,
+    request: HttpRequest | None = None,
+) -> list[CounterCandidate]:
+    """A counter's search for a resident (``people.selectors.counter_candidates``),
+    counted and audited. The caller has decided that ``actor`` serves the counter named
+    ``counter`` (``points:outlet:<id>``, ``canteen:<id>``) in ``unit``.
+
+    What a counter shows is masked, but a clerk typing every four-digit phone ending in
+    turn would still walk off with a list of residents, their compounds and ages. So a
+    user may search at most ``DOORSTEP_COUNTER_SEARCH_LIMIT`` times in ten minutes
+    (beyond it: refused, and the refusal audited), and every search leaves an audit row
+    with its kind (never the text typed: it may be a phone number) and the persons
+    shown, so that an auditor can answer "who looked this resident up, and where".
+    A scanned points code (``person_ids``) names its holder outright and is not
+    counted, only audited."""
+    from .selectors import COUNTER_CANDIDATES, counter_candidates, counter_match
+
+    cap = COUNTER_CANDIDATES if limit is None else limit
+    if person_ids is not None:
+        kind = "qr"
+        found = counter_candidates(unit=unit, person_ids=person_ids, among=among, limit=cap)
+    else:
+        kind, _match = counter_match(q)  # a vague query is refused before it counts
+        user_key = getattr(actor, "pk", None) or "anonymous"
+        if exceeded(f"counter-search:{user_key}", settings.DOORSTEP_COUNTER_SEARCH_LIMIT,
+                    COUNTER_SEARCH_WINDOW_S):  # fmt: skip
+            audit_record(
+                action=AuditAction.COUNTER_SEARCH,
+                outcome=AuditOutcome.DENIED,
+                actor=actor,
+                request=request,
+                detail={"counter": counter, "kind": kind, "reason": "rate"},
+            )
+            raise TooManyRequests(
+                _("查找过于频繁：每人每10分钟最多查找%(limit)d次，请稍后再试或扫描积分码。")
+                % {"limit": settings.DOORSTEP_COUNTER_SEARCH_LIMIT},
+                field="q",
+            )
+        found = counter_candidates(q=q, unit=unit, among=among, limit=cap)
+    audit_record(
+        action=AuditAction.COUNTER_SEARCH,
+        actor=actor,
+        object_type="people.person",
+        request=request,
+        detail={"counter": counter, "kind": kind, "shown": [c.person_id for c in found]},
+    )
+    return found

@@ -16,7 +16,8 @@ from doorstep.accounts.scoping import get_scoped_or_404, scoped
 from doorstep.core import tickets, timeutils
 from doorstep.core.errors import ValidationError
 from doorstep.orgs.models import Unit
-from doorstep.people.selectors import CounterCandidate, counter_candidates, mask_name
+from doorstep.people.selectors import CounterCandidate, mask_name
+from doorstep.people.services import counter_search
 
 from .choices import AccountKind, TransferKind
 from .models import Account, EarningRule, Goods, Outlet, Redemption, Transfer
@@ -155,9 +156,9 @@ def counter_find(*, actor: Any, outlet: Outlet, q: str) -> list[CounterHit]:
     each with a ticket that opens that account at this counter.
 
     A QR token finds exactly its account. Persons are matched by the registry's counter
-    lookup (``people.selectors.counter_candidates``), not its scoped search, because a
-    clerk may not see the registry at all: only that narrow lookup, limited to residents
-    with an account in the outlet's community and to a few rows, read-only."""
+    lookup (``people.services.counter_search``, counted and audited), not its scoped
+    search, because a clerk may not see the registry at all: only that narrow lookup,
+    limited to residents with an account in the outlet's community and to a few rows."""
     text = (q or "").strip()
     if not text:
         raise ValidationError(_("请输入查询内容。"), field="q")
@@ -166,15 +167,19 @@ def counter_find(*, actor: Any, outlet: Outlet, q: str) -> list[CounterHit]:
     accounts = _counter_accounts(actor=actor, outlet=outlet)
     token_hit = accounts.filter(qr_token=text).values_list("pk", "person_id").first()
     if token_hit is not None:
-        found = counter_candidates(unit=outlet.unit, person_ids=[token_hit[1]], limit=1)
+        found = counter_search(
+            actor=actor, counter=f"points:outlet:{outlet.pk}", unit=outlet.unit,
+            person_ids=[token_hit[1]], limit=1,
+        )  # fmt: skip
         by_person = {token_hit[1]: token_hit[0]}
     elif len(text) == QR_TOKEN_LENGTH and set(text) <= QR_TOKEN_CHARS and not text.isdigit():
         return []  # a scanned code of no resident of this community
     else:
         # Residents with an account here: a resident who never earned has nothing to spend.
-        found = counter_candidates(
-            q=text, unit=outlet.unit, among=accounts.values("person_id"), limit=COUNTER_HITS
-        )
+        found = counter_search(
+            actor=actor, counter=f"points:outlet:{outlet.pk}", unit=outlet.unit, q=text,
+            among=accounts.values("person_id"), limit=COUNTER_HITS,
+        )  # fmt: skip
         by_person = dict(
             accounts.filter(person_id__in=[c.person_id for c in found]).values_list(
                 "person_id", "pk"

@@ -73,6 +73,20 @@ def test_the_counter_search_finds_one_masked_resident_with_a_ticket(
     assert grid.get(url, {"q": "0000"}).status_code == 404
 
 
+def test_too_many_counter_searches_answer_429_naming_the_field(
+    setup: dict[str, Any], settings: Any
+) -> None:
+    settings.DOORSTEP_COUNTER_SEARCH_LIMIT = 2
+    url = f"/api/v1/points/outlets/{setup['outlet'].pk}/counter/"
+    # The fixture's own search was the first.
+    assert setup["clerk"].get(url, {"q": "0000"}).status_code == 200
+    refused = setup["clerk"].get(url, {"q": "0000"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert refused.status_code == 429
+    error = refused.json()["errors"][0]
+    assert error["field"] == "q" and error["code"] == "throttled"
+    assert "10 minutes" in error["message"] and "甲*民" not in refused.content.decode()
+
+
 def test_a_clerk_cannot_open_a_resident_account_by_id(world: World, setup: dict[str, Any]) -> None:
     """A clerk finds a resident through the counter search only: the account and its
     history answer 404 by id, a redemption naming a bare account id is refused, and so

@@ -215,6 +215,61 @@ def test_the_counter_finds_by_phone_suffix_name_pinyin_and_qr_token(
     assert counter_find(actor=clerk, outlet=outlet, q=b_account.qr_token or "") == []
 
 
+def test_every_counter_search_is_audited_by_kind_never_by_the_text_typed(
+    world: World, shop: dict[str, Any]
+) -> None:
+    from doorstep.accounts.models import AuditAction, AuditEvent, AuditOutcome
+
+    clerk, outlet, account = shop["clerk"], shop["outlet"], shop["account"]
+    for q in ("13800000000", "0000", "甲居民", "jjm", account.qr_token, "丁某某"):
+        counter_find(actor=clerk, outlet=outlet, q=q)
+    rows = list(AuditEvent.objects.filter(action=AuditAction.COUNTER_SEARCH).order_by("id"))
+    assert [(r.detail["kind"], r.detail["shown"]) for r in rows] == [
+        ("phone", [account.person_id]),
+        ("last4", [account.person_id]),
+        ("name", [account.person_id]),
+        ("pinyin", [account.person_id]),
+        ("qr", [account.person_id]),
+        ("name", []),  # nobody found: still recorded
+    ]
+    assert {(r.actor_id, r.outcome, r.detail["counter"]) for r in rows} == {
+        (clerk.pk, AuditOutcome.SUCCESS, f"points:outlet:{outlet.pk}")
+    }
+    assert "13800000000" not in str([r.detail for r in rows])
+    assert "甲居民" not in str([r.detail for r in rows])
+
+
+def test_a_clerk_searching_too_often_is_refused_audited_and_may_still_scan(
+    world: World, shop: dict[str, Any], settings: Any
+) -> None:
+    """A clerk who types phone endings one after another is stopped at the limit: the
+    refusal names the field and the limit, is audited, and shows no one; scanning a
+    resident's points code still works. Another clerk is not affected."""
+    from doorstep.accounts.models import AuditAction, AuditEvent, AuditOutcome
+    from doorstep.core.errors import TooManyRequests
+
+    settings.DOORSTEP_COUNTER_SEARCH_LIMIT = 3
+    clerk, outlet, account = shop["clerk"], shop["outlet"], shop["account"]
+    for ending in ("0001", "0002", "0000"):
+        counter_find(actor=clerk, outlet=outlet, q=ending)
+    with pytest.raises(TooManyRequests) as error:
+        counter_find(actor=clerk, outlet=outlet, q="0000")
+    assert error.value.field == "q" and error.value.status_code == 429
+    assert "3" in str(error.value.message)
+    denied = AuditEvent.objects.get(action=AuditAction.COUNTER_SEARCH, outcome=AuditOutcome.DENIED)
+    assert denied.actor_id == clerk.pk and denied.detail["kind"] == "last4"
+    assert "shown" not in denied.detail
+    # A vague query is refused for what it is, not counted.
+    with pytest.raises(ValidationError):
+        counter_find(actor=clerk, outlet=outlet, q="甲")
+    scanned = counter_find(actor=clerk, outlet=outlet, q=account.qr_token or "")
+    assert [h.account.pk for h in scanned] == [account.pk]
+    staff = world.user(Role.COMMUNITY_STAFF)
+    assert [h.account.pk for h in counter_find(actor=staff, outlet=outlet, q="0000")] == [
+        account.pk
+    ]
+
+
 def test_goods_input_is_checked(world: World, shop: dict[str, Any]) -> None:
     staff = world.user(Role.COMMUNITY_STAFF)
     cases: list[tuple[dict[str, Any], str]] = [

@@ -48,6 +48,16 @@ def test_a_vague_search_is_refused_with_a_message(counter: dict[str, Any]) -> No
     assert "至少两个字" in page and "甲*民" not in page
 
 
+def test_a_clerk_over_the_search_limit_is_told_on_the_page(
+    counter: dict[str, Any], settings: Any
+) -> None:
+    settings.DOORSTEP_COUNTER_SEARCH_LIMIT = 1
+    client = counter["client"]
+    assert "甲*民" in client.get("/console/counter/", {"q": "0000"}).content.decode()
+    page = client.get("/console/counter/", {"q": "0000"}).content.decode()
+    assert "查找过于频繁" in page and "甲*民" not in page
+
+
 def ticket_from(page: str) -> str:
     return re.search(r'name="ticket" value="([^"]+)"', page).group(1)  # type: ignore[union-attr]
 
