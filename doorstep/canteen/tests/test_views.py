@@ -95,6 +95,25 @@ def test_counter_from_search_to_receipt(place: dict[str, Any]) -> None:
     assert "退款原因" not in body  # a clerk does not refund
 
 
+def test_the_canteen_counter_search_is_audited_and_shares_the_clerks_limit(
+    place: dict[str, Any], settings: Any
+) -> None:
+    from doorstep.accounts.models import AuditAction, AuditEvent, AuditOutcome
+
+    settings.DOORSTEP_COUNTER_SEARCH_LIMIT = 2
+    client = _client(place["clerk"])
+    for _ in range(2):
+        assert "王*英" in client.get("/console/canteen/counter/", {"q": "5678"}).content.decode()
+    page = client.get("/console/canteen/counter/", {"q": "5678"}).content.decode()
+    assert "查找过于频繁" in page and "王*英" not in page
+    rows = AuditEvent.objects.filter(action=AuditAction.COUNTER_SEARCH).order_by("id")
+    assert [(r.outcome, r.detail["counter"], r.detail.get("shown")) for r in rows] == [
+        (AuditOutcome.SUCCESS, f"canteen:{place['canteen'].pk}", [place["elder"].pk]),
+        (AuditOutcome.SUCCESS, f"canteen:{place['canteen'].pk}", [place["elder"].pk]),
+        (AuditOutcome.DENIED, f"canteen:{place['canteen'].pk}", None),
+    ]
+
+
 def test_counter_refuses_with_a_message_and_changes_nothing(place: dict[str, Any]) -> None:
     client = _client(place["clerk"])
     dishes = place["dishes"]
