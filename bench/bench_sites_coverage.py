@@ -18,8 +18,9 @@ TITLE = "15-minute circle: coverage and nearest site, straight line and walking 
 OURS = (
     "`sites.circle`: straight line — project, one bounded `cKDTree` query, coverage per "
     "community with `bincount`; network — snap the sites (kept per site set), one directed "
-    "multi-source Dijkstra from virtual site nodes over the nodes renumbered along a "
-    "Hilbert curve (`nearest_for_nodes`)"
+    "multi-source Dijkstra from virtual site nodes over the junctions only (chains of bends "
+    "contracted to one edge, junctions numbered along a Hilbert curve), bends read off "
+    "their chain's ends (`nearest_for_nodes`)"
 )
 BASELINE = (
     "straight line: a bare `cKDTree(sites).query(households)` of the same projected points "
@@ -46,10 +47,12 @@ nodes), 100 sites at random places; *synthetic city*: 200,000 junctions at rando
 (about four streets a junction, lengths stretched by up to 20 %), 10,000 sites at random
 places. Each case asks for every node's nearest site with its walking distance,
 unbounded for ours and for scipy, within 20 km for pandana (it needs a bound; nothing
-is farther). Loading the network (our CSR matrix, with the nodes renumbered along a
-Hilbert curve so that neighbours sit near each other in memory, and our snapping tree;
-pandana's contraction hierarchies) is outside the timing for all; the scipy baseline's
-matrix keeps the loader's numbering, as a scipy user would build it. pandana runs in a process of its
+is farther). Loading the network is outside the timing for all: ours builds its search
+graph (each chain of nodes with two neighbours — a street's bends — contracted to one
+edge between the junctions at its ends, junctions numbered along a Hilbert curve so that
+neighbours sit near each other in memory) and its snapping tree; pandana builds its
+contraction hierarchies. The scipy baseline's matrix holds every node in the loader's
+numbering, as a scipy user would build it. pandana runs in a process of its
 own, after its preprocessing, with a budget of 600 s for it (contraction hierarchies on
 a 200,000-node graph are slow; a plain 447 × 447 lattice did not finish in 15 minutes
 here); its timing includes `set_pois`, its snapping of the sites. The scipy baseline is
@@ -195,7 +198,7 @@ def _network_case(
     lo_lng, hi_lng = float(net.lng.min()), float(net.lng.max())
     s_lat, s_lng = rng.uniform(lo_lat, hi_lat, sites), rng.uniform(lo_lng, hi_lng, sites)
     walk = circle.Walk()
-    _ = net.search_graph, net.tree  # loading: untimed, like pandana's preprocessing
+    _ = net.search, net.tree  # loading: untimed, like pandana's preprocessing
     xy = net.projection.xy(net.lat, net.lng)
     s_xy = net.projection.xy(s_lat, s_lng)
     # The baseline graph as a scipy user would build it: one direction per street.

@@ -120,23 +120,120 @@ def test_hilbert_order_walks_a_grid_one_cell_at_a_time() -> None:
     assert circle.hilbert_order(np.empty((0, 2))).size == 0
 
 
-def test_searches_run_in_hilbert_numbering_and_answer_in_the_networks_own(
-    helsinki: circle.Network,
-) -> None:
-    net, rank = helsinki, helsinki.rank
-    assert sorted(rank.tolist()) == list(range(net.size))
-    # The search graph is the same graph, renumbered.
-    g, s = net.graph, net.search_graph
-    assert g.nnz == s.nnz
-    assert abs(s[rank][:, rank] - g).max() < 1e-9
-    sources = np.array([0, net.size // 2, net.size - 1])
-    metres, index = net.nearest_from(sources)
-    truth = dijkstra(g, directed=False, indices=sources)
-    assert metres == pytest.approx(truth.min(axis=0), abs=1e-5)  # a head start is >= 1e-6
-    reached = np.isfinite(metres)
-    assert truth[index[reached], np.flatnonzero(reached)] == pytest.approx(
-        metres[reached], abs=1e-5
+def _plain_nearest(
+    net: circle.Network, sources: Any, head: Any, limit: float = np.inf
+) -> tuple[Any, Any]:
+    """Every node's nearest source by a Dijkstra over the whole graph, bends and all,
+    and each source's own distances (to check which source was named)."""
+    from scipy.sparse import csr_matrix
+
+    n, k = net.size, len(sources)
+    g = net.graph
+    graph = csr_matrix(
+        (
+            np.concatenate([g.data, np.maximum(head, 1e-6)]),
+            np.concatenate([g.indices, sources]),
+            np.concatenate([g.indptr, g.indptr[-1] + np.arange(1, k + 1)]),
+        ),
+        shape=(n + k, n + k),
     )
+    each = dijkstra(graph, directed=True, indices=np.arange(n, n + k))[:, :n]
+    best = each.min(axis=0)
+    return np.where(best <= limit, best, np.inf), each
+
+
+def _bendy_network(seed: int) -> circle.Network:
+    """Junctions joined by streets of 0–4 bends, plus dead ends, a loop that leaves a
+    junction and comes back to it, and two rings of bends touching nothing."""
+    from scipy.spatial import Delaunay
+
+    rng = np.random.default_rng(seed)
+    xy = [tuple(p) for p in rng.uniform(0, 2_000, (40, 2))]
+    edges = {tuple(sorted(e)) for t in Delaunay(np.array(xy)).simplices for e in
+             ((t[0], t[1]), (t[1], t[2]), (t[0], t[2]))}  # fmt: skip
+    us: list[int] = []
+    vs: list[int] = []
+
+    def street(a: int, b: int, bends: int) -> None:
+        chain = [a]
+        for i in range(bends):
+            t = (i + 1) / (bends + 1)
+            xy.append(tuple(np.array(xy[a]) * (1 - t) + np.array(xy[b]) * t + rng.normal(0, 20, 2)))
+            chain.append(len(xy) - 1)
+        chain.append(b)
+        us.extend(chain[:-1])
+        vs.extend(chain[1:])
+
+    for a, b in sorted(edges):
+        street(int(a), int(b), int(rng.integers(0, 5)))
+    for _dead_end in range(5):
+        xy.append(tuple(rng.uniform(0, 2_000, 2)))
+        street(int(rng.integers(0, 40)), len(xy) - 1, int(rng.integers(0, 3)))
+    hub = int(rng.integers(0, 40))
+    xy.append(tuple(np.array(xy[hub]) + 80))
+    street(hub, len(xy) - 1, 2)  # a loop out of the hub and back through a far corner
+    street(len(xy) - 1, hub, 3)
+    for size in (3, 6):  # rings of bends alone
+        ring = []
+        for i in range(size):
+            angle = 2 * np.pi * i / size
+            xy.append((3_000 + 100 * size + 50 * np.cos(angle), 3_000 + 50 * np.sin(angle)))
+            ring.append(len(xy) - 1)
+        us.extend(ring)
+        vs.extend(ring[1:] + ring[:1])
+    pts = np.array(xy)
+    lat = 30.0 + pts[:, 1] / 111_320
+    lng = 120.0 + pts[:, 0] / (111_320 * np.cos(np.radians(30.0)))
+    u, v = np.array(us, dtype=np.int64), np.array(vs, dtype=np.int64)
+    length = np.hypot(*(pts[u] - pts[v]).T) * rng.uniform(1.0, 1.3, len(u))
+    return circle.Network(lat, lng, u, v, length)
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3, 4])
+def test_the_search_over_junctions_equals_a_dijkstra_over_every_node(seed: int) -> None:
+    """Sources on junctions and on bends (several on one chain), with head starts, on
+    rings and loops; unbounded and bounded: the same distances as a Dijkstra over the
+    whole graph, and the source named is one at that distance."""
+    net = _bendy_network(seed)
+    search = net.search
+    degree = np.diff(net.graph.indptr)
+    assert len(search.junctions) < net.size / 2  # most nodes are bends
+    assert np.all(search.index[degree != 2] >= 0)  # every junction is searched over
+    rng = np.random.default_rng(seed)
+    bends = np.flatnonzero(search.chain >= 0)
+    crowded = search.chain_nodes[search.start[0] : search.start[1]]  # one chain, all of it
+    sources = np.concatenate(
+        [rng.choice(net.size, 6, replace=False), rng.choice(bends, 6), crowded]
+    )
+    head = rng.uniform(0, 60, len(sources))
+    head[:3] = 0.0
+    for limit in (np.inf, 400.0):
+        metres, index = net.nearest_from(sources, head, limit)
+        truth, each = _plain_nearest(net, sources, head, limit)
+        assert metres == pytest.approx(truth, abs=1e-5)
+        reached = np.flatnonzero(np.isfinite(metres))
+        assert np.all(index[np.isinf(metres)] == -1)
+        assert each[index[reached], reached] == pytest.approx(metres[reached], abs=1e-5)
+
+
+def test_the_search_graph_of_a_real_extract(helsinki: circle.Network) -> None:
+    search = helsinki.search
+    degree = np.diff(helsinki.graph.indptr)
+    promoted = search.junctions[degree[search.junctions] == 2]
+    assert len(promoted) == 1  # the extract holds one ring of bends touching nothing
+    assert len(search.junctions) == int(np.sum(degree != 2)) + 1
+    assert sorted([*search.chain_nodes.tolist(), *search.junctions.tolist()]) == list(
+        range(helsinki.size)
+    )
+    bends = search.chain_nodes
+    assert np.all(search.along[bends] > 0)
+    assert np.all(search.along[bends] < search.total[search.chain[bends]])
+    g = search.graph
+    assert abs(g - g.T).max() < 1e-9  # both directions of every street
+    sources = np.array([0, helsinki.size // 2, helsinki.size - 1])
+    metres, _index = helsinki.nearest_from(sources)
+    truth, _each = _plain_nearest(helsinki, sources, np.zeros(3))
+    assert metres == pytest.approx(truth, abs=1e-5)
 
 
 def test_snaps_are_kept_per_point_set_and_a_moved_site_is_snapped_afresh(
