@@ -191,6 +191,25 @@ def _csr_shortest(rows: IArray, cols: IArray, data: FArray, n: int) -> csr_matri
     return csr_matrix((data[keep], (rows[keep], cols[keep])), shape=(n, n))
 
 
+class _Scratch:
+    """The search graph's arrays with room after them for the virtual site edges, so
+    that a search writes only its own edges instead of copying the whole graph."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.data = np.empty(0)
+        self.indices = np.empty(0, dtype=np.int32)
+
+    def arrays(self, base: csr_matrix, extra: int) -> tuple[FArray, npt.NDArray[np.int32]]:
+        need = base.nnz + extra
+        if len(self.data) < need or len(self.data) > 2 * need:
+            self.data = np.empty(need)
+            self.indices = np.empty(need, dtype=base.indices.dtype)
+            self.data[: base.nnz] = base.data
+            self.indices[: base.nnz] = base.indices
+        return self.data, self.indices
+
+
 @dataclass(frozen=True)
 class SearchGraph:
     """What a nearest-site search runs over, built once per network.
@@ -214,6 +233,13 @@ class SearchGraph:
     end_a: IArray  # chain → search number of the junction at its end a
     end_b: IArray  # chain → search number of the junction at its end b
     total: FArray  # chain → metres from end a to end b
+    # Per bend, in chain_nodes order: the search numbers of its chain's ends and its
+    # distances to them (read in one sweep, not gathered through the chain).
+    bend_a: IArray = field(repr=False)
+    bend_b: IArray = field(repr=False)
+    to_a: FArray = field(repr=False)
+    to_b: FArray = field(repr=False)
+    _scratch: _Scratch = field(default_factory=_Scratch, repr=False, compare=False)
 
     @classmethod
     def build(cls, graph: csr_matrix, xy: FArray) -> SearchGraph:
@@ -265,9 +291,11 @@ class SearchGraph:
         )
         chain_nodes = bends[np.lexsort((along[bends], chain[bends]))]
         start = np.concatenate([[0], np.cumsum(np.bincount(chain[bends], minlength=chains))])
+        bend_chain = chain[chain_nodes]
         return cls(
             junctions, index, search, chain, along, chain_nodes, start.astype(np.int64),
-            end_a, end_b, total,
+            end_a, end_b, total, end_a[bend_chain], end_b[bend_chain], along[chain_nodes],
+            total[bend_chain] - along[chain_nodes],
         )  # fmt: skip
 
     def nearest(
@@ -294,22 +322,24 @@ class SearchGraph:
         targets[chain_first + 1] = self.end_b[cc]
         weights[chain_first + 1] = head_start[on_chain] + self.total[cc] - self.along[src[on_chain]]
         base = self.graph
-        graph = csr_matrix(
-            (
-                np.concatenate([base.data, np.maximum(weights, 1e-6)]),
-                np.concatenate([base.indices, targets.astype(base.indices.dtype)]),
-                np.concatenate([base.indptr, base.indptr[-1] + np.cumsum(counts)]),
-            ),
-            shape=(m + k, m + k),
-        )
-        at_junction, _pred, nearest = dijkstra(
-            graph,
-            directed=True,
-            indices=np.arange(m, m + k),
-            min_only=True,
-            return_predecessors=True,
-            limit=limit_m,
-        )
+        nnz = base.nnz + len(targets)
+        with self._scratch.lock:
+            data, indices = self._scratch.arrays(base, len(targets))
+            data[base.nnz : nnz] = np.maximum(weights, 1e-6)
+            indices[base.nnz : nnz] = targets
+            indptr = np.concatenate([base.indptr, base.nnz + np.cumsum(counts)])
+            graph = csr_matrix(
+                (data[:nnz], indices[:nnz], indptr.astype(base.indptr.dtype)),
+                shape=(m + k, m + k),
+            )
+            at_junction, _pred, nearest = dijkstra(
+                graph,
+                directed=True,
+                indices=np.arange(m, m + k),
+                min_only=True,
+                return_predecessors=True,
+                limit=limit_m,
+            )
         label = np.where(nearest >= 0, nearest - m, -1).astype(np.int64)
         dist = np.full(n, np.inf)
         site = np.full(n, -1, dtype=np.int64)
@@ -317,13 +347,11 @@ class SearchGraph:
         site[self.junctions] = label[:m]
         # A bend, from the nearer end of its chain.
         bends = self.chain_nodes
-        cb = self.chain[bends]
-        a, b = self.end_a[cb], self.end_b[cb]
-        via_a = at_junction[a] + self.along[bends]
-        via_b = at_junction[b] + (self.total[cb] - self.along[bends])
+        via_a = at_junction[self.bend_a] + self.to_a
+        via_b = at_junction[self.bend_b] + self.to_b
         use_b = via_b < via_a
         dist[bends] = np.where(use_b, via_b, via_a)
-        site[bends] = np.where(use_b, label[b], label[a])
+        site[bends] = np.where(use_b, label[self.bend_b], label[self.bend_a])
         if on_chain.any():
             # A source on a bend also walks its own chain, without leaving it.
             lo = self.start[cc]
