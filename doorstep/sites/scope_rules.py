@@ -1,6 +1,7 @@
 """The partner scope kind, and who sees which sites' rows.
 
-Place roles see the rows of sites in their subtree; a partner sees the sites where it
+Place roles see the rows of sites in their subtree, and an area center's site, rooms,
+slots, programs and partner services wherever the center serves; a partner sees the sites where it
 offers services and its own offerings, agreements, settlements and programs; a resident
 sees their own bookings, requests and enrolments. Sites' public facts (name, place,
 hours, services) are read by everyone through ``selectors.public_sites``, not here.
@@ -89,10 +90,12 @@ def register() -> None:
         ],
         distinct=True,
     )
+    # What an area center offers (rooms, slots, programs, partners' services) is seen
+    # wherever the center is; who booked, asked or paid stays with the area that runs it.
     scoping.register(
         Room,
         [
-            (PLACES, within_unit("site__unit")),
+            (PLACES, _within_or_served("site__unit")),
             ((Role.PARTNER,), _partner("site__partner_services__partner")),
         ],
         distinct=True,
@@ -111,7 +114,7 @@ def register() -> None:
             ((Role.RESIDENT, Role.PARTNER), _own("booked_by")),
         ],
     )
-    scoping.register(AppointmentSlot, [(PLACES, within_unit("site__unit"))])
+    scoping.register(AppointmentSlot, [(PLACES, _within_or_served("site__unit"))], distinct=True)
     scoping.register(
         ServiceRequest,
         [(MANAGERS, within_unit("site__unit")), ((Role.RESIDENT,), _own("requester"))],
@@ -129,7 +132,8 @@ def register() -> None:
     )
     scoping.register(
         PartnerService,
-        [(PLACES, within_unit("site__unit")), ((Role.PARTNER,), _partner("partner"))],
+        [(PLACES, _within_or_served("site__unit")), ((Role.PARTNER,), _partner("partner"))],
+        distinct=True,
     )
     scoping.register(
         RevenueShare,
@@ -144,7 +148,8 @@ def register() -> None:
     )
     scoping.register(
         Program,
-        [(PLACES, within_unit("site__unit")), ((Role.PARTNER,), _partner("partner"))],
+        [(PLACES, _within_or_served("site__unit")), ((Role.PARTNER,), _partner("partner"))],
+        distinct=True,
     )
     scoping.register(
         Enrolment,

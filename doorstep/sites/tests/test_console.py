@@ -30,6 +30,7 @@ from doorstep.sites.models import (
     RevenueShare,
     Room,
     ServiceRecord,
+    ServiceRequest,
     Site,
     SiteEvent,
 )
@@ -452,6 +453,34 @@ def test_an_area_center_is_seen_by_the_staff_of_every_unit_it_serves(world: Any)
         .status_code
         == 200
     )
+
+
+def test_what_an_area_center_offers_is_seen_where_it_serves_who_used_it_is_not(
+    world: Any,
+) -> None:
+    """The staff of a community an area center serves see the center's rooms, slots,
+    programs and partners' services, as they see the center; its bookings, requests,
+    enrolments and money stay with the area that runs it."""
+    street = world.a.street
+    area = unit_create(kind="area", name="甲片区", parent=street)
+    second = unit_create(kind="community", name="丙社区", code="510502001002", parent=street)
+    area.spans.add(second)
+    center = f.site(area, "甲片区党群服务中心", level=SiteLevel.AREA_CENTER)
+    room, slot, program = f.room(center), f.slot(center), f.program(center)
+    offering = f.partner_service(f.partner(area), center)
+    resident = world.user(Role.RESIDENT)
+    booking, request = f.booking(room, resident), f.request(center, resident)
+    agreement = f.agreement(offering.partner, center)
+    staff_second = make_user("second_staff", Role.COMMUNITY_STAFF, second)
+    stranger, runner = outsider(world), world.user(Role.STREET_ADMIN)
+    offered = [(Room, room), (AppointmentSlot, slot), (Program, program),
+               (PartnerService, offering)]  # fmt: skip
+    for model, row in offered:
+        assert list(scoped(staff_second, model).filter(pk=row.pk)) == [row], model
+        assert not scoped(stranger, model).filter(pk=row.pk).exists(), model
+    for model, row in [(Booking, booking), (ServiceRequest, request), (RevenueShare, agreement)]:
+        assert not scoped(staff_second, model).filter(pk=row.pk).exists(), model
+        assert scoped(runner, model).filter(pk=row.pk).exists(), model
 
 
 @pytest.mark.parametrize(
