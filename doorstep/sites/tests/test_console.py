@@ -473,12 +473,16 @@ def test_what_an_area_center_offers_is_seen_where_it_serves_who_used_it_is_not(
     agreement = f.agreement(offering.partner, center)
     staff_second = make_user("second_staff", Role.COMMUNITY_STAFF, second)
     stranger, runner = outsider(world), world.user(Role.STREET_ADMIN)
-    offered = [(Room, room), (AppointmentSlot, slot), (Program, program),
-               (PartnerService, offering)]  # fmt: skip
+    offered: list[tuple[Any, Any]] = [
+        (Room, room), (AppointmentSlot, slot), (Program, program), (PartnerService, offering)
+    ]  # fmt: skip
+    kept: list[tuple[Any, Any]] = [
+        (Booking, booking), (ServiceRequest, request), (RevenueShare, agreement)
+    ]  # fmt: skip
     for model, row in offered:
         assert list(scoped(staff_second, model).filter(pk=row.pk)) == [row], model
         assert not scoped(stranger, model).filter(pk=row.pk).exists(), model
-    for model, row in [(Booking, booking), (ServiceRequest, request), (RevenueShare, agreement)]:
+    for model, row in kept:
         assert not scoped(staff_second, model).filter(pk=row.pk).exists(), model
         assert scoped(runner, model).filter(pk=row.pk).exists(), model
 
