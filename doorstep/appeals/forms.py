@@ -155,6 +155,12 @@ class MediatorForm(forms.Form):
         label=_("调解员（和事佬）"), coerce=int, required=False, choices=()
     )
     mediator_username = forms.CharField(label=_("或输入调解员账号"), required=False, max_length=150)
+    mediator_person = forms.CharField(
+        label=_("或没有账号的居民调解员：姓名或手机号"),
+        required=False,
+        max_length=40,
+        help_text=_("例如社区里德高望重的老党员。他（她）的调解会和结果由工作人员代为登记。"),
+    )
     parties = forms.CharField(label=_("当事各方"), max_length=3000, strip=False)
 
     def __init__(self, *args: Any, mediators: list[Any] | None = None, **kwargs: Any) -> None:

@@ -539,7 +539,9 @@ class WishClaim(BaseModel):
 
 class Mediation(BaseModel):
     """The mediation of a dispute (纠纷): the mediator (和事佬), the outcome and the
-    agreement text."""
+    agreement text. The mediator is a user (staff, or a 和事佬 with an account) or a
+    resident from the registry without one (an old party member the neighbours trust),
+    whose sessions and outcome the staff then record; never both, never neither."""
 
     case = models.OneToOneField(
         Case, verbose_name=_("纠纷"), on_delete=models.PROTECT, related_name="mediation"
@@ -549,6 +551,16 @@ class Mediation(BaseModel):
         verbose_name=_("调解员"),
         on_delete=models.PROTECT,
         related_name="mediations",
+        null=True,
+        blank=True,
+    )
+    mediator_person = models.ForeignKey(
+        "people.Person",
+        verbose_name=_("调解员（居民）"),
+        on_delete=models.PROTECT,
+        related_name="mediations",
+        null=True,
+        blank=True,
     )
     parties = models.CharField(_("当事各方"), max_length=300)
     outcome = models.CharField(
@@ -563,9 +575,22 @@ class Mediation(BaseModel):
     class Meta:
         verbose_name = _("纠纷调解")
         verbose_name_plural = _("纠纷调解")
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(mediator__isnull=False, mediator_person__isnull=True)
+                | Q(mediator__isnull=True, mediator_person__isnull=False),
+                name="appeals_mediation_one_mediator",
+            )
+        ]
 
     def __str__(self) -> str:
         return f"{self.case_id} {self.outcome}"
+
+    @property
+    def mediator_name(self) -> str:
+        if self.mediator_person_id:
+            return str(self.mediator_person.name) if self.mediator_person else ""
+        return str(self.mediator) if self.mediator_id else ""
 
 
 class MediationSession(BaseModel):

@@ -10,9 +10,11 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet
+from django.utils.translation import gettext as _
 
 from doorstep.accounts.scoping import scoped
 from doorstep.core import timeutils
+from doorstep.core.errors import ValidationError
 from doorstep.core.geo import Point, haversine_m
 from doorstep.core.tree import subtree_q
 from doorstep.orgs.models import Unit
@@ -561,7 +563,7 @@ def dispute_list(
     qs = (
         scoped(actor, Case)
         .filter(subtree_q(unit.path, field="unit_path"), kind=CaseKind.DISPUTE)
-        .select_related(*LIST_RELATIONS, "mediation__mediator")
+        .select_related(*LIST_RELATIONS, "mediation__mediator", "mediation__mediator_person")
     )
     if outcome == "none":
         qs = qs.filter(mediation__isnull=True)
@@ -581,7 +583,9 @@ def disputes_concluded(
             concluded_at__gte=start,
             concluded_at__lt=end,
         )
-        .select_related("case__category", "case__community", "case__compound", "mediator")
+        .select_related(
+            "case__category", "case__community", "case__compound", "mediator", "mediator_person"
+        )
         .order_by("-concluded_at", "-id")
     )
 
@@ -612,8 +616,33 @@ def mediation_detail(*, actor: Any, case_pk: int) -> tuple[Case, Mediation | Non
     case = case_detail(actor=actor, pk=case_pk)
     if case.kind != CaseKind.DISPUTE:
         raise Http404
-    mediation = Mediation.objects.select_related("mediator").filter(case=case).first()
+    mediation = (
+        Mediation.objects.select_related("mediator", "mediator_person").filter(case=case).first()
+    )
     return case, mediation
+
+
+def mediator_person_lookup(*, actor: Any, text: str) -> Any:
+    """The resident the staff typed as a mediator without an account: by a whole mobile
+    number, or by a full name that only one person in the actor's scope bears."""
+    from doorstep.people.selectors import person_search
+
+    query = (text or "").strip().replace(" ", "")
+    if query.isdigit() and len(query) != 11:
+        raise ValidationError(_("请输入完整的11位手机号，或居民的姓名。"), field="mediator_person")
+    if len(query) < 2:
+        raise ValidationError(_("请输入居民的姓名或手机号。"), field="mediator_person")
+    found = person_search(actor=actor, q=query).filter(pseudonymized_at__isnull=True)
+    if not query.isdigit():
+        found = found.filter(name=query)
+    people = list(found.order_by("pk")[:2])
+    if not people:
+        raise ValidationError(_("没有找到这位居民。"), field="mediator_person")
+    if len(people) > 1:
+        raise ValidationError(
+            _("有不止一位居民叫这个名字，请输入其手机号。"), field="mediator_person"
+        )
+    return people[0]
 
 
 def mediator_choices(*, case: Case, limit: int = 100) -> list[Any]:

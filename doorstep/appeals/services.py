@@ -1133,31 +1133,50 @@ def _case_note_event(case: Case, *, actor: Any, note: str, public: bool, data: d
 
 
 @transaction.atomic
-def mediation_assign(*, actor: Any, case: Case | int, mediator: Any, parties: str) -> Mediation:
+def mediation_assign(
+    *,
+    actor: Any,
+    case: Case | int,
+    mediator: Any = None,
+    mediator_person: Person | None = None,
+    parties: str,
+) -> Mediation:
     """Assign the mediator (和事佬) of a dispute and name the parties; a mediation that
-    has concluded keeps its mediator."""
+    has concluded keeps its mediator. The mediator is a user, or a resident of the
+    registry the actor may see (``mediator_person``) who has no account: the staff then
+    record that mediator's sessions and outcome."""
     row = _load_for_action(actor, case)
     if row.kind != CaseKind.DISPUTE:
         raise ValidationError(_("只有矛盾纠纷可以安排调解。"), field="case")
     if not can_supervise_unit(actor, row.community) and handler_level(actor, row) is None:
         raise PermissionDenied(_("您无权为该纠纷安排调解员。"))
-    if mediator is None or not getattr(mediator, "is_active", False):
+    if mediator is not None and mediator_person is not None:
+        raise ValidationError(_("调解员只能选一位：账号或居民，不能两者都填。"), field="mediator")
+    if mediator_person is not None:
+        visible = scoped(actor, Person).filter(pk=mediator_person.pk, pseudonymized_at__isnull=True)
+        if not visible.exists():
+            raise ValidationError(_("找不到这位居民。"), field="mediator_person")
+    elif mediator is None or not getattr(mediator, "is_active", False):
         raise ValidationError(_("请选择调解员。"), field="mediator")
     text = clean_text(parties, field="parties", limit=300)
+    chosen = {"mediator": mediator, "mediator_person": mediator_person, "parties": text}
     mediation, created = Mediation.objects.select_for_update().get_or_create(
-        case=row, defaults={"mediator": mediator, "parties": text}
+        case=row, defaults=chosen
     )
     if not created:
         if mediation.outcome != MediationOutcome.PENDING:
             raise Conflict(_("调解已结束，不能再更换调解员。"), field="mediator")
-        mediation.mediator, mediation.parties = mediator, text
-        mediation.save(update_fields=["mediator", "parties", "updated_at"])
+        mediation.mediator, mediation.mediator_person = mediator, mediator_person
+        mediation.parties = text
+        mediation.save(update_fields=["mediator", "mediator_person", "parties", "updated_at"])
     _case_note_event(
         row,
         actor=actor,
         note=_("已安排调解员。"),
         public=True,
-        data={"mediator": mediator.pk},
+        data={"mediator": mediator.pk}
+        if mediator is not None
+        else {"mediator_person": mediator_person.pk if mediator_person else None},
     )
     return mediation
 

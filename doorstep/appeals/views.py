@@ -804,17 +804,27 @@ def disputes(request: HttpRequest) -> HttpResponse:
     )
 
 
-def _mediator_from(form: Any, choices: list[Any]) -> Any:
+def _mediator_from(request: HttpRequest, form: Any, choices: list[Any]) -> dict[str, Any]:
+    """The mediator the form names: an account typed in, a registry resident typed in,
+    or one of the listed staff."""
     from doorstep.accounts.models import User
 
     data = form.cleaned_data
+    typed = [name for name in ("mediator_username", "mediator_person") if data.get(name)]
+    if len(typed) > 1:
+        raise ValidationError(
+            _("调解员只能选一位：账号或居民，不能两者都填。"), field="mediator_person"
+        )
     if data.get("mediator_username"):
         user = User.objects.filter(username=data["mediator_username"].strip(), is_active=True)
         found = user.first()
         if found is None:
             raise ValidationError(_("没有这个账号。"), field="mediator_username")
-        return found
-    return next((u for u in choices if u.pk == data.get("mediator")), None)
+        return {"mediator": found}
+    if data.get("mediator_person"):
+        person = selectors.mediator_person_lookup(actor=request.user, text=data["mediator_person"])
+        return {"mediator_person": person}
+    return {"mediator": next((u for u in choices if u.pk == data.get("mediator")), None)}
 
 
 @login_required
@@ -851,8 +861,8 @@ def dispute(request: HttpRequest, pk: int) -> HttpResponse:
                     mediation_assign(
                         actor=request.user,
                         case=case,
-                        mediator=_mediator_from(assign_form, mediators),
                         parties=assign_form.cleaned_data["parties"],
+                        **_mediator_from(request, assign_form, mediators),
                     )
                     messages.success(request, _("已安排调解员。"))
                     return redirect("appeals:dispute", pk=pk)

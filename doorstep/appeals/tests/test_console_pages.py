@@ -116,6 +116,56 @@ def test_dispute_bad_input_names_the_field_and_changes_nothing(world: World) -> 
     assert bad.status_code == 400 and "结束日期不能早于开始日期" in bad.content.decode()
 
 
+def test_a_resident_without_an_account_mediates_and_staff_record_it(world: World) -> None:
+    """The 和事佬 is an old party member in the registry with no account: staff name her
+    by phone or by a name only she bears; a shared name, a short number, a resident of
+    another tree or both kinds of mediator at once are refused, naming the field, and
+    change nothing. Staff then log her sessions and the outcome."""
+    from django.db import IntegrityError, transaction
+
+    from doorstep.people.services import person_create
+
+    case = _dispute(world)
+    client = _client(world.user(Role.COMMUNITY_STAFF))
+    url = reverse("appeals:dispute", args=[case.pk])
+    elder = person_create(name="周桂兰", unit=world.a.building, phone="13700001111")
+    person_create(name="王建国", unit=world.a.building)
+    person_create(name="王建国", unit=world.a.compound)
+    person_create(name="孙玉珍", unit=world.b.building, phone="13700002222")
+    make_user("old_captain", Role.RESIDENT)
+    refusals = [
+        ({"mediator_person": "王建国"}, "不止一位居民"),
+        ({"mediator_person": "1111"}, "完整的11位手机号"),
+        ({"mediator_person": "13700002222"}, "没有找到这位居民"),  # tree B's resident
+        ({"mediator_person": "赵某某"}, "没有找到这位居民"),
+        ({"mediator_person": "周桂兰", "mediator_username": "old_captain"}, "只能选一位"),
+    ]
+    for form, message in refusals:
+        response = client.post(url, {"step": "assign", "parties": "张家、李家", **form})
+        assert response.status_code == 400 and message in response.content.decode(), form
+    assert not Mediation.objects.exists()
+    for typed in ("13700001111", "周桂兰"):
+        response = client.post(
+            url, {"step": "assign", "mediator_person": typed, "parties": "张家、李家"}
+        )
+        assert response.status_code == 302, typed
+        mediation = Mediation.objects.get(case=case)
+        assert (mediation.mediator_person, mediation.mediator) == (elder, None)
+    page = client.get(url).content.decode()
+    assert "周桂兰" in page and "由工作人员代为登记" in page
+    held = timeutils.now() - dt.timedelta(hours=1)
+    assert client.post(url, {"step": "session", "held_at": _local(held)}).status_code == 302
+    response = client.post(url, {"step": "conclude", "outcome": "no_agreement"})
+    assert response.status_code == 302
+    mediation.refresh_from_db()
+    assert mediation.outcome == MediationOutcome.NO_AGREEMENT
+    listing = client.get(f"{reverse('appeals:disputes')}?unit={world.a.community.pk}")
+    assert "周桂兰" in listing.content.decode()
+    # The database holds the rule too: a mediation names exactly one mediator.
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Mediation.objects.filter(pk=mediation.pk).update(mediator_person=None)
+
+
 def test_dispute_pages_outside_scope_are_404(world: World) -> None:
     other = _dispute(world, tree=world.b, actor=make_user("b_res", Role.RESIDENT))
     client = _client(world.user(Role.COMMUNITY_STAFF))
