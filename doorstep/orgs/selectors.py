@@ -3,6 +3,8 @@ shown to anyone. Console reads that depend on the actor go through accounts' sco
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import Count, QuerySet
 
 from doorstep.core.tree import ancestor_paths, subtree_q
@@ -18,6 +20,20 @@ def unit_subtree(unit: Unit, *, include_self: bool = True) -> QuerySet[Unit]:
 def unit_ancestors(unit: Unit) -> QuerySet[Unit]:
     """Root first; the unit itself last."""
     return Unit.objects.filter(path__in=ancestor_paths(unit.path)).order_by("depth")
+
+
+def unit_trails(units: Iterable[Unit], *, levels: int = 3) -> dict[int, str]:
+    """Each unit's name after the names of the units above it, the last ``levels`` of
+    them (``人民路街道 / 颐和社区 / 1号小区``), in one query: a city has many a 1号小区,
+    and a list of places must tell them apart."""
+    rows = list(units)
+    above = {p for u in rows for p in ancestor_paths(u.path)[-levels:-1]}
+    names = dict(Unit.objects.filter(path__in=sorted(above)).values_list("path", "name"))
+    trails = {}
+    for u in rows:
+        chain = [names.get(p, "") for p in ancestor_paths(u.path)[-levels:-1]]
+        trails[u.pk] = " / ".join([*(n for n in chain if n), u.name])
+    return trails
 
 
 def unit_children(unit: Unit | None) -> QuerySet[Unit]:

@@ -8,6 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from doorstep.orgs.models import PartyOrg, Unit
+from doorstep.orgs.selectors import unit_trails
 
 from .choices import (
     Datum,
@@ -119,6 +120,26 @@ def _vocabulary(model: Any) -> list[tuple[str, str]]:
     return [(row.code, row.name) for row in model.objects.filter(is_active=True)]
 
 
+FILTER_HINT = _("输入名称筛选")
+
+
+def _place_choices(field: Any, units: Any) -> None:
+    """A unit field whose options read ``街道 / 社区 / 小区`` in tree order (a city has
+    many a 1号小区), with a filter box above it once the list is long (select-filter.js)."""
+    field.queryset = units.order_by("path")
+    trails = unit_trails(field.queryset)
+    field.label_from_instance = lambda unit: trails.get(unit.pk, unit.name)
+    field.widget.attrs["data-filter"] = FILTER_HINT
+
+
+def _site_choices(field: Any, sites: Any) -> None:
+    """Parent sites named with the place they serve."""
+    field.queryset = sites.select_related("unit")
+    trails = unit_trails([s.unit for s in field.queryset], levels=2)
+    field.label_from_instance = lambda site: f"{site.name} · {trails.get(site.unit_id, '')}"
+    field.widget.attrs["data-filter"] = FILTER_HINT
+
+
 class SiteForm(forms.Form):
     """A site's facts. Units, parent sites and party organizations are limited to the
     staff's scope by the view; the location may come in any of the three datums."""
@@ -161,8 +182,8 @@ class SiteForm(forms.Form):
     ) -> None:
         super().__init__(*args, **kwargs)
         fields: Any = self.fields
-        fields["unit"].queryset = units
-        fields["parent"].queryset = parents
+        _place_choices(fields["unit"], units)
+        _site_choices(fields["parent"], parents)
         fields["party_org"].queryset = party_orgs
         fields["categories"].choices = _vocabulary(ServiceCategory)
         fields["station_types"].choices = _vocabulary(StationType)
@@ -228,7 +249,7 @@ class PartnerForm(forms.Form):
 
     def __init__(self, *args: Any, units: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["unit"].queryset = units  # type: ignore[attr-defined]
+        _place_choices(self.fields["unit"], units)
 
 
 class PartnerEditForm(forms.Form):

@@ -2,7 +2,7 @@ import pytest
 
 from doorstep.core.errors import ValidationError
 from doorstep.orgs.models import Unit
-from doorstep.orgs.selectors import kind_counts, unit_ancestors, unit_subtree
+from doorstep.orgs.selectors import kind_counts, unit_ancestors, unit_subtree, unit_trails
 from doorstep.orgs.services import unit_create, unit_move
 
 pytestmark = pytest.mark.django_db
@@ -125,3 +125,24 @@ def test_twelve_digit_kinds_need_twelve_digits(city: Unit) -> None:
     with pytest.raises(ValidationError, match="12位") as info:
         unit_create(kind="street", name="某街道", code="510502001", parent=district)
     assert info.value.field == "code"
+
+
+def test_unit_trails_tell_same_named_compounds_apart_in_one_query(
+    city: Unit,
+    django_assert_num_queries,  # type: ignore[no-untyped-def]
+) -> None:
+    district = unit_create(kind="district", name="江阳区", code="510502", parent=city)
+    street = unit_create(kind="street", name="南城街道", code="510502001000", parent=district)
+    first = unit_create(kind="community", name="上平社区", code="510502001001", parent=street)
+    second = unit_create(kind="community", name="江悦社区", code="510502001002", parent=street)
+    a = unit_create(kind="compound", name="1号小区", parent=first)
+    b = unit_create(kind="compound", name="1号小区", parent=second)
+    with django_assert_num_queries(1):
+        trails = unit_trails([a, b, street, city])
+    assert trails == {
+        a.pk: "南城街道 / 上平社区 / 1号小区",
+        b.pk: "南城街道 / 江悦社区 / 1号小区",
+        street.pk: f"{city.name} / 江阳区 / 南城街道",
+        city.pk: city.name,
+    }
+    assert unit_trails([a], levels=1) == {a.pk: "1号小区"}

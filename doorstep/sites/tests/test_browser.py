@@ -95,8 +95,10 @@ def test_worker_creates_a_site_through_the_console_form(
     page.goto("/console/sites/new/")
     page.get_by_label("名称", exact=True).fill("颐和小区红立方之家")
     page.get_by_label("层级").select_option("home")
-    page.get_by_label("所属单元").select_option(label="颐和社区")
-    page.get_by_label("上级阵地").select_option(label="颐和社区党群服务中心")
+    page.get_by_label("所属单元").select_option(label="白银区 / 人民路街道 / 颐和社区")
+    page.get_by_label("上级阵地").select_option(
+        label="颐和社区党群服务中心 · 人民路街道 / 颐和社区"
+    )
     # Swapped: the longitude typed as latitude.
     page.get_by_label("纬度").fill("104.1770")
     page.get_by_label("经度").fill("36.5545")
@@ -124,3 +126,44 @@ def test_worker_creates_a_site_through_the_console_form(
     assert (site.lat, site.lng) == (pytest.approx(expected[0], abs=1e-6),
                                     pytest.approx(expected[1], abs=1e-6))  # fmt: skip
     assert abs(site.lng - 104.1770) > 1e-3
+
+
+def test_a_long_list_of_places_is_narrowed_by_typing(
+    page: Page, worker: Any, community: Any, sites: dict[str, Any]
+) -> None:
+    """Thirty compounds make the unit list long: a search box appears above it, typing
+    keeps only the matching places (named with their street and community), and the
+    place chosen is the one saved."""
+    from doorstep.orgs.services import unit_create
+    from doorstep.sites.models import Site
+
+    for n in range(1, 31):
+        unit_create(kind="compound", name=f"{n}号小区", parent=community)
+    _login(page, worker.username)
+    page.goto("/console/sites/new/")
+    units = page.get_by_label("所属单元")
+    box = page.get_by_role("searchbox", name="输入名称筛选").first
+    expect(box).to_be_visible()
+    assert units.locator("option").count() > 30
+    box.fill("23号")
+    expect(units.locator("option")).to_have_count(2)  # the blank choice and 23号小区
+    units.select_option(label="人民路街道 / 颐和社区 / 23号小区")
+    box.fill("")
+    expect(units.locator("option")).to_have_count(
+        32
+    )  # all back (blank, community, 30), the choice kept
+    expect(units).to_have_value(str(community.children.get(name="23号小区").pk))
+    page.get_by_label("名称", exact=True).fill("23号小区红立方之家")
+    page.get_by_label("层级").select_option("home")
+    page.get_by_label("上级阵地").select_option(
+        label="颐和社区党群服务中心 · 人民路街道 / 颐和社区"
+    )
+    page.get_by_label("纬度").fill("36.5545")
+    page.get_by_label("经度").fill("104.1770")
+    page.get_by_label("地址", exact=True).fill("23号小区门口")
+    page.get_by_label("管理主体类型").select_option("property_company")
+    page.get_by_label("管理主体", exact=True).fill("颐和物业")
+    page.get_by_role("button", name="保存").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("23号小区红立方之家")
+    assert Site.objects.get(name="23号小区红立方之家").unit.name == "23号小区"
+    _assert_accessible(page, "/console/sites/<id>/ after the filtered form")
