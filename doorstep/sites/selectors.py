@@ -22,7 +22,16 @@ from doorstep.people.models import Household
 
 from . import circle, hours, network
 from .choices import SiteLevel
-from .models import CircleSettings, OpeningHours, ServiceRecord, Site, SiteClosure
+from .models import (
+    AppointmentSlot,
+    CircleSettings,
+    OpeningHours,
+    Program,
+    Room,
+    ServiceRecord,
+    Site,
+    SiteClosure,
+)
 
 NEAR_RADIUS_M = 3000
 MAX_NEAR_RADIUS_M = 20000
@@ -175,6 +184,49 @@ def _states(
 
 def public_site(site_id: int) -> Site | None:
     return public_queryset().filter(pk=site_id).first()
+
+
+def bookable_rooms(site: Site) -> QuerySet[Room]:
+    """The rooms of a site that residents may book: active and open to residents (what
+    the site's public page lists)."""
+    return (
+        Room.objects.filter(site=site, is_active=True, bookable_by_residents=True)
+        .prefetch_related("functions")
+        .order_by("name", "id")
+    )
+
+
+def open_slots(
+    site: Site, *, moment: dt.datetime, on: dt.date | None = None, category: str = ""
+) -> QuerySet[AppointmentSlot]:
+    """A site's appointment slots that have not started at ``moment`` (on one local
+    date when asked), soonest first — the ones a resident may still take."""
+    qs = AppointmentSlot.objects.filter(site=site, starts_at__gt=moment)
+    if on is not None:
+        begin = dt.datetime.combine(on, dt.time(0), tzinfo=LOCAL_TZ)
+        qs = qs.filter(starts_at__gte=begin, starts_at__lt=begin + dt.timedelta(days=1))
+    if category:
+        qs = qs.filter(category__code=category)
+    return qs.select_related("category").order_by("starts_at", "id")
+
+
+def site_slot(site_id: int, slot_id: int) -> AppointmentSlot | None:
+    """One slot of a site (slots are public, like the site page that offers them)."""
+    return (
+        AppointmentSlot.objects.filter(pk=slot_id, site_id=site_id)
+        .select_related("category")
+        .first()
+    )
+
+
+def public_programs(site: Site, *, today: dt.date) -> QuerySet[Program]:
+    """A site's programs that have not ended: what the old and the young may ask to join
+    (name, kind, dates and places left are public facts, like the site's rooms)."""
+    return (
+        Program.objects.filter(site=site, ends_on__gte=today)
+        .select_related("site", "category", "partner")
+        .order_by("starts_on", "name", "id")
+    )
 
 
 def site_list(*, actor: Any, level: str = "", within: Unit | None = None) -> QuerySet[Site]:

@@ -97,8 +97,11 @@ OUTSIDE_ROW: dict[type[models.Model], Callable[[World], models.Model]] = {
 }
 
 API_DETAIL: dict[type[models.Model], str] = {
+    Site: "/api/v1/site-directory/{pk}/",
     Booking: "/api/v1/site-bookings/{pk}/",
     ServiceRequest: "/api/v1/site-requests/{pk}/",
+    Program: "/api/v1/site-programs/{pk}/",
+    Partner: "/api/v1/site-partners/{pk}/",
 }
 CONSOLE_DETAIL: dict[type[models.Model], str] = {
     Site: "/console/sites/{pk}/",
