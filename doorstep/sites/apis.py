@@ -1119,6 +1119,10 @@ class RequestListApi(APIView):
             help_text="代办所需材料（代办）",
         )  # fmt: skip
         note = serializers.CharField(max_length=1000, required=False, allow_blank=True, default="")
+        idempotency_key = serializers.CharField(
+            max_length=200, required=False, allow_blank=True, default="",
+            help_text="客户端选定的幂等键（也可用 Idempotency-Key 请求头）",
+        )  # fmt: skip
 
     @extend_schema(
         responses=RequestOutput(many=True),
@@ -1153,7 +1157,15 @@ class RequestListApi(APIView):
 
     @extend_schema(
         request=RequestCreateInputSerializer,
-        responses={201: RequestOutput},
+        responses={201: RequestOutput, 200: RequestOutput},
+        parameters=[
+            OpenApiParameter(
+                "Idempotency-Key",
+                str,
+                location=OpenApiParameter.HEADER,
+                description="同一用户、同一键再次提交返回第一次的申请，状态码 200，不再占用名额",
+            )
+        ],
         operation_id="site_requests_create",
         description=(
             "向阵地提出服务申请。appointment：占用所选时段的一个名额，约满返回 409；"
@@ -1178,8 +1190,12 @@ class RequestListApi(APIView):
             actor=request.user, site_id=data["site"], category=category, mode=data["mode"],
             matter=matter, slot_id=data.get("slot"), person=person, documents=data["documents"],
             note=data["note"],
+            idempotency_key=request.headers.get("Idempotency-Key") or data["idempotency_key"],
         )  # fmt: skip
-        return _request_response(request, req, status.HTTP_201_CREATED)
+        replayed = getattr(req, "replayed", False)
+        return _request_response(
+            request, req, status.HTTP_200_OK if replayed else status.HTTP_201_CREATED
+        )
 
 
 class RequestDetailApi(APIView):

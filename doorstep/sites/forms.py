@@ -45,9 +45,13 @@ class BookingForm(forms.Form):
 
 class AppointmentForm(forms.Form):
     slot = forms.IntegerField(widget=forms.HiddenInput)
+    # Chosen when the page is shown: tapping twice, or sending again after a timeout,
+    # is the same appointment (request_submit's idempotency key).
+    key = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
 
 
 class ProxyForm(forms.Form):
+    key = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
     category = forms.CharField(label=_("服务类别"), max_length=40)
     matter = forms.CharField(label=_("要代办的事项"), max_length=100)
     documents = forms.CharField(

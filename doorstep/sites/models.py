@@ -423,12 +423,31 @@ class ServiceRequest(BaseModel):
     documents = models.JSONField(_("材料清单"), default=list, blank=True)
     note = models.TextField(_("备注"), max_length=1000, blank=True)
     done_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    # Who sent it (the resident, or the staff member entering it) and the key their
+    # phone or form chose for it: the same key again is the same request, not a second
+    # place in a slot.
+    submitted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("登记人"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+    )
+    idempotency_key = models.CharField(_("幂等键"), max_length=64, blank=True, default="")
 
     class Meta:
         verbose_name = _("服务申请")
         verbose_name_plural = _("服务申请")
         ordering = ["-created_at", "-id"]
         indexes = [models.Index(fields=["site", "status"], name="sites_request_site_status")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["submitted_by", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="sites_request_one_per_key",
+            )
+        ]
 
 
 class RequestEvent(models.Model):

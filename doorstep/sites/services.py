@@ -23,6 +23,7 @@ from doorstep.accounts.models import AuditAction
 from doorstep.accounts.scoping import get_scoped_or_404
 from doorstep.core import geo, timeutils
 from doorstep.core.errors import Conflict, NotFound, PermissionDenied, ValidationError, full_clean
+from doorstep.core.inputs import idempotency_key as check_idempotency_key
 from doorstep.core.timeutils import LOCAL_TZ
 from doorstep.orgs.models import PartyOrg, Unit
 from doorstep.people.models import Person
@@ -814,7 +815,34 @@ def _record_for(req: ServiceRequest, actor: Any) -> ServiceRecord:
     )
 
 
-@transaction.atomic
+def _same_request(
+    existing: ServiceRequest,
+    *,
+    site_id: int,
+    category: str,
+    mode: str,
+    matter: str,
+    slot_id: int | None,
+) -> ServiceRequest:
+    """A request sent again with its key: the first one, when it asked for the same
+    thing; refused when the key was already used for something else."""
+    asked = (int(site_id), mode, int(slot_id) if slot_id is not None else None)
+    first = (existing.site_id, existing.mode, existing.slot_id)
+    same_text = existing.matter == (matter or "").strip()[:100] or existing.slot_id is not None
+    if asked != first or existing.category.code != category or not same_text:
+        raise Conflict(_("这个幂等键已用于另一项申请。"), field="idempotency_key")
+    existing.replayed = True  # type: ignore[attr-defined]
+    return existing
+
+
+def _sent_before(submitter: Any, key: str) -> ServiceRequest | None:
+    return (
+        ServiceRequest.objects.select_related("category")
+        .filter(submitted_by=submitter, idempotency_key=key)
+        .first()
+    )
+
+
 def request_submit(
     *,
     actor: Any,
@@ -826,13 +854,28 @@ def request_submit(
     person: Person | None = None,
     documents: Iterable[str] = (),
     note: str = "",
+    idempotency_key: str = "",
 ) -> ServiceRequest:
     """A resident (or staff on their behalf) brings a matter to a site.
 
     * on receipt — staff only; recorded done at once with its service record;
     * appointment — a place in a slot of the site, refused when the slot is full;
     * proxy — staff will handle it; the documents needed become a checklist.
-    """
+
+    The same ``idempotency_key`` from the same user again (a double tap, a retry on a
+    bad network) gives back the first request, marked ``replayed``, and takes no second
+    place in the slot; the key used for a different request is refused."""
+    key = (idempotency_key or "").strip()
+    if key:
+        key = check_idempotency_key(key, max_length=64)
+    submitter = actor if getattr(actor, "is_authenticated", False) else None
+    if key and submitter is not None:
+        existing = _sent_before(submitter, key)
+        if existing is not None:
+            return _same_request(
+                existing, site_id=site_id, category=category, mode=mode, matter=matter,
+                slot_id=slot_id,
+            )  # fmt: skip
     site = _active_site(site_id)
     staff = can_manage_site(actor, site)
     if mode not in RequestMode.values:
@@ -848,7 +891,9 @@ def request_submit(
     req = ServiceRequest(
         site=site, category=cats[0], mode=mode, matter=matter[:100],
         requester=actor if not staff else None, person=person, note=(note or "").strip(),
+        submitted_by=submitter, idempotency_key=key if submitter is not None else "",
     )  # fmt: skip
+    slot = None
     if mode == RequestMode.ON_RECEIPT:
         if not staff:
             raise PermissionDenied(_("接件即办由阵地工作人员登记。"), field="mode")
@@ -862,11 +907,6 @@ def request_submit(
             raise ValidationError(_("该阵地没有这个预约时段。"), field="slot")
         if slot.starts_at <= timeutils.now():
             raise ValidationError(_("该时段已开始，不能再预约。"), field="slot")
-        taken = AppointmentSlot.objects.filter(pk=slot.pk, booked__lt=F("capacity")).update(
-            booked=F("booked") + 1
-        )
-        if not taken:
-            raise Conflict(_("该时段已约满。"), field="slot")
         req.slot = slot
         req.status = RequestStatus.BOOKED
     else:
@@ -875,11 +915,31 @@ def request_submit(
             raise ValidationError(_("材料清单最多 30 项。"), field="documents")
         req.documents = [{"name": n, "received": False} for n in dict.fromkeys(names)]
         req.status = RequestStatus.SUBMITTED
-    _clean(req, exclude=["site", "category", "requester", "person", "slot"])
-    req.save()
-    _event(req, actor, "")
-    if req.status == RequestStatus.DONE:
-        _record_for(req, actor)
+    _clean(req, exclude=["site", "category", "requester", "person", "slot", "submitted_by"])
+    try:
+        with transaction.atomic():
+            if slot is not None:
+                taken = AppointmentSlot.objects.filter(pk=slot.pk, booked__lt=F("capacity")).update(
+                    booked=F("booked") + 1
+                )
+                if not taken:
+                    raise Conflict(_("该时段已约满。"), field="slot")
+            req.save()
+            _event(req, actor, "")
+            if req.status == RequestStatus.DONE:
+                _record_for(req, actor)
+    except IntegrityError:
+        if not key or submitter is None:
+            raise
+        # A concurrent send with the same key won: its place in the slot stands, ours
+        # was rolled back with the rest of this attempt.
+        existing = ServiceRequest.objects.select_related("category").get(
+            submitted_by=submitter, idempotency_key=key
+        )
+        return _same_request(
+            existing, site_id=site_id, category=category, mode=mode, matter=matter,
+            slot_id=slot_id,
+        )  # fmt: skip
     return req
 
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 import tempfile
+import uuid
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlencode
@@ -256,6 +257,7 @@ def site_page(request: HttpRequest, pk: int) -> HttpResponse:
                     request_submit(
                         actor=request.user, site_id=site.pk, category=slot.category.code,
                         mode=RequestMode.APPOINTMENT, matter=slot.service, slot_id=slot.pk,
+                        idempotency_key=appoint.cleaned_data["key"],
                     )  # fmt: skip
                     messages.success(request, _("预约成功。"))
                     return redirect("sites:mine")
@@ -266,6 +268,7 @@ def site_page(request: HttpRequest, pk: int) -> HttpResponse:
                     request_submit(
                         actor=request.user, site_id=site.pk, category=d["category"],
                         mode=RequestMode.PROXY, matter=d["matter"], documents=proxy.document_list(),
+                        idempotency_key=d["key"],
                     )  # fmt: skip
                     messages.success(request, _("代办申请已提交。"))
                     return redirect("sites:mine")
@@ -290,6 +293,9 @@ def site_page(request: HttpRequest, pk: int) -> HttpResponse:
                 "partner", "category"
             ),
             "forms": forms_,
+            # Each showing of the page gets its own key for its appointment and proxy
+            # forms: sending one of them twice is one request (request_submit).
+            "form_key": uuid.uuid4().hex,
             "categories": site.categories.all() or ServiceCategory.objects.filter(is_active=True),
             "map_data": {
                 "tileUrl": tile_url(),

@@ -254,12 +254,24 @@ def test_resident_asks_by_appointment_and_proxy_and_sees_only_their_own(
     )
     assert english == "Choose an appointment slot."
 
-    # An appointment takes the slot's service and category; a place is taken.
+    # An appointment takes the slot's service and category; a place is taken, once
+    # however often the phone sends it with its key.
     booked = client.post(
         "/api/v1/site-requests/", {"site": site.pk, "mode": "appointment", "slot": slot.pk},
-        format="json",
+        format="json", HTTP_IDEMPOTENCY_KEY="appt-1",
     )  # fmt: skip
     assert booked.status_code == 201, booked.content
+    resent = client.post(
+        "/api/v1/site-requests/", {"site": site.pk, "mode": "appointment", "slot": slot.pk},
+        format="json", HTTP_IDEMPOTENCY_KEY="appt-1",
+    )  # fmt: skip
+    assert resent.status_code == 200 and resent.json()["id"] == booked.json()["id"]
+    reused = client.post(
+        "/api/v1/site-requests/",
+        {"site": site.pk, "mode": "proxy", "category": "general", "matter": "代办"},
+        format="json", HTTP_IDEMPOTENCY_KEY="appt-1",
+    )  # fmt: skip
+    refused(reused, "idempotency_key", 409)
     appointment = booked.json()
     assert (appointment["matter"], appointment["category_code"], appointment["status"]) == (
         "就业登记", "employment", "booked",

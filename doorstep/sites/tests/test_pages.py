@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import time
 from typing import Any
 
@@ -195,10 +196,13 @@ def test_appointment_through_the_page(world: Any, network_of_sites: Any) -> None
         capacity=1,
     )  # fmt: skip
     client = client_for(world.user(Role.RESIDENT))
-    assert (
-        client.post(f"/sites/{center.pk}/", {"action": "appoint", "slot": slot.pk}).status_code
-        == 302
-    )
+    page = client.get(f"/sites/{center.pk}/").content.decode()
+    key = re.search(rf'name="key" value="([0-9a-f]+-{slot.pk})"', page).group(1)  # type: ignore[union-attr]
+    form = {"action": "appoint", "slot": slot.pk, "key": key}
+    assert client.post(f"/sites/{center.pk}/", form).status_code == 302
+    # The elder taps again (or the page is sent again): the same appointment, no error.
+    assert client.post(f"/sites/{center.pk}/", form).status_code == 302
+    assert ServiceRequest.objects.filter(slot=slot).count() == 1
     full = client_for(world.user(Role.GRID_MEMBER)).post(
         f"/sites/{center.pk}/", {"action": "appoint", "slot": slot.pk}
     )

@@ -261,6 +261,56 @@ def test_appointments_respect_slot_capacity(world: Any, site: Any) -> None:
         )  # fmt: skip
 
 
+def test_an_appointment_sent_twice_with_its_key_is_one_request(
+    world: Any, site: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A double tap or a retry on a bad network: the same key from the same user gives
+    back the first request and takes no second place; the key used for something else
+    is refused; another user's key is theirs alone. A send that loses the race to the
+    database's unique index gives back the winner and its place in the slot stays one."""
+    from doorstep.sites import services
+
+    staff = world.user(Role.COMMUNITY_STAFF)
+    slot = slot_create(
+        actor=staff, site=site, category="employment", service="就业登记",
+        starts_at=at(MONDAY, 9), ends_at=at(MONDAY, 9, 30), capacity=5,
+    )  # fmt: skip
+    resident = world.user(Role.RESIDENT)
+
+    def appoint(user: Any, key: str, slot_id: int = slot.pk) -> ServiceRequest:
+        return request_submit(
+            actor=user, site_id=site.pk, category="employment", mode=RequestMode.APPOINTMENT,
+            matter="就业登记", slot_id=slot_id, idempotency_key=key,
+        )  # fmt: skip
+
+    first = appoint(resident, "tap-1")
+    again = appoint(resident, "tap-1")
+    assert again.pk == first.pk and getattr(again, "replayed", False)
+    slot.refresh_from_db()
+    assert slot.booked == 1 and ServiceRequest.objects.count() == 1
+    other_slot = slot_create(
+        actor=staff, site=site, category="employment", service="就业登记",
+        starts_at=at(MONDAY, 10), ends_at=at(MONDAY, 10, 30), capacity=5,
+    )  # fmt: skip
+    with pytest.raises(Conflict) as caught:
+        appoint(resident, "tap-1", other_slot.pk)
+    assert caught.value.field == "idempotency_key"
+    other_slot.refresh_from_db()
+    assert other_slot.booked == 0
+    with pytest.raises(ValidationError) as bad:
+        appoint(resident, "x" * 65)
+    assert bad.value.field == "idempotency_key"
+    neighbour = appoint(world.user(Role.GRID_MEMBER), "tap-1")  # same key, another user
+    assert neighbour.pk != first.pk
+    # The race: the look-up misses a request committed a moment later by the other send.
+    monkeypatch.setattr(services, "_sent_before", lambda submitter, key: None)
+    raced = appoint(resident, "tap-1")
+    assert raced.pk == first.pk and getattr(raced, "replayed", False)
+    slot.refresh_from_db()
+    assert slot.booked == 2  # the resident's one place and the neighbour's
+    assert ServiceRequest.objects.count() == 2
+
+
 def test_proxy_requests_follow_their_checklist_and_states(world: Any, site: Any) -> None:
     resident = world.user(Role.RESIDENT)
     staff = world.user(Role.COMMUNITY_STAFF)
