@@ -17,7 +17,8 @@ from harness import Context, Result, Timing
 TITLE = "15-minute circle: coverage and nearest site, straight line and walking network"
 OURS = (
     "`sites.circle`: straight line — project, one bounded `cKDTree` query, coverage per "
-    "community with `bincount`; network — snap the sites (kept per site set), one directed "
+    "community with `bincount`; network — snap the sites and plan their edges (both kept "
+    "per site set), one directed "
     "multi-source Dijkstra from virtual site nodes over the junctions only (chains of bends "
     "contracted to one edge, junctions numbered along a Hilbert curve), bends read off "
     "their chain's ends (`nearest_for_nodes`)"
@@ -57,11 +58,13 @@ own, after its preprocessing, with a budget of 600 s for it (contraction hierarc
 a 200,000-node graph are slow; a plain 447 × 447 lattice did not finish in 15 minutes
 here); its timing includes `set_pois`, its snapping of the sites. The scipy baseline is
 given the sites' nodes, snapped before its timing. Ours runs twice per sample:
-*snapping afresh* (the network's kept snaps dropped first: sites never seen) and with
-*sites snapped before*, as for scipy — the network keeps the snaps of the point sets it
-was asked about lately, keyed by their coordinates, so a coverage page asked again
-snaps nothing (a moved or added site makes a new set, snapped afresh). Ours (both ways) and scipy rotate
-which runs first, 15 samples each; pandana 5. Goal: no slower than either.
+*snapping afresh* (what the network keeps about point sets dropped first: sites never
+seen) and with *sites snapped before*, as for scipy — the network keeps, for the point
+sets it was asked about lately, their snaps (keyed by their coordinates) and the plan
+of their search (the sites' virtual edges into the search graph and the walks along
+their own chains, keyed by their nodes), so a coverage page asked again with the same
+sites does neither again (a moved or added site makes a new set). Ours (both ways) and
+scipy rotate which runs first, 15 samples each; pandana 5. Goal: no slower than either.
 """.strip()
 
 HOUSEHOLDS, COMPOUNDS, SITES, SAMPLES = 1_500_000, 15_000, 10_000, 5

@@ -199,29 +199,56 @@ class _Scratch:
         self.lock = threading.Lock()
         self.data = np.empty(0)
         self.indices = np.empty(0, dtype=np.int32)
+        self.loaded: SourcePlan | None = None  # whose edges the room holds now
 
-    def arrays(self, base: csr_matrix, extra: int) -> tuple[FArray, npt.NDArray[np.int32]]:
+    def graph(self, base: csr_matrix, plan: SourcePlan) -> csr_matrix:
+        """The search graph with ``plan``'s virtual edges after it (call under the lock)."""
+        extra = len(plan.targets)
         need = base.nnz + extra
         if len(self.data) < need or len(self.data) > 2 * need:
             self.data = np.empty(need)
             self.indices = np.empty(need, dtype=base.indices.dtype)
             self.data[: base.nnz] = base.data
             self.indices[: base.nnz] = base.indices
-        return self.data, self.indices
+            self.loaded = None
+        if self.loaded is not plan:
+            self.data[base.nnz : need] = plan.weights
+            self.indices[base.nnz : need] = plan.targets
+            self.loaded = plan
+        m = base.shape[0] + len(plan.indptr) - len(base.indptr)
+        return csr_matrix((self.data[:need], self.indices[:need], plan.indptr), shape=(m, m))
+
+
+@dataclass(frozen=True)
+class SourcePlan:
+    """What a search needs to know about one set of sources, worked out once: the
+    virtual nodes' edges into the search graph, and the best direct walk along its own
+    chain for every chain node that shares a chain with a source. A coverage page asks
+    about the same sites again and again; the network keeps the plans of the last few
+    site sets (keyed by a digest of their nodes and head starts)."""
+
+    indptr: npt.NDArray[np.int32]  # the search graph's, then one row per source
+    targets: npt.NDArray[np.int32]  # the virtual edges' ends (search numbers)
+    weights: FArray  # and lengths
+    direct_nodes: IArray  # chain nodes a source shares a chain with (own ids)
+    direct_metres: FArray  # the shortest walk to each from such a source
+    direct_site: IArray  # and which source
 
 
 @dataclass(frozen=True)
 class SearchGraph:
     """What a nearest-site search runs over, built once per network.
 
-    Most nodes of a mapped walking network are the bends of a street (in Helsinki's
-    extract, 3,125 of 5,559 nodes have exactly two neighbours). The search runs over the
-    *junctions* only (every node whose number of neighbours is not two, and one node of
-    each ring made of bends alone); each *chain* of bends between two junctions becomes
-    one edge as long as the chain. A bend's distance is then read off its chain's two
-    ends, and a site that sits on a bend reaches its own chain directly. The junctions
-    are numbered along a Hilbert curve, so that neighbours sit near each other in
-    memory (loaders number nodes as their source lists them, which scatters them)."""
+    Most nodes of a mapped walking network are the bends of a street or the far ends of
+    dead ends (in Helsinki's extract, 3,125 of 5,559 nodes have two neighbours and 738
+    have one). The search runs over the *junctions* only (every node with three or more
+    neighbours, and one node of each ring or stray path that touches none); each
+    *chain* of bends between two junctions becomes one edge as long as the chain, and a
+    dead end (a chain with one junction) becomes nothing at all. A bend's distance is
+    then read off its chain's ends, and a site that sits on a bend reaches its own chain
+    directly. The junctions are numbered along a Hilbert curve, so that neighbours sit
+    near each other in memory (loaders number nodes as their source lists them, which
+    scatters them)."""
 
     junctions: IArray  # the junctions' own ids, in search order
     index: IArray  # own id → search number, -1 for a bend
@@ -231,8 +258,8 @@ class SearchGraph:
     chain_nodes: IArray  # the bends' own ids, by chain, then along
     start: IArray  # chain c's bends are chain_nodes[start[c]:start[c + 1]]
     end_a: IArray  # chain → search number of the junction at its end a
-    end_b: IArray  # chain → search number of the junction at its end b
-    total: FArray  # chain → metres from end a to end b
+    end_b: IArray  # chain → search number of the junction at its end b (-1: a dead end)
+    total: FArray  # chain → metres from end a to end b (inf for a dead end)
     # Per bend, in chain_nodes order: the search numbers of its chain's ends and its
     # distances to them (read in one sweep, not gathered through the chain).
     bend_a: IArray = field(repr=False)
@@ -240,6 +267,11 @@ class SearchGraph:
     to_a: FArray = field(repr=False)
     to_b: FArray = field(repr=False)
     _scratch: _Scratch = field(default_factory=_Scratch, repr=False, compare=False)
+    _plans: OrderedDict[bytes, SourcePlan] = field(
+        default_factory=OrderedDict, repr=False, compare=False
+    )
+
+    PLANS_KEPT: ClassVar[int] = 8
 
     @classmethod
     def build(cls, graph: csr_matrix, xy: FArray) -> SearchGraph:
@@ -247,55 +279,129 @@ class SearchGraph:
         indptr, indices, data = graph.indptr, graph.indices.astype(np.int64), graph.data
         degree = np.diff(indptr)
         rows = np.repeat(np.arange(n, dtype=np.int64), degree)
-        bend = degree == 2
+        bend = degree <= 2
         while True:
             inside = bend[rows] & bend[indices]
             bends_only = csr_matrix((data[inside], (rows[inside], indices[inside])), shape=(n, n))
             _count, part = connected_components(bends_only, directed=False)
             ends = bend[rows] & ~bend[indices]
-            rings = np.setdiff1d(np.unique(part[bend]), np.unique(part[rows[ends]]))
-            if len(rings) == 0:
+            loose = np.setdiff1d(np.unique(part[bend]), np.unique(part[rows[ends]]))
+            if len(loose) == 0:
                 break
-            # A ring of bends with no junction: its lowest-numbered node becomes one.
-            ids = np.flatnonzero(bend & np.isin(part, rings))
-            _rings, first = np.unique(part[ids], return_index=True)
+            # A ring of bends, or a stray path, touching no junction: its lowest-numbered
+            # node becomes one (a node with no street at all is a junction of its own).
+            ids = np.flatnonzero(bend & np.isin(part, loose))
+            _loose, first = np.unique(part[ids], return_index=True)
             bend[ids[first]] = False
         bends = np.flatnonzero(bend)
         chain = np.full(n, -1, dtype=np.int64)
         _parts, chain[bends] = np.unique(part[bends], return_inverse=True)
         chains = len(_parts)
-        # Each chain meets junctions by exactly two edges; the first in a fixed order is
-        # its end a.
+        # Each chain meets junctions by two edges, or by one for a dead end; the first in
+        # a fixed order is its end a.
         e_bend, e_junction, e_length = rows[ends], indices[ends], data[ends]
         order = np.lexsort((e_length, e_junction, e_bend, chain[e_bend]))
         e_bend, e_junction, e_length = e_bend[order], e_junction[order], e_length[order]
-        a_bend, b_bend = e_bend[0::2], e_bend[1::2]
-        if len(a_bend) != chains or not np.array_equal(chain[a_bend], chain[b_bend]):
-            raise ValueError("a chain of bends without two ends")  # cannot happen
+        meets = np.bincount(chain[e_bend], minlength=chains)
+        if chains and not (np.all(meets >= 1) and np.all(meets <= 2)):
+            raise ValueError("a chain of bends with no end or more than two")  # cannot happen
+        a_at = np.concatenate([[0], np.cumsum(meets)[:-1]]).astype(np.int64)
+        two = meets == 2
         along = np.zeros(n)
         if chains:
-            from_a = dijkstra(bends_only, directed=False, indices=a_bend, min_only=True)
-            along[bends] = from_a[bends] + e_length[0::2][chain[bends]]
-        total = along[b_bend] + e_length[1::2]
+            from_a = dijkstra(bends_only, directed=False, indices=e_bend[a_at], min_only=True)
+            along[bends] = from_a[bends] + e_length[a_at][chain[bends]]
+        total = np.full(chains, np.inf)
+        b_at = a_at[two] + 1
+        total[two] = along[e_bend[b_at]] + e_length[b_at]
         junctions_own = np.flatnonzero(~bend)
         junctions = junctions_own[hilbert_order(xy[junctions_own])]
         index = np.full(n, -1, dtype=np.int64)
         index[junctions] = np.arange(len(junctions), dtype=np.int64)
-        end_a, end_b = index[e_junction[0::2]], index[e_junction[1::2]]
+        end_a = index[e_junction[a_at]]
+        end_b = np.full(chains, -1, dtype=np.int64)
+        end_b[two] = index[e_junction[b_at]]
         direct = ~bend[rows] & ~bend[indices]
         search = _csr_shortest(
-            np.concatenate([index[rows[direct]], end_a, end_b]),
-            np.concatenate([index[indices[direct]], end_b, end_a]),
-            np.concatenate([data[direct], total, total]),
+            np.concatenate([index[rows[direct]], end_a[two], end_b[two]]),
+            np.concatenate([index[indices[direct]], end_b[two], end_a[two]]),
+            np.concatenate([data[direct], total[two], total[two]]),
             len(junctions),
         )
         chain_nodes = bends[np.lexsort((along[bends], chain[bends]))]
         start = np.concatenate([[0], np.cumsum(np.bincount(chain[bends], minlength=chains))])
         bend_chain = chain[chain_nodes]
+        # A dead end's bends have no end b: read it as end a, infinitely far.
+        bend_b = np.where(two[bend_chain], end_b[bend_chain], end_a[bend_chain])
         return cls(
             junctions, index, search, chain, along, chain_nodes, start.astype(np.int64),
-            end_a, end_b, total, end_a[bend_chain], end_b[bend_chain], along[chain_nodes],
+            end_a, end_b, total, end_a[bend_chain], bend_b, along[chain_nodes],
             total[bend_chain] - along[chain_nodes],
+        )  # fmt: skip
+
+    def forget_plans(self) -> None:
+        with self._scratch.lock:
+            self._plans.clear()
+            self._scratch.loaded = None
+
+    def plan(self, source_nodes: IArray, head_start: FArray) -> SourcePlan:
+        """The :class:`SourcePlan` of these sources, kept or worked out now."""
+        src = np.ascontiguousarray(source_nodes, dtype=np.int64)
+        head = np.ascontiguousarray(head_start, dtype=np.float64)
+        digest = hashlib.blake2b(src.tobytes(), digest_size=16)
+        digest.update(head.tobytes())
+        key = digest.digest()
+        with self._scratch.lock:
+            kept = self._plans.get(key)
+            if kept is not None:
+                self._plans.move_to_end(key)
+                return kept
+        made = self._make_plan(src, head)
+        with self._scratch.lock:
+            self._plans[key] = made
+            while len(self._plans) > self.PLANS_KEPT:
+                self._plans.popitem(last=False)
+        return made
+
+    def _make_plan(self, src: IArray, head: FArray) -> SourcePlan:
+        k = len(src)
+        c = self.chain[src]
+        on_chain = c >= 0
+        cc = c[on_chain]
+        # Each source is a virtual node: one edge to its junction, or to each end of its
+        # chain (one for a dead end), as long as the walk there.
+        two = np.zeros(k, dtype=bool)
+        two[on_chain] = self.end_b[cc] >= 0
+        counts = np.where(two, 2, 1)
+        first = np.cumsum(counts) - counts
+        targets = np.empty(int(counts.sum()), dtype=np.int64)
+        weights = np.empty(len(targets))
+        targets[first] = self.index[src]
+        weights[first] = head
+        chain_first = first[on_chain]
+        targets[chain_first] = self.end_a[cc]
+        weights[chain_first] = head[on_chain] + self.along[src[on_chain]]
+        c2 = c[two]
+        targets[first[two] + 1] = self.end_b[c2]
+        weights[first[two] + 1] = head[two] + self.total[c2] - self.along[src[two]]
+        base = self.graph
+        indptr = np.concatenate([base.indptr, base.nnz + np.cumsum(counts)])
+        # A source on a chain also walks its own chain, without leaving it: for every
+        # node of such a chain, the shortest such walk and from which source.
+        lo = self.start[cc]
+        count = self.start[cc + 1] - lo
+        who = np.repeat(np.flatnonzero(on_chain), count)
+        offset = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
+        nodes = self.chain_nodes[offset + np.repeat(lo, count)]
+        metres = head[who] + np.abs(self.along[nodes] - self.along[src[who]])
+        order = np.lexsort((metres, nodes))
+        nodes, metres, who = nodes[order], metres[order], who[order]
+        best = np.ones(len(nodes), dtype=bool)
+        best[1:] = nodes[1:] != nodes[:-1]
+        return SourcePlan(
+            indptr.astype(base.indptr.dtype), targets.astype(base.indices.dtype),
+            np.maximum(weights, 1e-6),  # a zero would read as "no edge"
+            nodes[best], metres[best], who[best].astype(np.int64),
         )  # fmt: skip
 
     def nearest(
@@ -303,37 +409,11 @@ class SearchGraph:
     ) -> tuple[FArray, IArray]:
         """For every node (own ids, ``n`` of them) the distance to the nearest source and
         which source; see :meth:`Network.nearest_from`."""
-        src = np.asarray(source_nodes, dtype=np.int64)
-        k, m = len(src), len(self.junctions)
-        c = self.chain[src]
-        on_chain = c >= 0
-        cc = c[on_chain]
-        # Each source is a virtual node: one edge to its junction, or two to the ends
-        # of its chain, each as long as the walk to it.
-        counts = np.where(on_chain, 2, 1)
-        first = np.cumsum(counts) - counts
-        targets = np.empty(int(counts.sum()), dtype=np.int64)
-        weights = np.empty(len(targets))
-        targets[first] = self.index[src]
-        weights[first] = head_start
-        chain_first = first[on_chain]
-        targets[chain_first] = self.end_a[cc]
-        weights[chain_first] = head_start[on_chain] + self.along[src[on_chain]]
-        targets[chain_first + 1] = self.end_b[cc]
-        weights[chain_first + 1] = head_start[on_chain] + self.total[cc] - self.along[src[on_chain]]
-        base = self.graph
-        nnz = base.nnz + len(targets)
+        plan = self.plan(source_nodes, head_start)
+        m, k = len(self.junctions), len(plan.indptr) - len(self.graph.indptr)
         with self._scratch.lock:
-            data, indices = self._scratch.arrays(base, len(targets))
-            data[base.nnz : nnz] = np.maximum(weights, 1e-6)
-            indices[base.nnz : nnz] = targets
-            indptr = np.concatenate([base.indptr, base.nnz + np.cumsum(counts)])
-            graph = csr_matrix(
-                (data[:nnz], indices[:nnz], indptr.astype(base.indptr.dtype)),
-                shape=(m + k, m + k),
-            )
             at_junction, _pred, nearest = dijkstra(
-                graph,
+                self._scratch.graph(self.graph, plan),
                 directed=True,
                 indices=np.arange(m, m + k),
                 min_only=True,
@@ -345,29 +425,18 @@ class SearchGraph:
         site = np.full(n, -1, dtype=np.int64)
         dist[self.junctions] = at_junction[:m]
         site[self.junctions] = label[:m]
-        # A bend, from the nearer end of its chain.
+        # A chain node, from the nearer end of its chain, or straight along it from a
+        # source on the same chain.
         bends = self.chain_nodes
         via_a = at_junction[self.bend_a] + self.to_a
         via_b = at_junction[self.bend_b] + self.to_b
         use_b = via_b < via_a
         dist[bends] = np.where(use_b, via_b, via_a)
         site[bends] = np.where(use_b, label[self.bend_b], label[self.bend_a])
-        if on_chain.any():
-            # A source on a bend also walks its own chain, without leaving it.
-            lo = self.start[cc]
-            count = self.start[cc + 1] - lo
-            who = np.repeat(np.flatnonzero(on_chain), count)
-            offset = np.arange(int(count.sum())) - np.repeat(np.cumsum(count) - count, count)
-            nodes = self.chain_nodes[offset + np.repeat(lo, count)]
-            metres = head_start[who] + np.abs(self.along[nodes] - self.along[src[who]])
-            better = metres < dist[nodes]
-            nodes, metres, who = nodes[better], metres[better], who[better]
-            order = np.lexsort((metres, nodes))
-            nodes, metres, who = nodes[order], metres[order], who[order]
-            best = np.ones(len(nodes), dtype=bool)
-            best[1:] = nodes[1:] != nodes[:-1]
-            dist[nodes[best]] = metres[best]
-            site[nodes[best]] = who[best]
+        nodes = plan.direct_nodes
+        better = plan.direct_metres < dist[nodes]
+        dist[nodes[better]] = plan.direct_metres[better]
+        site[nodes[better]] = plan.direct_site[better]
         if np.isfinite(limit_m):
             beyond = dist > limit_m
             dist[beyond] = np.inf
@@ -481,9 +550,12 @@ class Network:
         return nodes, dist
 
     def forget_snaps(self) -> None:
-        """Drop the kept snaps (a benchmark's cold run; nothing else needs it)."""
+        """Drop the kept snaps and search plans (a benchmark's cold run; nothing else
+        needs it)."""
         with self._snaps_lock:
             self._snaps.clear()
+        if self._search is not None:
+            self._search.forget_plans()
 
     def nearest_from(
         self, source_nodes: IArray, head_start: FArray | None = None, limit_m: float = np.inf

@@ -197,8 +197,9 @@ def test_the_search_over_junctions_equals_a_dijkstra_over_every_node(seed: int) 
     net = _bendy_network(seed)
     search = net.search
     degree = np.diff(net.graph.indptr)
-    assert len(search.junctions) < net.size / 2  # most nodes are bends
-    assert np.all(search.index[degree != 2] >= 0)  # every junction is searched over
+    assert len(search.junctions) < net.size / 2  # most nodes are bends or dead ends
+    assert np.all(search.index[degree >= 3] >= 0)  # every crossing is searched over
+    assert np.any((search.end_b < 0) & (search.start[1:] > search.start[:-1]))  # dead ends
     rng = np.random.default_rng(seed)
     bends = np.flatnonzero(search.chain >= 0)
     crowded = search.chain_nodes[search.start[0] : search.start[1]]  # one chain, all of it
@@ -219,9 +220,10 @@ def test_the_search_over_junctions_equals_a_dijkstra_over_every_node(seed: int) 
 def test_the_search_graph_of_a_real_extract(helsinki: circle.Network) -> None:
     search = helsinki.search
     degree = np.diff(helsinki.graph.indptr)
-    promoted = search.junctions[degree[search.junctions] == 2]
-    assert len(promoted) == 1  # the extract holds one ring of bends touching nothing
-    assert len(search.junctions) == int(np.sum(degree != 2)) + 1
+    promoted = search.junctions[degree[search.junctions] <= 2]
+    assert 1 <= len(promoted) < 100  # rings of bends and stray footpaths touching nothing
+    assert len(search.junctions) == int(np.sum(degree >= 3)) + len(promoted)
+    assert len(search.junctions) < helsinki.size / 2
     assert sorted([*search.chain_nodes.tolist(), *search.junctions.tolist()]) == list(
         range(helsinki.size)
     )
@@ -260,6 +262,28 @@ def test_snaps_are_kept_per_point_set_and_a_moved_site_is_snapped_afresh(
     assert np.array_equal(helsinki.snap(lat, lng)[0], first[0])
     with pytest.raises(ValueError):
         net.snap(lat, lng[:-1])
+
+
+def test_a_site_set_asked_again_reuses_its_search_plan(helsinki: circle.Network) -> None:
+    net = network.from_pbf(HELSINKI)
+    rng = np.random.default_rng(8)
+    sources = rng.choice(net.size, 30, replace=False)
+    head = rng.uniform(0, 40, 30)
+    first = net.nearest_from(sources, head)
+    plan = net.search.plan(sources, head)
+    again = net.nearest_from(sources.copy(), head.copy())
+    assert net.search.plan(sources, head) is plan  # kept, not worked out again
+    assert np.array_equal(first[0], again[0]) and np.array_equal(first[1], again[1])
+    # Another head start is another plan, and the answers follow it.
+    farther = net.nearest_from(sources, head + 100)
+    assert net.search.plan(sources, head + 100) is not plan
+    reached = np.isfinite(first[0])
+    assert farther[0][reached] == pytest.approx(first[0][reached] + 100, abs=1e-6)
+    # Answers alternate between the two sets without mixing their edges.
+    assert np.array_equal(net.nearest_from(sources, head)[0], first[0])
+    net.forget_snaps()
+    assert net.search.plan(sources, head) is not plan
+    assert np.array_equal(net.nearest_from(sources, head)[0], first[0])
 
 
 def test_kept_snaps_are_bounded_by_points(monkeypatch: pytest.MonkeyPatch) -> None:
