@@ -138,11 +138,22 @@ class Transfer(models.Model):
     """One movement of points from ``debit`` to ``credit``. Append-only: a mistake is
     corrected by a reversing transfer (``reverses``), never by editing or deleting."""
 
+    # No single-column indexes on debit, credit and unit: the composite indexes in Meta
+    # lead with them and serve every lookup, and each index is one more entry written
+    # by every transfer (a redemption's hot path).
     debit = models.ForeignKey(
-        Account, verbose_name=_("转出账户"), on_delete=models.PROTECT, related_name="debits"
+        Account,
+        verbose_name=_("转出账户"),
+        on_delete=models.PROTECT,
+        related_name="debits",
+        db_index=False,
     )
     credit = models.ForeignKey(
-        Account, verbose_name=_("转入账户"), on_delete=models.PROTECT, related_name="credits"
+        Account,
+        verbose_name=_("转入账户"),
+        on_delete=models.PROTECT,
+        related_name="credits",
+        db_index=False,
     )
     amount = models.BigIntegerField(_("积分"))
     kind = models.CharField(_("类型"), max_length=10, choices=TransferKind.choices)
@@ -158,7 +169,11 @@ class Transfer(models.Model):
     created_at = models.DateTimeField(_("时间"), default=timezone.now, db_index=True)
     # The community whose books the transfer belongs to (reports and scope).
     unit = models.ForeignKey(
-        Unit, verbose_name=_("所属社区/村"), on_delete=models.PROTECT, related_name="+"
+        Unit,
+        verbose_name=_("所属社区/村"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        db_index=False,
     )
     idempotency_key = models.CharField(_("幂等键"), max_length=100, unique=True)
     body_hash = models.CharField(_("请求摘要"), max_length=64)
@@ -301,7 +316,11 @@ class Redemption(models.Model):
     redemption is undone by :func:`services.redemption_reverse`."""
 
     outlet = models.ForeignKey(
-        Outlet, verbose_name=_("兑换点"), on_delete=models.PROTECT, related_name="redemptions"
+        Outlet,
+        verbose_name=_("兑换点"),
+        on_delete=models.PROTECT,
+        related_name="redemptions",
+        db_index=False,  # points_redemption_outlet_time leads with it
     )
     account = models.ForeignKey(
         Account, verbose_name=_("居民账户"), on_delete=models.PROTECT, related_name="redemptions"
