@@ -36,6 +36,19 @@ def _fresh_cache() -> Iterator[None]:
     yield
 
 
+@pytest.fixture(autouse=True)
+def _default_language() -> Iterator[None]:
+    """Each test starts in the project's default language: a request with
+    ``Accept-Language: en`` or a test that activates English leaves the thread's
+    language set, and the next test in the same worker would read English."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
 @dataclass
 class Tree:
     """city → district → street → community → compound → building, with a party
