@@ -13,7 +13,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from doorstep.core.api import Pagination
+from doorstep.core.api import Pagination, idempotency_header, idempotency_key_of
 from doorstep.core.errors import ValidationError
 from doorstep.orgs.models import Unit
 from doorstep.people.models import Household
@@ -149,12 +149,7 @@ class CaseListApi(APIView):
         request=AppealCreateInputSerializer,
         responses={201: CaseOutput, 200: CaseOutput},
         parameters=[
-            OpenApiParameter(
-                "Idempotency-Key",
-                str,
-                location=OpenApiParameter.HEADER,
-                description="重复提交（同一提交人、同一键）返回第一次创建的诉求，状态码 200",
-            )
+            idempotency_header("重复提交（同一提交人、同一键）返回第一次创建的诉求，状态码 200")
         ],
         operation_id="appeals_create",
         description="提交诉求。居民网上提交用 channel=online；工作人员代为登记用热线等渠道。",
@@ -163,7 +158,7 @@ class CaseListApi(APIView):
         serializer = self.AppealCreateInputSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
-        key = request.headers.get("Idempotency-Key") or data.get("idempotency_key", "")
+        key = idempotency_key_of(request, data)
         unit = household = None
         if data.get("unit_id"):
             unit = Unit.objects.filter(pk=data["unit_id"], is_active=True).first()

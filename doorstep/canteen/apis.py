@@ -17,7 +17,13 @@ from rest_framework.views import APIView
 
 from doorstep.accounts.scoping import get_scoped_or_404
 from doorstep.core import timeutils
-from doorstep.core.api import Pagination, query_date, query_int
+from doorstep.core.api import (
+    Pagination,
+    idempotency_header,
+    idempotency_key_of,
+    query_date,
+    query_int,
+)
 from doorstep.core.errors import ValidationError
 from doorstep.orgs.models import Unit
 from doorstep.people.models import Person
@@ -36,13 +42,7 @@ from .selectors import (
 )
 from .services import Quote, order_create, order_quote, order_refund
 
-KEY_HEADER = OpenApiParameter(
-    "Idempotency-Key",
-    str,
-    location=OpenApiParameter.HEADER,
-    required=False,
-    description="客户端生成的唯一键（也可放在请求体 idempotency_key 中）：同键同内容返回首次结果，同键不同内容被拒绝（409）。",
-)
+KEY_HEADER = idempotency_header()
 
 
 class CanteenOutput(serializers.Serializer):
@@ -285,7 +285,7 @@ class OrderListCreateApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         canteen = _canteen(request, data["canteen"])
-        key = str(data.get("idempotency_key") or request.headers.get("Idempotency-Key") or "")
+        key = idempotency_key_of(request, data)
         replay = MealOrder.objects.filter(idempotency_key=f"meal:{key.strip()}").exists()
         order = order_create(
             actor=request.user,

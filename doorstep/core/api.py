@@ -12,6 +12,7 @@ from typing import Any
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.http import Http404
 from django.utils.translation import gettext as _
+from drf_spectacular.utils import OpenApiParameter
 from rest_framework import exceptions as drf_exceptions
 from rest_framework import status
 from rest_framework.pagination import PageNumberPagination
@@ -77,3 +78,25 @@ def query_date(value: str | None, field: str) -> dt.date | None:
         return dt.date.fromisoformat(value)
     except ValueError:
         raise ValidationError(_("日期格式应为 YYYY-MM-DD。"), field=field) from None
+
+
+# --- Idempotency keys ------------------------------------------------------------------------
+
+KEY_DESCRIPTION = (
+    "客户端生成的唯一键（也可放在请求体 idempotency_key 中）：同键同内容返回首次结果，"
+    "同键不同内容被拒绝（409）。"
+)
+
+
+def idempotency_header(description: str = KEY_DESCRIPTION) -> OpenApiParameter:
+    """The ``Idempotency-Key`` header as the schema shows it on a create endpoint."""
+    return OpenApiParameter(
+        "Idempotency-Key", str, location=OpenApiParameter.HEADER, required=False,
+        description=description,
+    )  # fmt: skip
+
+
+def idempotency_key_of(request: Any, data: Any) -> str:
+    """The key a client chose for a create: the ``Idempotency-Key`` header, else the
+    body's ``idempotency_key`` (the service checks it)."""
+    return str(request.headers.get("Idempotency-Key") or data.get("idempotency_key") or "")

@@ -16,7 +16,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from doorstep.accounts.scoping import get_scoped_or_404
-from doorstep.core.api import Pagination, query_date, query_int
+from doorstep.core.api import (
+    Pagination,
+    idempotency_header,
+    idempotency_key_of,
+    query_date,
+    query_int,
+)
 from doorstep.core.errors import NotFound, PermissionDenied, ValidationError
 from doorstep.orgs.models import Unit
 
@@ -37,17 +43,7 @@ from .selectors import (
 )
 from .services import points_grant, redemption_create, redemption_reverse, transfer_reverse
 
-KEY_HEADER = OpenApiParameter(
-    "Idempotency-Key",
-    str,
-    location=OpenApiParameter.HEADER,
-    required=False,
-    description="客户端生成的唯一键（也可放在请求体 idempotency_key 中）：同键同内容返回首次结果，同键不同内容被拒绝（409）。",
-)
-
-
-def _idempotency_key(request: Request, data: dict[str, Any]) -> str:
-    return str(data.get("idempotency_key") or request.headers.get("Idempotency-Key") or "")
+KEY_HEADER = idempotency_header()
 
 
 class AccountOutput(serializers.Serializer):
@@ -166,7 +162,7 @@ class GrantCreateApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         account = account_detail(actor=request.user, account_id=data["account"])
-        key = _idempotency_key(request, data)
+        key = idempotency_key_of(request, data)
         replay = Transfer.objects.filter(idempotency_key=key.strip()).exists() if key else False
         transfer = points_grant(
             actor=request.user,
@@ -228,7 +224,7 @@ class RedemptionCreateApi(APIView):
                     _("凭据无效或已过期，请重新查找居民。"), field="ticket"
                 ) from None
             raise ValidationError(_("未找到该居民账户。"), field="account") from None
-        key = _idempotency_key(request, data)
+        key = idempotency_key_of(request, data)
         before = Transfer.objects.filter(idempotency_key=f"redeem:{key.strip()}").exists()
         redemption = redemption_create(
             actor=request.user,
@@ -296,7 +292,7 @@ class TransferReverseApi(APIView):
             actor=request.user,
             transfer=transfer,
             reason=serializer.validated_data["reason"],
-            idempotency_key=_idempotency_key(request, serializer.validated_data),
+            idempotency_key=idempotency_key_of(request, serializer.validated_data),
             request=request._request,
         )
         return Response(TransferOutput(reversal).data)

@@ -37,7 +37,13 @@ from rest_framework.views import APIView
 
 from doorstep.accounts.scoping import get_scoped_or_404, scoped
 from doorstep.core import timeutils
-from doorstep.core.api import Pagination, query_date, query_int
+from doorstep.core.api import (
+    Pagination,
+    idempotency_header,
+    idempotency_key_of,
+    query_date,
+    query_int,
+)
 from doorstep.core.errors import ValidationError
 from doorstep.core.timeutils import LOCAL_TZ
 from doorstep.orgs.models import PartyOrg, Unit
@@ -1159,12 +1165,7 @@ class RequestListApi(APIView):
         request=RequestCreateInputSerializer,
         responses={201: RequestOutput, 200: RequestOutput},
         parameters=[
-            OpenApiParameter(
-                "Idempotency-Key",
-                str,
-                location=OpenApiParameter.HEADER,
-                description="同一用户、同一键再次提交返回第一次的申请，状态码 200，不再占用名额",
-            )
+            idempotency_header("同一用户、同一键再次提交返回第一次的申请，状态码 200，不再占用名额")
         ],
         operation_id="site_requests_create",
         description=(
@@ -1190,7 +1191,7 @@ class RequestListApi(APIView):
             actor=request.user, site_id=data["site"], category=category, mode=data["mode"],
             matter=matter, slot_id=data.get("slot"), person=person, documents=data["documents"],
             note=data["note"],
-            idempotency_key=request.headers.get("Idempotency-Key") or data["idempotency_key"],
+            idempotency_key=idempotency_key_of(request, data),
         )  # fmt: skip
         replayed = getattr(req, "replayed", False)
         return _request_response(

@@ -85,6 +85,7 @@ from .selectors import (
     person_times,
     public_site,
     site_list,
+    site_slot,
     sites_near,
 )
 from .services import (
@@ -249,9 +250,7 @@ def site_page(request: HttpRequest, pk: int) -> HttpResponse:
             elif action == "appoint":
                 appoint = AppointmentForm(request.POST)
                 if appoint.is_valid():
-                    slot = AppointmentSlot.objects.filter(
-                        pk=appoint.cleaned_data["slot"], site=site
-                    ).first()
+                    slot = site_slot(site.pk, appoint.cleaned_data["slot"])
                     if slot is None:
                         raise ValidationError(_("该阵地没有这个预约时段。"), field="slot")
                     request_submit(
