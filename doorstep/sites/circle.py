@@ -20,8 +20,9 @@ from __future__ import annotations
 import hashlib
 import threading
 from collections import OrderedDict
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import ClassVar
+from typing import Any, ClassVar, Generic, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -32,12 +33,49 @@ from scipy.spatial import cKDTree
 EARTH_RADIUS_M = 6_371_008.8
 FArray = npt.NDArray[np.float64]
 IArray = npt.NDArray[np.int64]
+T = TypeVar("T")
 
 
 def _workers(points: int) -> int:
     """All cores for a big query; one for a small one, where starting threads costs more
     than it saves."""
     return -1 if points >= 50_000 else 1
+
+
+def _digest(*arrays: npt.NDArray[Any]) -> bytes:
+    """A short digest of arrays' bytes: the key of a point set in the kept answers."""
+    digest = hashlib.blake2b(digest_size=16)
+    for array in arrays:
+        digest.update(np.ascontiguousarray(array).tobytes())
+    return digest.digest()
+
+
+class _Kept(Generic[T]):
+    """Answers kept for the point sets asked about lately, newest last, dropping the
+    oldest while the kept ones weigh more than a limit (never the newest)."""
+
+    def __init__(self, weigh: Callable[[T], int]) -> None:
+        self.lock = threading.Lock()
+        self._weigh = weigh
+        self._items: OrderedDict[bytes, T] = OrderedDict()
+
+    def get(self, key: bytes) -> T | None:
+        with self.lock:
+            found = self._items.get(key)
+            if found is not None:
+                self._items.move_to_end(key)
+            return found
+
+    def put(self, key: bytes, value: T, limit: int) -> None:
+        with self.lock:
+            self._items[key] = value
+            weight = sum(self._weigh(v) for v in self._items.values())
+            while weight > limit and len(self._items) > 1:
+                weight -= self._weigh(self._items.popitem(last=False)[1])
+
+    def clear(self) -> None:
+        with self.lock:
+            self._items.clear()
 
 
 @dataclass(frozen=True)
@@ -267,8 +305,8 @@ class SearchGraph:
     to_a: FArray = field(repr=False)
     to_b: FArray = field(repr=False)
     _scratch: _Scratch = field(default_factory=_Scratch, repr=False, compare=False)
-    _plans: OrderedDict[bytes, SourcePlan] = field(
-        default_factory=OrderedDict, repr=False, compare=False
+    _plans: _Kept[SourcePlan] = field(
+        default_factory=lambda: _Kept(lambda plan: 1), repr=False, compare=False
     )
 
     PLANS_KEPT: ClassVar[int] = 8
@@ -340,27 +378,20 @@ class SearchGraph:
         )  # fmt: skip
 
     def forget_plans(self) -> None:
+        self._plans.clear()
         with self._scratch.lock:
-            self._plans.clear()
             self._scratch.loaded = None
 
     def plan(self, source_nodes: IArray, head_start: FArray) -> SourcePlan:
         """The :class:`SourcePlan` of these sources, kept or worked out now."""
         src = np.ascontiguousarray(source_nodes, dtype=np.int64)
         head = np.ascontiguousarray(head_start, dtype=np.float64)
-        digest = hashlib.blake2b(src.tobytes(), digest_size=16)
-        digest.update(head.tobytes())
-        key = digest.digest()
-        with self._scratch.lock:
-            kept = self._plans.get(key)
-            if kept is not None:
-                self._plans.move_to_end(key)
-                return kept
+        key = _digest(src, head)
+        kept = self._plans.get(key)
+        if kept is not None:
+            return kept
         made = self._make_plan(src, head)
-        with self._scratch.lock:
-            self._plans[key] = made
-            while len(self._plans) > self.PLANS_KEPT:
-                self._plans.popitem(last=False)
+        self._plans.put(key, made, self.PLANS_KEPT)
         return made
 
     def _make_plan(self, src: IArray, head: FArray) -> SourcePlan:
@@ -458,10 +489,9 @@ class Network:
     _tree: cKDTree | None = field(default=None, repr=False)
     _projection: Projection | None = field(default=None, repr=False)
     _main: IArray | None = field(default=None, repr=False)
-    _snaps: OrderedDict[bytes, tuple[IArray, FArray]] = field(
-        default_factory=OrderedDict, repr=False, compare=False
+    _snaps: _Kept[tuple[IArray, FArray]] = field(
+        default_factory=lambda: _Kept(lambda snap: len(snap[0])), repr=False, compare=False
     )
-    _snaps_lock: threading.Lock = field(default_factory=threading.Lock, repr=False, compare=False)
 
     # How many points' snaps are kept (16 bytes each): a coverage page asks for the same
     # sites and compounds again and again (a few filters' worth), while snapping 10,000
@@ -524,14 +554,10 @@ class Network:
         lng_a = np.ascontiguousarray(lng, dtype=np.float64)
         if lat_a.shape != lng_a.shape:
             raise ValueError("lat and lng differ in length")
-        digest = hashlib.blake2b(lat_a.tobytes(), digest_size=16)
-        digest.update(lng_a.tobytes())
-        key = digest.digest()
-        with self._snaps_lock:
-            kept = self._snaps.get(key)
-            if kept is not None:
-                self._snaps.move_to_end(key)
-                return kept
+        key = _digest(lat_a, lng_a)
+        kept = self._snaps.get(key)
+        if kept is not None:
+            return kept
         xy = self.projection.xy(lat_a, lng_a)
         if len(xy) == 0:
             nodes, dist = np.empty(0, dtype=np.int64), np.empty(0)
@@ -541,19 +567,13 @@ class Network:
             dist = np.asarray(found, dtype=np.float64)
         nodes.setflags(write=False)
         dist.setflags(write=False)
-        with self._snaps_lock:
-            self._snaps[key] = (nodes, dist)
-            kept_points = sum(len(n) for n, _d in self._snaps.values())
-            while kept_points > self.SNAPS_KEPT and len(self._snaps) > 1:
-                old_nodes, _old = self._snaps.popitem(last=False)[1]
-                kept_points -= len(old_nodes)
+        self._snaps.put(key, (nodes, dist), self.SNAPS_KEPT)
         return nodes, dist
 
     def forget_snaps(self) -> None:
         """Drop the kept snaps and search plans (a benchmark's cold run; nothing else
         needs it)."""
-        with self._snaps_lock:
-            self._snaps.clear()
+        self._snaps.clear()
         if self._search is not None:
             self._search.forget_plans()
 
