@@ -159,17 +159,18 @@ class CaseListApi(APIView):
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
         key = idempotency_key_of(request, data)
-        unit = household = None
-        if data.get("unit_id"):
-            unit = Unit.objects.filter(pk=data["unit_id"], is_active=True).first()
-            if unit is None:
-                raise ValidationError(_("地点不存在。"), field="unit_id")
+        # A unit is looked up (active, with the places above it) when the case is located.
+        unit: int | None = data.get("unit_id") or None
+        household = None
         if data.get("household_id"):
             from doorstep.accounts.scoping import scoped
 
             household = scoped(request.user, Household).filter(pk=data["household_id"]).first()
             if household is None:
                 raise ValidationError(_("住户不存在。"), field="household_id")
+            # The household is the place; a unit sent beside it must still exist.
+            if unit is not None and not Unit.objects.filter(pk=unit, is_active=True).exists():
+                raise ValidationError(_("地点不存在。"), field="unit_id")
         case = case_submit(
             actor=request.user,
             kind=data["kind"],

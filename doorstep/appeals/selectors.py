@@ -9,7 +9,9 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Count, Q, QuerySet
+from django.core.cache import cache
+from django.db import transaction
+from django.db.models import Count, Exists, OuterRef, Q, QuerySet
 from django.utils.translation import gettext as _
 
 from doorstep.accounts.scoping import scoped
@@ -55,6 +57,45 @@ def categories() -> QuerySet[Category]:
 
 def leaf_categories() -> QuerySet[Category]:
     return categories().filter(children__isnull=True)
+
+
+# Every intake needs its category, and categories change a few times a year: each
+# active one is kept in Django's cache under its code (shared by the worker processes
+# when Redis is configured), with ``has_children`` set, since a case needs a leaf.
+INTAKE_CATEGORY_KEY = "appeals:intake-category:{}"
+INTAKE_CATEGORY_TTL_S = 600
+
+
+def intake_category(code: str) -> Category | None:
+    """The active category with ``code``, or None. Kept in the cache until a category
+    changes (:func:`forget_intake_categories`) or for ten minutes; codes that name no
+    active category are not kept, so unknown codes cannot fill the cache."""
+    key = INTAKE_CATEGORY_KEY.format(code)
+    found: Category | None = cache.get(key)
+    if found is None:
+        found = (
+            Category.objects.filter(code=code, is_active=True)
+            .annotate(
+                has_children=Exists(Category.objects.filter(parent=OuterRef("pk"), is_active=True))
+            )
+            .first()
+        )
+        if found is not None:
+            cache.set(key, found, INTAKE_CATEGORY_TTL_S)
+    return found
+
+
+def forget_intake_categories() -> None:
+    """Drop every kept category, now and again when the current transaction commits (so
+    that an intake reading the old row meanwhile cannot keep it past the change). Called
+    by every service that writes categories."""
+
+    def forget() -> None:
+        codes = Category.objects.values_list("code", flat=True)
+        cache.delete_many([INTAKE_CATEGORY_KEY.format(code) for code in codes])
+
+    forget()
+    transaction.on_commit(forget)
 
 
 def case_list(*, actor: Any, filters: dict[str, Any] | None = None) -> QuerySet[Case]:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import F, Q
 from django.utils.translation import gettext as _
 
 from doorstep.accounts.roles import Role
@@ -31,7 +31,8 @@ from doorstep.core.errors import (
     full_clean,
 )
 from doorstep.core.geo import Point, haversine_m, validate_point
-from doorstep.grids.models import Grid, Wish, WishStatus
+from doorstep.core.tree import lineage
+from doorstep.grids.models import Grid, GridHousehold, Wish, WishStatus
 from doorstep.grids.services import wish_mark_taken_up
 from doorstep.orgs.choices import GRASSROOTS_KINDS, UnitKind
 from doorstep.orgs.models import Department, PartyOrg, Unit
@@ -73,6 +74,7 @@ from .models import (
     WishClaim,
 )
 from .rules import actor_kinds, can_supervise_unit, department_ids, handler_level
+from .selectors import forget_intake_categories, intake_category
 
 RECEIPT_ALPHABET = "23456789ABCDEFGHJKLMNPQRSTUVWXYZ"  # no 0/O, 1/I
 RECEIPT_LENGTH = 8
@@ -113,7 +115,7 @@ class Location:
     community: Unit
     compound: Unit | None
     household: Household | None
-    grid: Grid | None
+    grid_id: int | None
     point: Point | None
 
 
@@ -170,69 +172,75 @@ def _nearest_place(point: Point) -> Unit | None:
     return best
 
 
+# What routing and the case row need of a place and the places above it.
+LOCATE_FIELDS = ("kind", "name", "path", "is_active")
+
+
 def case_locate(
     *,
     household: Household | None = None,
-    unit: Unit | None = None,
+    unit: Unit | int | None = None,
     lat: Any = None,
     lng: Any = None,
 ) -> Location:
-    """Where a case is: from a household, a unit (compound, building or community), or a
-    map pick; the grid from the household's link or the grid boundary holding the point."""
+    """Where a case is: from a household, a unit (compound, building or community; an
+    active unit's primary key will do), or a map pick; the grid from the household's
+    link or the grid boundary holding the point. The place and the places above it are
+    read in one statement."""
     point = None
     if lat not in (None, "") or lng not in (None, ""):
         point = validate_point(lat, lng, field="location")
     if household is not None:
-        place = household.unit
+        place_pk = household.unit_id
     elif unit is not None:
-        place = unit
+        place_pk = unit if isinstance(unit, int) else unit.pk
     elif point is not None:
         found = _nearest_place(point)
         if found is None:
             raise ValidationError(_("该位置不在本辖区内。"), field="location")
-        place = found
+        place_pk = found.pk
     else:
         raise ValidationError(_("请选择小区或在地图上标出位置。"), field="location")
-    above = {
-        u.kind: u
-        for u in Unit.objects.filter(
-            path__in=_ancestors(place.path)[:-1],
-            kind__in=sorted(GRASSROOTS_KINDS | COMPOUND_KINDS),
-        ).order_by("depth")
-    }
-    if place.kind in GRASSROOTS_KINDS | COMPOUND_KINDS:
-        above[place.kind] = place
+    line = lineage(Unit, place_pk, fields=LOCATE_FIELDS)
+    if not line or (isinstance(unit, int) and household is None and not line[-1].is_active):
+        raise ValidationError(_("地点不存在。"), field="unit_id")
+    place = line[-1]
+    # Deeper places of a kind win over shallower ones (a compound inside a compound).
+    above = {u.kind: u for u in line if u.kind in GRASSROOTS_KINDS | COMPOUND_KINDS}
     community = next((above[k] for k in sorted(GRASSROOTS_KINDS) if k in above), None)
     if community is None:
         raise ValidationError(_("该位置不属于任何社区或村。"), field="location")
     compound = next((above[k] for k in sorted(COMPOUND_KINDS) if k in above), None)
-    grid = None
+    grid_id = None
     if household is not None:
-        grid = Grid.objects.filter(household_links__household=household).first()
-    if grid is None and point is not None:
-        grid = next(
+        grid_id = (
+            GridHousehold.objects.filter(household=household).values_list("grid_id", flat=True)
+        ).first()
+    if grid_id is None and point is not None:
+        grid_id = next(
             (
-                g
-                for g in Grid.objects.filter(unit=community, is_active=True)
+                g.pk
+                for g in Grid.objects.filter(unit=community, is_active=True).only("id", "boundary")
                 if _in_boundary(point, g.boundary)
             ),
             None,
         )
-    if grid is None and household is None and place.kind not in GRASSROOTS_KINDS:
+    if grid_id is None and household is None and place.kind not in GRASSROOTS_KINDS:
         # A building or compound all of whose linked households share one grid.
         grids = list(
-            Grid.objects.filter(place.subtree_q(field="household_links__household__unit__path"))
+            GridHousehold.objects.filter(place.subtree_q(field="household__unit__path"))
+            .values_list("grid_id", flat=True)
             .distinct()
-            .order_by("id")[:2]
+            .order_by("grid_id")[:2]
         )
         if len(grids) == 1:
-            grid = grids[0]
+            grid_id = grids[0]
     return Location(
         unit=place,
         community=community,
         compound=compound,
         household=household,
-        grid=grid,
+        grid_id=grid_id,
         point=point,
     )
 
@@ -284,18 +292,10 @@ def _open_joint_case(case: Case, *, at: dt.datetime) -> None:
 
 def _category(category: Category | str | None) -> Category:
     code = category.code if isinstance(category, Category) else category
-    found = (
-        Category.objects.filter(code=code or "", is_active=True)
-        .annotate(
-            has_children=Exists(Category.objects.filter(parent=OuterRef("pk"), is_active=True))
-        )
-        .first()
-        if isinstance(code, str)
-        else None
-    )
+    found = intake_category(code) if isinstance(code, str) and code else None
     if found is None:
         raise ValidationError(_("未知的诉求类别。"), field="category")
-    if found.has_children:
+    if found.has_children:  # type: ignore[attr-defined]
         raise ValidationError(_("请选择具体的小类。"), field="category")
     return found
 
@@ -313,7 +313,7 @@ def case_submit(
     channel: str,
     text: Any,
     household: Household | None = None,
-    unit: Unit | None = None,
+    unit: Unit | int | None = None,
     lat: Any = None,
     lng: Any = None,
     reporter_person: Person | None = None,
@@ -381,7 +381,7 @@ def case_submit(
         community=where.community,
         compound=where.compound,
         household=where.household,
-        grid=where.grid,
+        grid_id=where.grid_id,
         state=CaseState.SUBMITTED,
         clock_started_at=moment,
         deadline=moment + category_deadline(cat),
@@ -1384,6 +1384,7 @@ def category_create(
     category = Category(code=slug, parent=parent, **values)
     _clean(category)
     category.save()
+    forget_intake_categories()
     CategoryChange.objects.create(
         category=category,
         actor=actor,
@@ -1428,6 +1429,7 @@ def category_update(*, actor: Any, category: Category, **fields: Any) -> Categor
         setattr(row, key, value)
     _clean(row)
     row.save(update_fields=[*changes, "updated_at"])
+    forget_intake_categories()
     action = CategoryChangeAction.UPDATE
     if set(changes) == {"is_active"}:
         action = CategoryChangeAction.ACTIVATE if row.is_active else CategoryChangeAction.DEACTIVATE

@@ -10,9 +10,10 @@ scan on the unique index, on SQLite and PostgreSQL alike. See docs/adr/0003-org-
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from collections.abc import Sequence
+from typing import Any, TypeVar
 
-from django.db import models
+from django.db import connection, models
 from django.db.models import Q
 from django.db.models.functions import Concat, Substr
 
@@ -49,6 +50,39 @@ def provisional_path() -> str:
 def ancestor_paths(path: str) -> list[str]:
     """Paths of the node's ancestors, root first, the node itself last."""
     return [path[:end] for end in range(SEGMENT, len(path) + 1, SEGMENT)]
+
+
+Node = TypeVar("Node", bound="TreeNode")
+
+
+def lineage(model: type[Node], pk: int, *, fields: Sequence[str]) -> list[Node]:
+    """The node with primary key ``pk`` and its ancestors, root first, the node last; empty
+    when there is none. One statement (a recursive walk up ``parent``: one primary-key
+    lookup per level), for callers that know a node only by its key and need its
+    ancestors too, which :func:`ancestor_paths` would cost a second query for. Only
+    ``fields`` (plus the key, ``parent`` and ``depth``) are loaded; the rest are deferred."""
+    if not 0 < pk < 2**63:  # no such key (and SQLite cannot even bind a larger one)
+        return []
+    meta = model._meta
+    wanted = {"id", "parent", "depth", *fields}
+    # In the model's own field order: that is the order ``from_db`` takes values in.
+    concrete = [f for f in meta.concrete_fields if f.name in wanted]
+    quote = connection.ops.quote_name
+    table = quote(meta.db_table)
+    columns = ", ".join(quote(f.column) for f in concrete)
+    walked = ", ".join(f"t.{quote(f.column)}" for f in concrete)
+    parent = quote(next(f.column for f in concrete if f.name == "parent"))
+    sql = (
+        f"WITH RECURSIVE up ({columns}) AS ("  # noqa: S608 - names from the model's meta
+        f"SELECT {columns} FROM {table} WHERE {quote('id')} = %s "
+        f"UNION ALL SELECT {walked} FROM {table} t JOIN up ON t.{quote('id')} = up.{parent}"
+        f") SELECT {columns} FROM up ORDER BY {quote('depth')}"
+    )
+    attnames = [f.attname for f in concrete]
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [pk])
+        rows = cursor.fetchall()
+    return [model.from_db(connection.alias, attnames, row) for row in rows]
 
 
 class TreeNode(models.Model):

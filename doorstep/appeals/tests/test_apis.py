@@ -10,6 +10,7 @@ from rest_framework.test import APIClient
 from doorstep.accounts.roles import Role
 from doorstep.appeals.models import Case
 from doorstep.conftest import World, make_user
+from doorstep.orgs.models import Unit
 
 from .factories import submit
 
@@ -48,9 +49,16 @@ def test_intake_is_idempotent(world: World) -> None:
         ({"text": "字" * 20000}, "text"),
         ({"unit_id": None, "lat": 10.0, "lng": 60.0}, "location"),
         ({"unit_id": 999999}, "unit_id"),
+        ({"unit_id": -3}, "unit_id"),
+        ({"unit_id": 2**70}, "unit_id"),
+        ({"unit_id": "inactive"}, "unit_id"),
     ],
 )
 def test_intake_errors_name_the_field(world: World, extra: dict[str, Any], field: str) -> None:
+    if extra.get("unit_id") == "inactive":
+        compound = world.a.compound
+        Unit.objects.filter(pk=compound.pk).update(is_active=False)
+        extra = {"unit_id": compound.pk}
     response = _api(world.user(Role.RESIDENT)).post(
         "/api/v1/appeals/", _body(world, **extra), format="json"
     )

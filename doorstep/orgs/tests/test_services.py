@@ -1,6 +1,7 @@
 import pytest
 
 from doorstep.core.errors import ValidationError
+from doorstep.core.tree import lineage
 from doorstep.orgs.models import Unit
 from doorstep.orgs.selectors import kind_counts, unit_ancestors, unit_subtree, unit_trails
 from doorstep.orgs.services import unit_create, unit_move
@@ -24,6 +25,28 @@ def test_paths_nest_and_subtree_is_one_query(city: Unit, django_assert_num_queri
     assert other.pk not in ids
     assert [u.name for u in unit_ancestors(street)] == ["泸州市", "江阳区", "大山坪街道"]
     assert kind_counts(city) == {"district": 2, "street": 1}
+
+
+def test_lineage_is_the_node_and_its_ancestors_in_one_query(  # type: ignore[no-untyped-def]
+    city: Unit, django_assert_num_queries
+) -> None:
+    district = unit_create(kind="district", name="江阳区", code="510502", parent=city)
+    street = unit_create(kind="street", name="大山坪街道", code="510502001000", parent=district)
+    with django_assert_num_queries(1):
+        line = lineage(Unit, street.pk, fields=("name", "path"))
+    assert [(u.pk, u.name, u.path, u.depth) for u in line] == [
+        (u.pk, u.name, u.path, u.depth) for u in (city, district, street)
+    ]
+    assert line[-1].parent_id == district.pk
+    # Fields not asked for are deferred, not made up.
+    assert "code" in line[-1].get_deferred_fields()
+    assert lineage(Unit, city.pk, fields=())[0].pk == city.pk
+    for missing in (0, -1, street.pk + 1000, 2**63, 2**70):
+        assert lineage(Unit, missing, fields=("name",)) == []
+    # After a move the walk follows the new parent.
+    other = unit_create(kind="district", name="龙马潭区", code="510504", parent=city)
+    unit_move(unit=street, new_parent=other)
+    assert [u.pk for u in lineage(Unit, street.pk, fields=())] == [city.pk, other.pk, street.pk]
 
 
 @pytest.mark.parametrize(
