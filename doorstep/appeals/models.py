@@ -225,6 +225,8 @@ class Case(BaseModel):
         related_name="cases",
     )
     result = models.TextField(_("办理结果"), max_length=TEXT_MAX, blank=True)
+    # Registered residents of the community the result names, masked when published.
+    result_names = models.JSONField(_("结果中的居民姓名"), default=list, blank=True, editable=False)
     resolved_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
     closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
     closed_unrated = models.BooleanField(_("未评价关闭"), default=False)

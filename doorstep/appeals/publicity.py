@@ -11,7 +11,11 @@ sheet, the receipt page and the wish wall show such text only through
 - 18-digit ID numbers (and old 15-digit ones): every character;
 - rooms and buildings below the compound ("3-2-501", "501室", "5号楼2单元", "东街12号");
 - the names of the case's people when known (the reporter and the household's members,
-  the parties of a mediated dispute): all but the surname ("张*").
+  the parties of a mediated dispute): all but the surname ("张*");
+- the names of any other registered resident of the case's community that a result
+  names ("已请楼长李秀英协调"): found in the registry when the result is written
+  (:func:`registry_names`) and kept on the case (``result_names``), so that the public
+  pages need no registry lookup per row.
 
 Masking is done when the text is read, not when it is written, so that it covers rows
 written before a pattern was added and the stored record stays exact for staff.
@@ -88,9 +92,44 @@ def mask_personal(text: str, names: Iterable[str] = ()) -> str:
     return out
 
 
+# Names are two to four Chinese characters, or longer with the middle dot of minority
+# names ("阿依古丽·买买提").
+_HAN_RUN = re.compile(r"[\u3400-\u9fff·]{2,}")
+_NAME_LENGTHS = range(2, 11)
+_CHUNK = 500
+
+
+def registry_names(text: str, *, within_path: str) -> list[str]:
+    """The names of registered residents living under ``within_path`` (a community's
+    path) that occur in ``text``: every run of Chinese characters is cut into the
+    substrings a name could be, and those are looked up among the residents' names."""
+    from doorstep.core.tree import subtree_q
+    from doorstep.people.models import Person
+
+    candidates = sorted(
+        {
+            run[i : i + n]
+            for run in _HAN_RUN.findall(text or "")
+            for n in _NAME_LENGTHS
+            for i in range(len(run) - n + 1)
+            if n <= 4 or "·" in run[i : i + n]
+        }
+    )
+    found: set[str] = set()
+    for start in range(0, len(candidates), _CHUNK):
+        found.update(
+            Person.objects.filter(
+                subtree_q(within_path, field="unit__path"),
+                name__in=candidates[start : start + _CHUNK],
+            ).values_list("name", flat=True)
+        )
+    return sorted(found)
+
+
 def case_names(case_ids: Iterable[int]) -> dict[int, set[str]]:
-    """The names of each case's people: its reporter, its household's members and the
-    parties of its mediation. One query, two when households are known."""
+    """The names of each case's people: its reporter, its household's members, the
+    parties of its mediation and the residents its result names. One query, two when
+    households are known."""
     from doorstep.people.models import Person
 
     from .models import Case
@@ -100,11 +139,15 @@ def case_names(case_ids: Iterable[int]) -> dict[int, set[str]]:
     if not ids:
         return names
     households: dict[int, list[int]] = {}
-    for case_id, reporter, household_id, parties in Case.objects.filter(pk__in=ids).values_list(
-        "id", "reporter_person__name", "household_id", "mediation__parties"
+    for case_id, reporter, household_id, parties, named in Case.objects.filter(
+        pk__in=ids
+    ).values_list(
+        "id", "reporter_person__name", "household_id", "mediation__parties", "result_names"
     ):
         if reporter:
             names[case_id].add(reporter)
+        if named:
+            names[case_id].update(named)
         if parties:
             names[case_id].update(name_tokens(parties))
         if household_id:

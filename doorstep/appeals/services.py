@@ -73,6 +73,7 @@ from .models import (
     Rating,
     WishClaim,
 )
+from .publicity import registry_names
 from .rules import actor_kinds, can_supervise_unit, department_ids, handler_level
 from .selectors import forget_intake_categories, intake_category
 
@@ -599,7 +600,7 @@ def case_transition(
     if action == Action.ASSIGN:
         changes["assignee"] = _valid_assignee(row, assignee)
     elif action == Action.RESOLVE:
-        changes["result"] = clean_text(result, field="result")
+        changes.update(_result(row, clean_text(result, field="result")))
         changes["resolved_at"] = moment
         changes["deadline"] = None
     elif action == Action.REJECT:
@@ -628,6 +629,14 @@ def case_transition(
     )
     notify.case_changed(case_obj, action)
     return case_obj
+
+
+def _result(case: Case, text: str) -> dict[str, Any]:
+    """A result and the registered residents of the case's community it names (masked
+    wherever the result is published)."""
+    community = Unit.objects.filter(pk=case.community_id).values_list("path", flat=True).first()
+    names = registry_names(text, within_path=community) if community else []
+    return {"result": text, "result_names": names}
 
 
 def _valid_assignee(case: Case, assignee: Any) -> Any:
@@ -1069,8 +1078,11 @@ def wish_fulfil(*, actor: Any, claim_id: int, note: str = "") -> WishClaim:
             version=case.version,
             to_state=CaseState.RESOLVED,
             changes={
-                "result": _("心愿已由%(who)s帮助实现。%(note)s")
-                % {"who": claim.claimant_label, "note": text},
+                **_result(
+                    case,
+                    _("心愿已由%(who)s帮助实现。%(note)s")
+                    % {"who": claim.claimant_label, "note": text},
+                ),
                 "resolved_at": moment,
                 "deadline": None,
             },

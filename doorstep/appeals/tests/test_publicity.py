@@ -120,3 +120,38 @@ def test_board_masking_costs_a_fixed_number_of_queries(
     with django_assert_max_num_queries(len(few.captured_queries)):
         html = anonymous.get(url).content.decode()
     assert "13812345678" not in html
+
+
+def test_registered_residents_a_result_names_are_masked(world: World) -> None:
+    """A result may name a neighbour who is none of the case's people: any registered
+    resident of the case's community named in it is masked on the public pages."""
+    from doorstep.people.services import household_create, person_create
+
+    neighbours = household_create(unit=world.a.building, entrance="2", room="302")
+    person_create(name="李秀英", household=neighbours, relation="head")
+    person_create(name="阿依古丽·买买提", household=neighbours, relation="spouse")
+    person_create(name="周建", unit=world.b.compound)  # another community's resident
+    case = _resolved(world, result="已请楼长李秀英协调，阿依古丽·买买提帮忙清理；周建路过。")
+    assert sorted(case.result_names) == ["李秀英", "阿依古丽·买买提"]
+    anonymous = Client()
+    for url in (
+        reverse("appeals:board", args=[world.a.community.pk]),
+        f"{reverse('appeals:receipt')}?code={case.receipt_code}",
+    ):
+        html = anonymous.get(url).content.decode()
+        assert "李秀英" not in html and "李**" in html, url
+        assert "阿依古丽" not in html and "买买提" not in html, url
+    staff = Client()
+    staff.force_login(world.user(Role.COMMUNITY_STAFF))
+    html = staff.get(reverse("appeals:console-case", args=[case.pk])).content.decode()
+    assert "李秀英" in html
+
+
+@pytest.mark.django_db
+def test_registry_names_take_any_text() -> None:
+    """Looking names up copes with text without Chinese and with the longest result."""
+    from doorstep.appeals.publicity import registry_names
+
+    assert registry_names("", within_path="0000000001") == []
+    assert registry_names("no Chinese here 123", within_path="0000000001") == []
+    assert registry_names("字" * 4000, within_path="0000000001") == []
