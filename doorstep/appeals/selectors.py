@@ -60,15 +60,17 @@ def leaf_categories() -> QuerySet[Category]:
 
 
 # Every intake needs its category, and categories change a few times a year: each
-# active one is kept in Django's cache under its code (shared by the worker processes
-# when Redis is configured), with ``has_children`` set, since a case needs a leaf.
+# active one is kept in Django's cache under its code, with ``has_children`` set, since
+# a case needs a leaf. With Redis the entries are shared by the worker processes and a
+# change drops them for all; without it each process keeps its own and another worker
+# sees a change when its entry expires, within a minute.
 INTAKE_CATEGORY_KEY = "appeals:intake-category:{}"
-INTAKE_CATEGORY_TTL_S = 600
+INTAKE_CATEGORY_TTL_S = 60
 
 
 def intake_category(code: str) -> Category | None:
     """The active category with ``code``, or None. Kept in the cache until a category
-    changes (:func:`forget_intake_categories`) or for ten minutes; codes that name no
+    changes (:func:`forget_intake_categories`) or for a minute; codes that name no
     active category are not kept, so unknown codes cannot fill the cache."""
     key = INTAKE_CATEGORY_KEY.format(code)
     found: Category | None = cache.get(key)
