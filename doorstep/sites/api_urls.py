@@ -36,6 +36,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("site-programs/", apis.ProgramListApi.as_view(), name="api-site-program-list"),
     path("site-programs/<int:pk>/", apis.ProgramDetailApi.as_view(), name="api-site-program"),
     path(
+        "site-programs/<int:pk>/enrol/",
+        apis.ProgramEnrolApi.as_view(),
+        name="api-site-program-enrol",
+    ),
+    path(
         "site-programs/<int:pk>/attendance/",
         apis.AttendanceApi.as_view(),
         name="api-site-program-attendance",

@@ -3,7 +3,9 @@
 * Public facts anyone may read: sites (list, detail, near a point, open now) and what a
   site offers — its bookable rooms, open appointment slots and current programs.
 * A resident's own things: bookings (one-off and recurring) and their cancelling,
-  service requests (appointment or proxy) and their cancelling, enrolments.
+  service requests (appointment or proxy) and their cancelling, enrolling themselves or
+  a household member in a program open to residents, and their household's enrolments
+  with withdrawing.
 * The staff's work, scoped through the one checkpoint: the site directory (create,
   edit, hours, closures), rooms, slots, programs with enrolment and attendance, the
   request queue with its transitions and checklists, service records and
@@ -109,6 +111,8 @@ from .services import (
     partner_update,
     program_create,
     program_enrol,
+    program_self_enrol,
+    program_self_withdraw,
     program_withdraw,
     record_create,
     request_documents_mark,
@@ -681,6 +685,7 @@ class ProgramOutput(serializers.Serializer):
     remaining = serializers.SerializerMethodField()
     starts_on = serializers.DateField()
     ends_on = serializers.DateField()
+    open_to_residents = serializers.BooleanField(help_text="居民可在线报名（否则到阵地报名）")
 
     def get_audience(self, program: Program) -> str:
         """``old`` or ``young`` (一老一小)."""
@@ -702,6 +707,9 @@ class SiteProgramsApi(PublicReadApi):
         starts_on = DayField()
         ends_on = DayField()
         partner = _id(required=False, allow_null=True, help_text="承办的合伙人 id")
+        open_to_residents = serializers.BooleanField(
+            required=False, default=False, help_text="居民可在线报名"
+        )
 
     @extend_schema(
         responses=ProgramOutput(many=True),
@@ -711,7 +719,10 @@ class SiteProgramsApi(PublicReadApi):
             OpenApiParameter("available", bool, description="只看还有名额的"),
         ],
         operation_id="site_programs_public_list",
-        description="阵地尚未结束的一老一小项目及剩余名额（公开信息）。报名由阵地工作人员办理。",
+        description=(
+            "阵地尚未结束的一老一小项目及剩余名额（公开信息）。open_to_residents 为真的项目"
+            "居民可在线报名（POST /api/v1/site-programs/{id}/enrol/），其余由阵地工作人员办理。"
+        ),
     )
     def get(self, request: Request, pk: int) -> Response:
         rows = public_programs(_public_site(pk), today=_today())
@@ -740,7 +751,7 @@ class SiteProgramsApi(PublicReadApi):
         program = program_create(
             actor=request.user, site=site, kind=data["kind"], name=data["name"],
             category=data["category"], capacity=data["capacity"], starts_on=data["starts_on"],
-            ends_on=data["ends_on"], partner=partner,
+            ends_on=data["ends_on"], partner=partner, open_to_residents=data["open_to_residents"],
         )  # fmt: skip
         return Response(ProgramOutput(program).data, status=status.HTTP_201_CREATED)
 
@@ -783,6 +794,41 @@ class ProgramDetailApi(APIView):
         return Response(ProgramOutput(program).data)
 
 
+class EnrolmentOutput(serializers.Serializer):
+    id = serializers.IntegerField()
+    program_id = serializers.IntegerField()
+    program = serializers.CharField(source="program.name")
+    site_id = serializers.IntegerField(source="program.site_id")
+    site = serializers.CharField(source="program.site.name")
+    person_id = serializers.IntegerField()
+    person = serializers.CharField(source="person.name")
+    status = serializers.ChoiceField(choices=EnrolmentStatus.choices)
+    enrolled_on = serializers.DateField()
+
+
+class ProgramEnrolApi(APIView):
+    class ProgramEnrolInputSerializer(serializers.Serializer):
+        person = _id(help_text="报名人：本人或同户家庭成员的人员 id")
+
+    @extend_schema(
+        request=ProgramEnrolInputSerializer,
+        responses={201: EnrolmentOutput},
+        operation_id="site_programs_self_enrol",
+        description=(
+            "居民为本人或同户家庭成员报名开放在线报名的项目。账号未关联居民信息时返回 403；"
+            "人员不是本人或同户家人时返回 400（person）；项目不开放在线报名或已结束时返回 400"
+            "（program）；已报名或名额已满时返回 409。"
+        ),
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        serializer = self.ProgramEnrolInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        enrolment = program_self_enrol(
+            actor=request.user, program_id=pk, person_id=serializer.validated_data["person"]
+        )
+        return Response(EnrolmentOutput(enrolment).data, status=status.HTTP_201_CREATED)
+
+
 class AttendanceApi(APIView):
     class AttendanceInputSerializer(serializers.Serializer):
         date = DayField()
@@ -809,18 +855,6 @@ class AttendanceApi(APIView):
         return Response({"program": pk, "date": data["date"], "marked": marked})
 
 
-class EnrolmentOutput(serializers.Serializer):
-    id = serializers.IntegerField()
-    program_id = serializers.IntegerField()
-    program = serializers.CharField(source="program.name")
-    site_id = serializers.IntegerField(source="program.site_id")
-    site = serializers.CharField(source="program.site.name")
-    person_id = serializers.IntegerField()
-    person = serializers.CharField(source="person.name")
-    status = serializers.ChoiceField(choices=EnrolmentStatus.choices)
-    enrolled_on = serializers.DateField()
-
-
 def _enrolments(user: Any) -> QuerySet[Enrolment]:
     return scoped(user, Enrolment, Enrolment.objects.select_related("program__site", "person"))
 
@@ -839,7 +873,7 @@ class EnrolmentListApi(APIView):
             OpenApiParameter("status", str, enum=EnrolmentStatus.values),
         ],
         operation_id="site_enrolments_list",
-        description="报名记录：居民看到自己的，工作人员看到所管阵地的。",
+        description="报名记录：居民看到本人和同户家庭成员的，工作人员看到所管阵地的。",
     )
     def get(self, request: Request) -> Response:
         qs = _enrolments(request.user)
@@ -870,10 +904,14 @@ class EnrolmentWithdrawApi(APIView):
         request=None,
         responses=EnrolmentOutput,
         operation_id="site_enrolments_withdraw",
-        description="办理退出（阵地工作人员），名额随即空出。已退出的返回 409。",
+        description=(
+            "退出报名，名额随即空出：阵地工作人员办理所管阵地的，居民退出本人或同户家庭成员的"
+            "（他人的报名返回 404）。已退出的返回 409。"
+        ),
     )
     def post(self, request: Request, pk: int) -> Response:
-        enrolment = program_withdraw(actor=request.user, enrolment_id=pk)
+        withdraw = program_withdraw if is_site_manager(request.user) else program_self_withdraw
+        enrolment = withdraw(actor=request.user, enrolment_id=pk)
         return Response(EnrolmentOutput(enrolment).data)
 
 

@@ -20,12 +20,15 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.db.models import F
+
 from doorstep.core import timeutils
 from doorstep.core.timeutils import LOCAL_TZ
 from doorstep.orgs.demo import DemoTree
 from doorstep.people.models import Person
 
 from .choices import (
+    PROGRAM_AUDIENCE,
     BookingStatus,
     EnrolmentStatus,
     ManagerKind,
@@ -372,7 +375,18 @@ def _people_under(unit: Any, *, elderly: bool, limit: int) -> list[Person]:
     return list(qs.order_by("id")[:limit])
 
 
-def _programs(rng: random.Random, tree: DemoTree, out: DemoSites) -> None:
+# Programs residents may sign up for online; the care programs need an assessment first.
+OPEN_TO_RESIDENTS = {
+    ProgramKind.SENIOR_UNIVERSITY,
+    ProgramKind.AFTER_SCHOOL,
+    ProgramKind.SUMMER_CARE,
+}
+# Places an open program keeps free in the demo, for the demo residents to sign up.
+PLACES_KEPT = 5
+OPEN_TERM = dt.timedelta(days=2 * 365)
+
+
+def _programs(rng: random.Random, tree: DemoTree, out: DemoSites, users: list[Any]) -> None:
     units = tree.units
     specs = [
         ("shangping", ProgramKind.DAY_CARE, "上平日间照料", "elderly", 30, units["shangping"], True, None),
@@ -385,12 +399,18 @@ def _programs(rng: random.Random, tree: DemoTree, out: DemoSites) -> None:
     ]  # fmt: skip
     for key, kind, name, category, capacity, unit, elderly, partner in specs:
         summer = kind == ProgramKind.SUMMER_CARE
+        is_open = kind in OPEN_TO_RESIDENTS
         starts = dt.date(2026, 7, 6) if summer else START
-        ends = dt.date(2026, 8, 28) if summer else END
-        people = _people_under(unit, elderly=elderly, limit=capacity)
+        # The classes open to residents run on past the demo's day, so that the site
+        # pages offer them to sign up for whenever the demo is served.
+        ends = dt.date(2026, 8, 28) if summer else (END + OPEN_TERM if is_open else END)
+        people = _people_under(
+            unit, elderly=elderly, limit=capacity - (PLACES_KEPT if is_open else 0)
+        )
         program = Program.objects.create(
             site=out.sites[key], kind=kind, name=name, category_id=_category_id(category),
             partner=partner, capacity=capacity, enrolled=len(people), starts_on=starts, ends_on=ends,
+            open_to_residents=is_open,
         )  # fmt: skip
         enrolments = Enrolment.objects.bulk_create(
             Enrolment(program=program, person=p, enrolled_on=starts, status=EnrolmentStatus.ACTIVE)
@@ -403,7 +423,7 @@ def _programs(rng: random.Random, tree: DemoTree, out: DemoSites) -> None:
         weekly = {ProgramKind.SENIOR_UNIVERSITY: {1, 3}, ProgramKind.AFTER_SCHOOL: {0, 2, 4}}.get(
             kind, set(WEEKDAYS)
         )
-        while day <= ends:
+        while day <= min(ends, END):  # attendance only up to the demo's day
             if day.weekday() in weekly:
                 present = [e for e in enrolments if rng.random() < 0.7]
                 attendance += [Attendance(enrolment=e, date=day) for e in present]
@@ -417,6 +437,35 @@ def _programs(rng: random.Random, tree: DemoTree, out: DemoSites) -> None:
         Attendance.objects.bulk_create(attendance, batch_size=2000)
         ServiceRecord.objects.bulk_create(records, batch_size=2000)
         out.records += len(records)
+    _household_enrolments(users)
+
+
+def _household_enrolments(users: list[Any]) -> None:
+    """The demo residents' households signed up online: each member of the household of
+    a demo account linked to a person joins the first open program for their age (the
+    senior university for the old, a class for the young) that still has a place."""
+    households = Person.objects.filter(
+        user__in=[u.pk for u in users], household__isnull=False
+    ).values("household")
+    members = Person.objects.filter(household__in=households, pseudonymized_at__isnull=True)
+    programs = list(Program.objects.filter(open_to_residents=True, ends_on__gte=END).order_by("id"))
+    for person in members.order_by("household_id", "id"):
+        for program in programs:
+            old = PROGRAM_AUDIENCE.get(ProgramKind(program.kind)) == "old"
+            joined = Enrolment.objects.filter(
+                program=program, person=person, status=EnrolmentStatus.ACTIVE
+            ).exists()
+            if joined:
+                break
+            if (person.is_elderly(END) if old else person.is_child(END)) and (
+                program.enrolled < program.capacity
+            ):
+                Enrolment.objects.create(
+                    program=program, person=person, enrolled_on=END - dt.timedelta(days=30)
+                )
+                Program.objects.filter(pk=program.pk).update(enrolled=F("enrolled") + 1)
+                program.enrolled += 1
+                break
 
 
 def _partner_services(rng: random.Random, out: DemoSites) -> None:
@@ -509,6 +558,6 @@ def build(
     _rooms_and_bookings(rng, out, users, scale)
     _requests(rng, out, users, scale)
     _daily_records(rng, out, scale)
-    _programs(rng, tree, out)
+    _programs(rng, tree, out, users)
     _partner_services(rng, out)
     return out

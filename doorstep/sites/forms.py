@@ -21,6 +21,8 @@ from .choices import (
 )
 from .models import Amenity, Partner, ServiceCategory, Site, StationType
 
+MAX_ID = 2**63 - 1  # a larger id is a typing mistake, refused before it reaches the database
+
 
 class NearForm(forms.Form):
     lat = forms.FloatField(required=False, widget=forms.HiddenInput)
@@ -48,6 +50,13 @@ class AppointmentForm(forms.Form):
     # Chosen when the page is shown: tapping twice, or sending again after a timeout,
     # is the same appointment (request_submit's idempotency key).
     key = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+
+
+class EnrolForm(forms.Form):
+    """A resident enrols themselves or a household member in a program (site page)."""
+
+    program = forms.IntegerField(min_value=1, max_value=MAX_ID, widget=forms.HiddenInput)
+    person = forms.IntegerField(label=_("报名人"), min_value=1, max_value=MAX_ID)
 
 
 class ProxyForm(forms.Form):
@@ -235,6 +244,11 @@ class ProgramForm(forms.Form):
     ends_on = forms.DateField(label=_("结束日期"), widget=forms.DateInput(attrs={"type": "date"}))
     partner = forms.ModelChoiceField(
         label=_("承办合伙人"), queryset=Partner.objects.none(), required=False
+    )
+    open_to_residents = forms.BooleanField(
+        label=_("居民可在线报名"),
+        required=False,
+        help_text=_("需要先评估的项目（如日间照料）不要勾选，由工作人员在阵地报名。"),
     )
 
     def __init__(self, *args: Any, partners: Any = None, **kwargs: Any) -> None:

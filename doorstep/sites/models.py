@@ -623,6 +623,8 @@ class Program(BaseModel):
     enrolled = models.PositiveIntegerField(_("在读人数"), default=0)
     starts_on = models.DateField(_("开始日期"))
     ends_on = models.DateField(_("结束日期"))
+    # A program that needs an assessment first (day care, short stay) stays staff-only.
+    open_to_residents = models.BooleanField(_("居民可在线报名"), default=False)
 
     class Meta:
         verbose_name = _("一老一小项目")

@@ -3,7 +3,8 @@
 Place roles see the rows of sites in their subtree, and an area center's site, rooms,
 slots, programs and partner services wherever the center serves; a partner sees the sites where it
 offers services and its own offerings, agreements, settlements and programs; a resident
-sees their own bookings, requests and enrolments. Sites' public facts (name, place,
+sees their own bookings and requests, and the enrolments (with attendance) of themselves
+and the members of their household. Sites' public facts (name, place,
 hours, services) are read by everyone through ``selectors.public_sites``, not here.
 """
 
@@ -55,6 +56,24 @@ def _within_or_served(field: str) -> scoping.Rule:
 def _own(field: str) -> scoping.Rule:
     def rule(grant: Grant) -> Q:
         return Q(**{field: grant.user.pk})
+
+    return rule
+
+
+def _household(field: str) -> scoping.Rule:
+    """Rows about the resident themselves or a member of their household (``field``
+    names the person): a parent follows the child's class, a daughter her mother's day
+    care. The household is matched through a subquery, so no row comes out twice."""
+
+    def rule(grant: Grant) -> Q:
+        from doorstep.people.models import Person
+
+        households = Person.objects.filter(user_id=grant.user.pk, household__is_active=True).values(
+            "household"
+        )
+        return Q(**{f"{field}__user": grant.user.pk}) | Q(
+            **{f"{field}__household__in": households, f"{field}__pseudonymized_at__isnull": True}
+        )
 
     return rule
 
@@ -156,7 +175,7 @@ def register() -> None:
         [
             (MANAGERS, within_unit("program__site__unit")),
             ((Role.PARTNER,), _partner("program__partner")),
-            ((Role.RESIDENT,), _own("person__user")),
+            ((Role.RESIDENT,), _household("person")),
         ],
     )
     scoping.register(
@@ -164,6 +183,6 @@ def register() -> None:
         [
             (MANAGERS, within_unit("enrolment__program__site__unit")),
             ((Role.PARTNER,), _partner("enrolment__program__partner")),
-            ((Role.RESIDENT,), _own("enrolment__person__user")),
+            ((Role.RESIDENT,), _household("enrolment__person")),
         ],
     )

@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
-from django.db.models import Count, Prefetch, QuerySet, Sum
+from django.db.models import Count, Prefetch, Q, QuerySet, Sum
 from django.db.models.functions import TruncMonth
 
 from doorstep.accounts.scoping import scoped
@@ -18,7 +18,7 @@ from doorstep.core import geo, timeutils
 from doorstep.core.timeutils import LOCAL_TZ
 from doorstep.core.tree import ancestor_paths, subtree_q
 from doorstep.orgs.models import Unit
-from doorstep.people.models import Household
+from doorstep.people.models import Household, Person
 
 from . import circle, hours, network
 from .choices import SiteLevel
@@ -226,6 +226,21 @@ def public_programs(site: Site, *, today: dt.date) -> QuerySet[Program]:
         Program.objects.filter(site=site, ends_on__gte=today)
         .select_related("site", "category", "partner")
         .order_by("starts_on", "name", "id")
+    )
+
+
+def household_persons(actor: Any) -> QuerySet[Person]:
+    """The persons a resident acts for: their own registry record and the members of
+    its household who are still on the register (not pseudonymized). Empty for an
+    anonymous actor or one whose account is linked to no person."""
+    if not getattr(actor, "is_authenticated", False):
+        return Person.objects.none()
+    own = Person.objects.filter(user_id=actor.pk, pseudonymized_at__isnull=True)
+    return Person.objects.filter(pseudonymized_at__isnull=True).filter(
+        Q(pk__in=own.values("pk"))
+        | Q(
+            household__in=own.filter(household__is_active=True).values("household"),
+        )
     )
 
 

@@ -73,6 +73,7 @@ from .models import (
     StationType,
 )
 from .rules import can_configure_sites, can_manage_site, can_manage_unit_sites
+from .selectors import household_persons
 
 # Unit kinds a site of each level may belong to.
 LEVEL_UNIT_KINDS: dict[str, set[str]] = {
@@ -1065,6 +1066,7 @@ def program_create(
     starts_on: dt.date,
     ends_on: dt.date,
     partner: Partner | None = None,
+    open_to_residents: bool = False,
 ) -> Program:
     site = _must_manage(actor, site)
     if kind not in ProgramKind.values:
@@ -1079,13 +1081,56 @@ def program_create(
     program = Program(
         site=site, kind=kind, name=(name or "").strip(), category=cats[0], capacity=capacity,
         starts_on=starts_on, ends_on=ends_on, partner=partner,
+        open_to_residents=bool(open_to_residents),
     )  # fmt: skip
     _clean(program)
     program.save()
     _log(actor, "created", program, site=site, detail={
         "name": program.name, "kind": kind, "capacity": capacity,
+        "open_to_residents": program.open_to_residents,
     })  # fmt: skip
     return program
+
+
+def _local_today() -> dt.date:
+    return timeutils.now().astimezone(LOCAL_TZ).date()
+
+
+def _enrol(program: Program, person: Person, on: dt.date | None = None) -> Enrolment:
+    """Take a place in ``program`` for ``person`` and record the enrolment. The place is
+    taken by a conditional UPDATE (``enrolled < capacity``), so that sign-ups at the same
+    moment never overfill it, on SQLite as on PostgreSQL."""
+    if Enrolment.objects.filter(
+        program=program, person=person, status=EnrolmentStatus.ACTIVE
+    ).exists():
+        raise Conflict(_("此人已报名该项目。"), field="person")
+    taken = Program.objects.filter(pk=program.pk, enrolled__lt=F("capacity")).update(
+        enrolled=F("enrolled") + 1
+    )
+    if not taken:
+        raise Conflict(_("名额已满。"), field="program")
+    try:
+        with transaction.atomic():
+            return Enrolment.objects.create(
+                program=program, person=person, enrolled_on=on or _local_today()
+            )
+    except IntegrityError:
+        # Another sign-up for the same person won the race (sites_enrolment_once_active).
+        raise Conflict(_("此人已报名该项目。"), field="person") from None
+
+
+def _withdraw(enrolment: Enrolment) -> Enrolment:
+    """Mark an active enrolment withdrawn and give its place back."""
+    updated = Enrolment.objects.filter(pk=enrolment.pk, status=EnrolmentStatus.ACTIVE).update(
+        status=EnrolmentStatus.WITHDRAWN
+    )
+    if not updated:
+        raise Conflict(_("该报名已退出。"), field="status")
+    Program.objects.filter(pk=enrolment.program_id, enrolled__gt=0).update(
+        enrolled=F("enrolled") - 1
+    )
+    enrolment.refresh_from_db()
+    return enrolment
 
 
 @transaction.atomic
@@ -1098,20 +1143,7 @@ def program_enrol(
     if not can_manage_site(actor, program.site):
         raise PermissionDenied(_("只有阵地工作人员可以报名。"))
     get_scoped_or_404(actor, Person, pk=person.pk)
-    if Enrolment.objects.filter(
-        program=program, person=person, status=EnrolmentStatus.ACTIVE
-    ).exists():
-        raise Conflict(_("此人已报名该项目。"), field="person")
-    taken = Program.objects.filter(pk=program.pk, enrolled__lt=F("capacity")).update(
-        enrolled=F("enrolled") + 1
-    )
-    if not taken:
-        raise Conflict(_("名额已满。"), field="program")
-    return Enrolment.objects.create(
-        program=program,
-        person=person,
-        enrolled_on=on or timeutils.now().astimezone(LOCAL_TZ).date(),
-    )
+    return _enrol(program, person, on)
 
 
 @transaction.atomic
@@ -1121,15 +1153,72 @@ def program_withdraw(*, actor: Any, enrolment_id: int) -> Enrolment:
     )
     if not can_manage_site(actor, enrolment.program.site):
         raise PermissionDenied(_("只有阵地工作人员可以办理退出。"))
-    updated = Enrolment.objects.filter(pk=enrolment.pk, status=EnrolmentStatus.ACTIVE).update(
-        status=EnrolmentStatus.WITHDRAWN
+    return _withdraw(enrolment)
+
+
+def _is_key(value: Any) -> bool:
+    """A value that may be a primary key (SQLite cannot even bind a larger integer)."""
+    return isinstance(value, int) and 0 < value < 2**63
+
+
+def _own_person(actor: Any) -> Person:
+    if not getattr(actor, "is_authenticated", False):
+        raise PermissionDenied(_("请先登录。"), field="person")
+    person = Person.objects.filter(user_id=actor.pk, pseudonymized_at__isnull=True).first()
+    if person is None:
+        raise PermissionDenied(
+            _("您的账号还没有关联居民信息，请联系所在社区为您关联后再报名。"), field="person"
+        )
+    return person
+
+
+@transaction.atomic
+def program_self_enrol(*, actor: Any, program_id: int, person_id: int) -> Enrolment:
+    """A resident enrols themselves or a member of their household in a public program
+    that is open to residents and has not ended. Whether someone outside the household
+    exists is never told: any other person is "not found"."""
+    _own_person(actor)
+    person = household_persons(actor).filter(pk=person_id).first() if _is_key(person_id) else None
+    if person is None:
+        raise ValidationError(_("找不到该人员，只能为本人或同户家庭成员报名。"), field="person")
+    program = (
+        Program.objects.select_related("site__unit")
+        .filter(pk=program_id, site__is_active=True)
+        .first()
+        if _is_key(program_id)
+        else None
     )
-    if not updated:
-        raise Conflict(_("该报名已退出。"), field="status")
-    Program.objects.filter(pk=enrolment.program_id, enrolled__gt=0).update(
-        enrolled=F("enrolled") - 1
+    if program is None:
+        raise NotFound(_("找不到该项目。"), field="program")
+    if not program.open_to_residents:
+        raise ValidationError(_("该项目不接受在线报名，请到阵地报名。"), field="program")
+    if program.ends_on < _local_today():
+        raise ValidationError(_("该项目已结束。"), field="program")
+    enrolment = _enrol(program, person)
+    _log(actor, "enrolled", enrolment, site=program.site, detail={
+        "program": program.pk, "person": person.pk,
+    })  # fmt: skip
+    return enrolment
+
+
+@transaction.atomic
+def program_self_withdraw(*, actor: Any, enrolment_id: int) -> Enrolment:
+    """A resident withdraws an enrolment of themselves or of their household; the
+    place is given back. Anyone else's enrolment is "not found"."""
+    _own_person(actor)
+    enrolment = (
+        Enrolment.objects.select_related("program__site__unit")
+        .filter(pk=enrolment_id, person__in=household_persons(actor).values("pk"))
+        .first()
+        if _is_key(enrolment_id)
+        else None
     )
-    enrolment.refresh_from_db()
+    if enrolment is None:
+        raise NotFound(_("找不到该报名。"))
+    enrolment = _withdraw(enrolment)
+    _log(actor, "withdrawn", enrolment, site=enrolment.program.site, detail={
+        "program": enrolment.program_id, "person": enrolment.person_id,
+    })  # fmt: skip
     return enrolment
 
 

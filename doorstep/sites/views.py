@@ -20,12 +20,13 @@ from urllib.parse import urlencode
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.contrib.auth.views import redirect_to_login
 from django.core.paginator import Paginator
 from django.db.models import Count, Q, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _l
+from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
 from doorstep.accounts.rules import is_staff_user
@@ -46,6 +47,7 @@ from .forms import (
     CalendarForm,
     CircleForm,
     ClosureForm,
+    EnrolForm,
     HoursForm,
     NearForm,
     NetworkForm,
@@ -82,7 +84,9 @@ from .rules import can_configure_sites, can_manage_site, is_site_manager
 from .selectors import (
     Candidate,
     circle_report,
+    household_persons,
     person_times,
+    public_programs,
     public_site,
     site_list,
     site_slot,
@@ -100,6 +104,8 @@ from .services import (
     partner_update,
     program_create,
     program_enrol,
+    program_self_enrol,
+    program_self_withdraw,
     program_withdraw,
     request_documents_mark,
     request_submit,
@@ -232,7 +238,9 @@ def site_page(request: HttpRequest, pk: int) -> HttpResponse:
     }
     if request.method == "POST":
         if not request.user.is_authenticated:
-            return redirect(f"{settings.LOGIN_URL}?next=/sites/{pk}/")
+            # LOGIN_URL is a URL name: redirect_to_login resolves it (a bare f-string
+            # made the redirect "accounts:login?next=…", refused as unsafe).
+            return redirect_to_login(f"/sites/{pk}/")
         action = request.POST.get("action", "")
         try:
             if action == "book":
@@ -271,17 +279,38 @@ def site_page(request: HttpRequest, pk: int) -> HttpResponse:
                     )  # fmt: skip
                     messages.success(request, _("代办申请已提交。"))
                     return redirect("sites:mine")
+            elif action == "enrol":
+                enrol = EnrolForm(request.POST)
+                if not enrol.is_valid():
+                    raise ValidationError(_("请选择报名人。"), field="person")
+                offered = public_programs(site, today=_today()).filter(
+                    pk=enrol.cleaned_data["program"]
+                )
+                if not offered.exists():
+                    raise ValidationError(_("该阵地没有这个项目。"), field="program")
+                program_self_enrol(
+                    actor=request.user, program_id=enrol.cleaned_data["program"],
+                    person_id=enrol.cleaned_data["person"],
+                )  # fmt: skip
+                messages.success(request, _("报名成功。"))
+                return redirect("sites:mine")
         except DomainError as exc:
             _error(request, exc)
     slots = AppointmentSlot.objects.filter(site=site, starts_at__gt=moment).order_by("starts_at")[
         :30
     ]
     status = 400 if request.method == "POST" else 200
+    programs = list(public_programs(site, today=_today()))
+    for program in programs:
+        program.places_left = max(0, program.capacity - program.enrolled)  # type: ignore[attr-defined]
     return render(
         request,
         "sites/site.html",
         {
             "site": site,
+            "programs": programs,
+            # Who the signed-in resident may enrol: themselves, then their household.
+            "enrollable": _household_choices(request.user),
             "state": state,
             "week": _week(site),
             "rooms": site.rooms.filter(is_active=True, bookable_by_residents=True).prefetch_related(
@@ -315,6 +344,16 @@ def site_page(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+def _today() -> dt.date:
+    return timeutils.now().astimezone(LOCAL_TZ).date()
+
+
+def _household_choices(user: Any) -> list[Person]:
+    """The signed-in resident and the members of their household, themselves first."""
+    people = list(household_persons(user).order_by("name_pinyin", "id"))
+    return sorted(people, key=lambda p: p.user_id != getattr(user, "pk", None))
+
+
 def _week(site: Site) -> list[dict[str, Any]]:
     rows = []
     for day in range(8):
@@ -337,10 +376,23 @@ def mine(request: HttpRequest) -> HttpResponse:
         .select_related("site", "category", "slot")
         .order_by("-created_at")[:100]
     )
+    # Enrolments of the resident and their household (scope: accounts.scoping, the
+    # RESIDENT rule in scope_rules), narrowed to the persons they act for.
+    enrolments = (
+        scoped(request.user, Enrolment)
+        .filter(person__in=household_persons(request.user).values("pk"))
+        .select_related("program__site", "person")
+        .order_by("-enrolled_on", "-id")[:100]
+    )
     return render(
         request,
         "sites/mine.html",
-        {"bookings": bookings, "requests": requests_, "now": timeutils.now()},
+        {
+            "bookings": bookings,
+            "requests": requests_,
+            "enrolments": enrolments,
+            "now": timeutils.now(),
+        },
     )
 
 
@@ -356,7 +408,17 @@ def mine_cancel(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
             ):
                 raise Http404
             booking_cancel(actor=request.user, booking_id=pk)
-        else:
+        elif kind == "enrolment":
+            if (
+                not scoped(request.user, Enrolment)
+                .filter(pk=pk, person__in=household_persons(request.user).values("pk"))
+                .exists()
+            ):
+                raise Http404
+            program_self_withdraw(actor=request.user, enrolment_id=pk)
+            messages.success(request, _("已退出报名。"))
+            return redirect("sites:mine")
+        elif kind == "request":
             if (
                 not scoped(request.user, ServiceRequest)
                 .filter(pk=pk, requester_id=request.user.pk)
@@ -364,6 +426,8 @@ def mine_cancel(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
             ):
                 raise Http404
             request_transition(actor=request.user, request_id=pk, to_status=RequestStatus.CANCELLED)
+        else:
+            raise Http404
         messages.success(request, _("已取消。"))
     except DomainError as exc:
         _error(request, exc)
@@ -475,6 +539,7 @@ def console_site(request: HttpRequest, pk: int) -> HttpResponse:
                         actor=request.user, site=site, kind=d["kind"], name=d["name"],
                         category=d["category"], capacity=d["capacity"], starts_on=d["starts_on"],
                         ends_on=d["ends_on"], partner=d["partner"],
+                        open_to_residents=d["open_to_residents"],
                     )  # fmt: skip
                     messages.success(request, _("项目已创建。"))
                     return redirect("sites:console-program", pk=created.pk)
@@ -550,11 +615,17 @@ def console_site(request: HttpRequest, pk: int) -> HttpResponse:
     )
 
 
+# Written out as gettext_lazy (not an alias) so that makemessages extracts them.
 EVENT_ACTIONS = {
-    "created": _l("新建"), "updated": _l("修改"), "moved": _l("调整位置"),
-    "hours_set": _l("设置开放时间"), "closure_added": _l("添加闭馆或特别开放"),
-    "issued": _l("出具"),
-}  # fmt: skip
+    "created": gettext_lazy("新建"),
+    "updated": gettext_lazy("修改"),
+    "moved": gettext_lazy("调整位置"),
+    "hours_set": gettext_lazy("设置开放时间"),
+    "closure_added": gettext_lazy("添加闭馆或特别开放"),
+    "issued": gettext_lazy("出具"),
+    "enrolled": gettext_lazy("居民报名"),
+    "withdrawn": gettext_lazy("居民退出报名"),
+}
 
 
 def _rooms(site: Site) -> list[Any]:
@@ -577,13 +648,22 @@ def _events(user: Any, site: Site) -> list[tuple[SiteEvent, str, str]]:
     return out
 
 
+def _key(raw: str) -> int | None:
+    """A primary key typed or posted as text, or None: ASCII digits only ("²" passes
+    ``isdigit`` but not ``int``) and small enough for the database to bind."""
+    if not (raw.isascii() and raw.isdigit()):
+        return None
+    value = int(raw)
+    return value if 0 < value < 2**63 else None
+
+
 def _parse_schedule(text: str) -> list[tuple[Any, ...]]:
     out: list[tuple[Any, ...]] = []
     for number, line in enumerate(text.splitlines(), start=1):
         parts = line.split()
         if not parts:
             continue
-        if len(parts) not in (3, 4) or not parts[0].isdigit() or not 1 <= int(parts[0]) <= 8:
+        if len(parts) not in (3, 4) or _key(parts[0]) is None or not 1 <= int(parts[0]) <= 8:
             raise ValidationError(_("第 %(n)d 行格式不对。") % {"n": number}, field="hours")
         out.append((int(parts[0]) - 1, parts[1], parts[2], len(parts) == 4))
     return out
@@ -620,15 +700,15 @@ def console_program(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and request.POST.get("action") in ("enrol", "withdraw"):
         try:
             if request.POST["action"] == "enrol":
-                raw = request.POST.get("person", "")
-                if not raw.isdigit():
+                person_id = _key(request.POST.get("person", ""))
+                if person_id is None:
                     raise ValidationError(_("请填写人员编号。"), field="person")
-                person = get_scoped_or_404(request.user, Person, pk=int(raw))
+                person = get_scoped_or_404(request.user, Person, pk=person_id)
                 program_enrol(actor=request.user, program_id=program.pk, person=person)
                 messages.success(request, _("已报名。"))
             else:
-                raw = request.POST.get("enrolment", "")
-                program_withdraw(actor=request.user, enrolment_id=int(raw) if raw.isdigit() else 0)
+                enrolment_id = _key(request.POST.get("enrolment", "")) or 0
+                program_withdraw(actor=request.user, enrolment_id=enrolment_id)
                 messages.success(request, _("已退出。"))
             return redirect("sites:console-program", pk=program.pk)
         except DomainError as exc:
@@ -640,7 +720,7 @@ def console_program(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, _("日期无效。"))
         else:
             try:
-                ids = [int(x) for x in request.POST.getlist("present") if x.isdigit()]
+                ids = [k for k in map(_key, request.POST.getlist("present")) if k is not None]
                 n = attendance_mark(
                     actor=request.user, program_id=program.pk, date=day, enrolment_ids=ids
                 )

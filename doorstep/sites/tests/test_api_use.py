@@ -330,7 +330,7 @@ def test_resident_asks_by_appointment_and_proxy_and_sees_only_their_own(
     )  # fmt: skip
 
 
-def test_resident_sees_their_enrolments_but_staff_enrol_and_withdraw(
+def test_resident_sees_their_enrolments_and_withdraws_but_staff_enrol(
     world: Any, place: dict[str, Any]
 ) -> None:
     resident = world.user(Role.RESIDENT)
@@ -366,6 +366,17 @@ def test_resident_sees_their_enrolments_but_staff_enrol_and_withdraw(
         "person",
     )
     assert "less than or equal to" in english
-    refused(client.post(f"/api/v1/site-enrolments/{enrolment.pk}/withdraw/"), None, 403)
+    # The program is staff-only: a resident cannot sign up online either.
+    refused(
+        client.post(
+            f"/api/v1/site-programs/{program.pk}/enrol/", {"person": world.a.person.pk},
+            format="json",
+        ),
+        "program",
+    )  # fmt: skip
     assert counts() == before
     assert Enrolment.objects.get(pk=enrolment.pk).status == "active"
+    # Withdrawing their own enrolment is the resident's (services.program_self_withdraw).
+    withdrawn = client.post(f"/api/v1/site-enrolments/{enrolment.pk}/withdraw/")
+    assert withdrawn.status_code == 200 and withdrawn.json()["status"] == "withdrawn"
+    refused(client.post(f"/api/v1/site-enrolments/{enrolment.pk}/withdraw/"), "status", 409)

@@ -15,9 +15,12 @@ from doorstep.accounts.roles import Role
 from doorstep.conftest import make_user
 from doorstep.orgs import demo as orgs_demo
 from doorstep.people import demo as people_demo
+from doorstep.people.models import Person
+from doorstep.people.services import person_link_account
 from doorstep.sites import demo
 from doorstep.sites.models import (
     Booking,
+    Enrolment,
     HolidayDay,
     Program,
     ServiceRecord,
@@ -34,6 +37,14 @@ def test_the_demo_network_and_its_year() -> None:
     people_demo.build(rng, tree, scale=0.02)
     partners = demo.build_partners(tree)
     users: list[Any] = [make_user("demo_resident_x", Role.RESIDENT), make_user("demo_staff_x")]
+    # The demo resident lives with an elder: the household signs up online.
+    elder = (
+        Person.objects.filter(household__isnull=False, birth_date__lte=dt.date(1960, 1, 1))
+        .order_by("id")
+        .first()
+    )
+    assert elder is not None
+    person_link_account(person=elder, user=users[0])
     started = time.perf_counter()
     out = demo.build(rng, tree, partners, users, scale=0.05)
     assert time.perf_counter() - started < 30
@@ -62,6 +73,16 @@ def test_the_demo_network_and_its_year() -> None:
         "after_school",
     }
     assert Program.objects.get(name="上平日间照料").site.name == "上平社区党群服务中心"
+    household = Enrolment.objects.filter(
+        person__household=elder.household, program__open_to_residents=True, status="active"
+    )
+    assert household.exists()
+    # Classes take sign-ups online; care that needs an assessment stays with the staff.
+    assert set(Program.objects.filter(open_to_residents=True).values_list("kind", flat=True)) == {
+        "senior_university",
+        "after_school",
+        "summer_care",
+    }
     assert Booking.objects.count() > 100
     assert ServiceRecord.objects.aggregate(n=Sum("person_times"))["n"] > 1000
     statement = Settlement.objects.filter(agreement__partner=partners["state_enterprise"]).first()

@@ -404,3 +404,23 @@ def test_enrol_withdraw_and_attendance_on_the_program_page(
     assert staff.post(url, {"action": "withdraw", "enrolment": enrolment.pk}).status_code == 302
     enrolment.refresh_from_db()
     assert enrolment.status == "withdrawn"
+
+
+def test_the_program_page_refuses_odd_ids_without_an_error_page(
+    world: Any, network_of_sites: Any
+) -> None:
+    """Digits that are not ASCII ("²" passes isdigit) or too large for the database are
+    refused like any other bad id: never a 500, nothing written."""
+    from doorstep.sites.models import Attendance, Enrolment
+
+    program = f.program(network_of_sites["center"], capacity=3)
+    staff = client_for(world.user(Role.COMMUNITY_STAFF))
+    url = f"/console/sites/programs/{program.pk}/"
+    for odd in ("²", "１２", str(2**70), "-1", ""):
+        enrol = staff.post(url, {"action": "enrol", "person": odd})
+        assert enrol.status_code == 400, odd
+        withdraw = staff.post(url, {"action": "withdraw", "enrolment": odd})
+        assert withdraw.status_code in (400, 404), odd
+        marked = staff.post(url, {"date": "2026-03-02", "present": [odd]})
+        assert marked.status_code in (302, 400), odd
+    assert not Enrolment.objects.exists() and not Attendance.objects.exists()
