@@ -639,6 +639,32 @@ def _result(case: Case, text: str) -> dict[str, Any]:
     return {"result": text, "result_names": names}
 
 
+def result_names_refresh(*, every: bool = False, batch_size: int = 500) -> int:
+    """Look the registered residents named in written results up again (``every``), or
+    only for the results that have none kept (written before ``result_names`` existed),
+    so that the public pages mask them too. A derived column, not an edit: the case's
+    version and events stay as they are. Returns the number of cases whose names changed."""
+    qs = Case.objects.exclude(result="")
+    if not every:
+        qs = qs.filter(result_names=[])
+    changed = 0
+    last = 0
+    while True:
+        rows = list(
+            qs.filter(pk__gt=last)
+            .order_by("pk")
+            .values_list("pk", "result", "community__path", "result_names")[:batch_size]
+        )
+        if not rows:
+            return changed
+        for pk, text, community_path, kept in rows:
+            names = registry_names(text, within_path=community_path) if community_path else []
+            if names != kept:
+                Case.objects.filter(pk=pk).update(result_names=names)
+                changed += 1
+        last = rows[-1][0]
+
+
 def _valid_assignee(case: Case, assignee: Any) -> Any:
     from doorstep.accounts.models import User
 

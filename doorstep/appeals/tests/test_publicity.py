@@ -155,3 +155,30 @@ def test_registry_names_take_any_text() -> None:
     assert registry_names("", within_path="0000000001") == []
     assert registry_names("no Chinese here 123", within_path="0000000001") == []
     assert registry_names("字" * 4000, within_path="0000000001") == []
+
+
+def test_results_written_before_are_looked_up_by_the_command(world: World) -> None:
+    """Results kept without names (written before the lookup existed) get them from
+    ``manage.py appeals_result_names``; the case's version is not touched."""
+    from io import StringIO
+
+    from django.core.management import call_command
+
+    from doorstep.people.services import household_create, person_create
+
+    neighbours = household_create(unit=world.a.building, entrance="3", room="201")
+    person_create(name="韩秀兰", household=neighbours, relation="head")
+    case = _resolved(world, result="已请韩秀兰帮忙")
+    Case.objects.filter(pk=case.pk).update(result_names=[])
+    out = StringIO()
+    call_command("appeals_result_names", stdout=out)
+    fresh = Case.objects.get(pk=case.pk)
+    assert fresh.result_names == ["韩秀兰"] and fresh.version == case.version
+    assert "1 case(s) updated" in out.getvalue()
+    html = Client().get(reverse("appeals:board", args=[world.a.community.pk])).content.decode()
+    assert "韩秀兰" not in html
+    # Nothing left to do; --all looks again and finds the same.
+    call_command("appeals_result_names", stdout=StringIO())
+    again = StringIO()
+    call_command("appeals_result_names", "--all", stdout=again)
+    assert "0 case(s) updated" in again.getvalue()
