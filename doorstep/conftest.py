@@ -120,6 +120,28 @@ def outsider(world: World) -> User:
     return make_user("outsider", Role.COMMUNITY_STAFF, world.b.community)
 
 
+def retry_while_locked(call: Callable[..., Any], *, within_s: float = 30, **kwargs: Any) -> Any:
+    """``call(**kwargs)``, tried again while the database reports "locked": SQLite's
+    shared in-memory test database reports it to a thread instead of waiting (its busy
+    timeout does not apply). Concurrency tests give up after ``within_s`` seconds, not a
+    number of tries: on a loaded machine two hundred quick tries were once too few."""
+    import threading
+    import time
+
+    from django.db import OperationalError
+
+    deadline = time.monotonic() + within_s
+    while True:
+        try:
+            return call(**kwargs)
+        except OperationalError as exc:
+            if "locked" not in str(exc):
+                raise
+            if time.monotonic() > deadline:
+                raise AssertionError("database stayed locked") from exc
+            threading.Event().wait(0.005)
+
+
 def make_tree(prefix: str, code: str) -> Tree:
     city = unit_create(kind="city", name=f"{prefix}市", code=f"{code}00", lat=30.0, lng=110.0)
     district = unit_create(kind="district", name=f"{prefix}区", code=f"{code}02", parent=city)

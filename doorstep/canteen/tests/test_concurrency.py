@@ -9,11 +9,11 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from django.db import OperationalError, connection
+from django.db import connection
 from django.db.models import Sum
 
 from doorstep.accounts.roles import Role
-from doorstep.conftest import make_user
+from doorstep.conftest import make_user, retry_while_locked
 from doorstep.core.errors import ValidationError
 from doorstep.orgs.services import unit_create
 from doorstep.points.checking import ledger_check
@@ -49,15 +49,7 @@ def _run(worker: Any) -> list[BaseException]:
 
 
 def _retrying(**kwargs: Any) -> MealOrder:
-    """SQLite's shared in-memory test database reports "locked" instead of waiting."""
-    for _attempt in range(400):
-        try:
-            return order_create(**kwargs)
-        except OperationalError as exc:
-            if "locked" not in str(exc):
-                raise
-            threading.Event().wait(0.005)
-    raise AssertionError("database stayed locked")
+    return retry_while_locked(order_create, **kwargs)  # type: ignore[no-any-return]
 
 
 @pytest.mark.django_db(transaction=True)

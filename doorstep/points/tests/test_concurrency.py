@@ -11,11 +11,11 @@ from collections import Counter
 from typing import Any
 
 import pytest
-from django.db import OperationalError, connection
+from django.db import connection
 from django.db.models import Sum
 
 from doorstep.accounts.roles import Role
-from doorstep.conftest import make_user
+from doorstep.conftest import make_user, retry_while_locked
 from doorstep.core.errors import ValidationError
 from doorstep.orgs.services import unit_create
 from doorstep.people.services import person_create
@@ -80,16 +80,7 @@ def _run(worker: Any) -> list[BaseException]:
 
 
 def _redeem_retrying(**kwargs: Any) -> Redemption:
-    """A client retries when the database is momentarily locked (SQLite's in-memory test
-    database shares one cache between threads, where the busy timeout does not apply)."""
-    for _attempt in range(200):
-        try:
-            return redemption_create(**kwargs)
-        except OperationalError as exc:
-            if "locked" not in str(exc):
-                raise
-            threading.Event().wait(0.005)
-    raise AssertionError("database stayed locked")
+    return retry_while_locked(redemption_create, **kwargs)  # type: ignore[no-any-return]
 
 
 @pytest.mark.django_db(transaction=True)
