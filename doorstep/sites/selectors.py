@@ -235,12 +235,11 @@ def household_persons(actor: Any) -> QuerySet[Person]:
     anonymous actor or one whose account is linked to no person."""
     if not getattr(actor, "is_authenticated", False):
         return Person.objects.none()
-    own = Person.objects.filter(user_id=actor.pk, pseudonymized_at__isnull=True)
+    # The households come through the scoping checkpoint (a resident sees the ones they
+    # live in), narrowed to the actor's own so that staff get no wider list.
+    households = scoped(actor, Household).filter(members__user_id=actor.pk, is_active=True)
     return Person.objects.filter(pseudonymized_at__isnull=True).filter(
-        Q(pk__in=own.values("pk"))
-        | Q(
-            household__in=own.filter(household__is_active=True).values("household"),
-        )
+        Q(user_id=actor.pk) | Q(household__in=households.values("pk"))
     )
 
 
