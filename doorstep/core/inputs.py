@@ -1,5 +1,5 @@
-"""Small checks of service input that several apps share: an idempotency key, a short
-name, and the lines of an order (ids with quantities). Each refuses bad input with a
+"""Small checks of service input that several apps share: a primary key, an idempotency
+key, a short name, and the lines of an order (ids with quantities). Each refuses bad input with a
 ValidationError naming the field."""
 
 from __future__ import annotations
@@ -10,6 +10,24 @@ from typing import Any
 from django.utils.translation import gettext as _
 
 from .errors import ValidationError
+
+# The largest primary key a column holds (and SQLite can even bind): a larger id sent by a
+# client is no row, and must be refused before it reaches the database.
+MAX_KEY = 2**63 - 1
+
+
+def is_key(value: Any) -> bool:
+    """Whether ``value`` is an int that can be a primary key."""
+    return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_KEY
+
+
+def key_from_text(raw: str) -> int | None:
+    """A primary key typed or posted as text, or None: ASCII digits only ("²" passes
+    ``str.isdigit`` but not ``int``), within :data:`MAX_KEY`."""
+    if not (raw.isascii() and raw.isdigit()):
+        return None
+    value = int(raw)
+    return value if is_key(value) else None
 
 
 def idempotency_key(value: Any, *, max_length: int, field: str = "idempotency_key") -> str:

@@ -17,6 +17,8 @@ from django.db import connection, models
 from django.db.models import Q
 from django.db.models.functions import Concat, Substr
 
+from .inputs import is_key
+
 SEGMENT = 10
 MAX_DEPTH = 25
 
@@ -61,7 +63,7 @@ def lineage(model: type[Node], pk: int, *, fields: Sequence[str]) -> list[Node]:
     lookup per level), for callers that know a node only by its key and need its
     ancestors too, which :func:`ancestor_paths` would cost a second query for. Only
     ``fields`` (plus the key, ``parent`` and ``depth``) are loaded; the rest are deferred."""
-    if not 0 < pk < 2**63:  # no such key (and SQLite cannot even bind a larger one)
+    if not is_key(pk):  # no such key (and SQLite cannot even bind a larger one)
         return []
     meta = model._meta
     wanted = {"id", "parent", "depth", *fields}

@@ -47,6 +47,7 @@ from doorstep.core.api import (
     query_int,
 )
 from doorstep.core.errors import ValidationError
+from doorstep.core.inputs import MAX_KEY
 from doorstep.core.timeutils import LOCAL_TZ
 from doorstep.orgs.models import PartyOrg, Unit
 from doorstep.people.models import Person
@@ -133,7 +134,6 @@ M = TypeVar("M", bound=Model)
 SLUG = re.compile(r"[-a-zA-Z0-9_]+")
 
 # Ids are positive and fit a 64-bit key; larger numbers are refused as bad input.
-MAX_ID = 2**63 - 1
 # Moments and dates outside these years are typing mistakes (and near the ends of the
 # calendar, converting between time zones would overflow).
 FIRST_YEAR, LAST_YEAR = 2000, 2100
@@ -146,7 +146,7 @@ AUDIENCE: dict[str, str] = {str(kind): who for kind, who in PROGRAM_AUDIENCE.ite
 
 
 def _id(**kwargs: Any) -> serializers.IntegerField:
-    return serializers.IntegerField(min_value=1, max_value=MAX_ID, **kwargs)
+    return serializers.IntegerField(min_value=1, max_value=MAX_KEY, **kwargs)
 
 
 def _years() -> str:
@@ -250,7 +250,7 @@ def _query_id(request: Request, name: str) -> int | None:
     if not raw:
         return None
     value = query_int(raw, name)
-    if value > MAX_ID:
+    if value > MAX_KEY:
         raise ValidationError(_("应为数字。"), field=name)
     return value
 

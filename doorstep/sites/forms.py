@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from doorstep.core.inputs import MAX_KEY
 from doorstep.orgs.models import PartyOrg, Unit
 from doorstep.orgs.selectors import unit_trails
 
@@ -20,8 +21,6 @@ from .choices import (
     StationSetting,
 )
 from .models import Amenity, Partner, ServiceCategory, Site, StationType
-
-MAX_ID = 2**63 - 1  # a larger id is a typing mistake, refused before it reaches the database
 
 
 class NearForm(forms.Form):
@@ -55,8 +54,8 @@ class AppointmentForm(forms.Form):
 class EnrolForm(forms.Form):
     """A resident enrols themselves or a household member in a program (site page)."""
 
-    program = forms.IntegerField(min_value=1, max_value=MAX_ID, widget=forms.HiddenInput)
-    person = forms.IntegerField(label=_("报名人"), min_value=1, max_value=MAX_ID)
+    program = forms.IntegerField(min_value=1, max_value=MAX_KEY, widget=forms.HiddenInput)
+    person = forms.IntegerField(label=_("报名人"), min_value=1, max_value=MAX_KEY)
 
 
 class ProxyForm(forms.Form):

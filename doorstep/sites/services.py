@@ -24,6 +24,7 @@ from doorstep.accounts.scoping import get_scoped_or_404
 from doorstep.core import geo, timeutils
 from doorstep.core.errors import Conflict, NotFound, PermissionDenied, ValidationError, full_clean
 from doorstep.core.inputs import idempotency_key as check_idempotency_key
+from doorstep.core.inputs import is_key
 from doorstep.core.timeutils import LOCAL_TZ
 from doorstep.orgs.models import PartyOrg, Unit
 from doorstep.people.models import Person
@@ -1156,11 +1157,6 @@ def program_withdraw(*, actor: Any, enrolment_id: int) -> Enrolment:
     return _withdraw(enrolment)
 
 
-def _is_key(value: Any) -> bool:
-    """A value that may be a primary key (SQLite cannot even bind a larger integer)."""
-    return isinstance(value, int) and 0 < value < 2**63
-
-
 def _own_person(actor: Any) -> Person:
     if not getattr(actor, "is_authenticated", False):
         raise PermissionDenied(_("请先登录。"), field="person")
@@ -1178,14 +1174,14 @@ def program_self_enrol(*, actor: Any, program_id: int, person_id: int) -> Enrolm
     that is open to residents and has not ended. Whether someone outside the household
     exists is never told: any other person is "not found"."""
     _own_person(actor)
-    person = household_persons(actor).filter(pk=person_id).first() if _is_key(person_id) else None
+    person = household_persons(actor).filter(pk=person_id).first() if is_key(person_id) else None
     if person is None:
         raise ValidationError(_("找不到该人员，只能为本人或同户家庭成员报名。"), field="person")
     program = (
         Program.objects.select_related("site__unit")
         .filter(pk=program_id, site__is_active=True)
         .first()
-        if _is_key(program_id)
+        if is_key(program_id)
         else None
     )
     if program is None:
@@ -1210,7 +1206,7 @@ def program_self_withdraw(*, actor: Any, enrolment_id: int) -> Enrolment:
         Enrolment.objects.select_related("program__site__unit")
         .filter(pk=enrolment_id, person__in=household_persons(actor).values("pk"))
         .first()
-        if _is_key(enrolment_id)
+        if is_key(enrolment_id)
         else None
     )
     if enrolment is None:

@@ -33,6 +33,7 @@ from doorstep.accounts.rules import is_staff_user
 from doorstep.accounts.scoping import get_scoped_or_404, scoped
 from doorstep.core import timeutils
 from doorstep.core.errors import DomainError, ValidationError
+from doorstep.core.inputs import key_from_text
 from doorstep.core.pages import render_page
 from doorstep.core.timeutils import LOCAL_TZ
 from doorstep.orgs.models import Unit
@@ -648,22 +649,17 @@ def _events(user: Any, site: Site) -> list[tuple[SiteEvent, str, str]]:
     return out
 
 
-def _key(raw: str) -> int | None:
-    """A primary key typed or posted as text, or None: ASCII digits only ("²" passes
-    ``isdigit`` but not ``int``) and small enough for the database to bind."""
-    if not (raw.isascii() and raw.isdigit()):
-        return None
-    value = int(raw)
-    return value if 0 < value < 2**63 else None
-
-
 def _parse_schedule(text: str) -> list[tuple[Any, ...]]:
     out: list[tuple[Any, ...]] = []
     for number, line in enumerate(text.splitlines(), start=1):
         parts = line.split()
         if not parts:
             continue
-        if len(parts) not in (3, 4) or _key(parts[0]) is None or not 1 <= int(parts[0]) <= 8:
+        if (
+            len(parts) not in (3, 4)
+            or key_from_text(parts[0]) is None
+            or not 1 <= int(parts[0]) <= 8
+        ):
             raise ValidationError(_("第 %(n)d 行格式不对。") % {"n": number}, field="hours")
         out.append((int(parts[0]) - 1, parts[1], parts[2], len(parts) == 4))
     return out
@@ -700,14 +696,14 @@ def console_program(request: HttpRequest, pk: int) -> HttpResponse:
     if request.method == "POST" and request.POST.get("action") in ("enrol", "withdraw"):
         try:
             if request.POST["action"] == "enrol":
-                person_id = _key(request.POST.get("person", ""))
+                person_id = key_from_text(request.POST.get("person", ""))
                 if person_id is None:
                     raise ValidationError(_("请填写人员编号。"), field="person")
                 person = get_scoped_or_404(request.user, Person, pk=person_id)
                 program_enrol(actor=request.user, program_id=program.pk, person=person)
                 messages.success(request, _("已报名。"))
             else:
-                enrolment_id = _key(request.POST.get("enrolment", "")) or 0
+                enrolment_id = key_from_text(request.POST.get("enrolment", "")) or 0
                 program_withdraw(actor=request.user, enrolment_id=enrolment_id)
                 messages.success(request, _("已退出。"))
             return redirect("sites:console-program", pk=program.pk)
@@ -720,7 +716,9 @@ def console_program(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, _("日期无效。"))
         else:
             try:
-                ids = [k for k in map(_key, request.POST.getlist("present")) if k is not None]
+                ids = [
+                    k for k in map(key_from_text, request.POST.getlist("present")) if k is not None
+                ]
                 n = attendance_mark(
                     actor=request.user, program_id=program.pk, date=day, enrolment_ids=ids
                 )
