@@ -29,8 +29,15 @@ EXTRA_PLURAL_WARNING = "more translations than num_plurals"
 
 def read_catalog(po_path: Path) -> Catalog:
     captured = io.StringIO()
-    with po_path.open("rb") as handle, contextlib.redirect_stdout(captured):
-        catalog = read_po(handle, locale=LOCALE)
+    # Previous-msgid lines ("#| msgid ...") go: the catalog is written without them, and
+    # Babel reads only the first line of a wrapped one, keeping the rest as "# |" comments.
+    source = b"".join(
+        line
+        for line in po_path.read_bytes().splitlines(keepends=True)
+        if not line.startswith(b"#|")
+    )
+    with contextlib.redirect_stdout(captured):
+        catalog = read_po(io.BytesIO(source), locale=LOCALE)
     lines = captured.getvalue().splitlines()
     for index, line in enumerate(lines):
         expected = EXTRA_PLURAL_WARNING in line or (

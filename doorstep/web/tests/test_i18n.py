@@ -183,6 +183,35 @@ def test_zh_catalog_has_one_plural_form(locale_dir: Path) -> None:
     assert "#, fuzzy" not in text
 
 
+def test_zh_catalog_keeps_no_stray_previous_msgids(locale_dir: Path) -> None:
+    text = _po(locale_dir, "zh_Hans").read_text(encoding="utf-8")
+    assert "\n# | " not in text
+
+
+def test_fill_zh_catalog_drops_a_wrapped_previous_msgid(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import sys
+
+    sys.path.insert(0, str(Path(settings.BASE_DIR) / "scripts"))
+    try:
+        import fill_zh_catalog
+    finally:
+        sys.path.pop(0)
+    po = tmp_path / "django.po"
+    po.write_text(
+        'msgid ""\nmsgstr ""\n"Language: zh_Hans\\n"\n\n'
+        '#: x.py\n#, fuzzy\n#| msgid ""\n#| "旧的第一行"\n#| "旧的第二行"\n'
+        'msgid "新的"\nmsgstr "旧的"\n',
+        encoding="utf-8",
+    )
+    monkeypatch.setattr(fill_zh_catalog, "ROOT", tmp_path)
+    assert fill_zh_catalog.main(po) == 0
+    text = po.read_text(encoding="utf-8")
+    assert 'msgid "新的"\nmsgstr "新的"' in text
+    assert "旧的" not in text and "fuzzy" not in text
+
+
 def test_catalogs_have_the_same_messages(en_catalog: Catalog, zh_catalog: Catalog) -> None:
     def ids(catalog: Catalog) -> set[tuple[str, ...]]:
         return {_ids(message) for message in _messages(catalog)}
