@@ -1,7 +1,9 @@
+from django.http import HttpRequest, HttpResponse
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from doorstep.accounts.admin import site as admin_site
+from doorstep.open311 import views as open311_views
 from doorstep.web import views as web_views
 from doorstep.web.urls import api_urlpatterns as web_api
 
@@ -35,5 +37,14 @@ urlpatterns = [
     path("", include("doorstep.web.urls")),
 ]
 
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """Open311 clients get the spec's error list; everyone else the web's answer."""
+    if request.path.startswith("/open311/"):
+        return open311_views.bad_request(request, exception)
+    return web_views.bad_request(request, exception)
+
+
+handler400 = bad_request
 handler404 = "doorstep.web.views.not_found"
 handler500 = "doorstep.web.views.server_error"

@@ -89,6 +89,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "doorstep.web.middleware.PreferencesMiddleware",
     "django.middleware.locale.LocaleMiddleware",
+    # After the locale, so that its refusal speaks the request's language.
+    "doorstep.core.middleware.RefuseNulCharactersMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

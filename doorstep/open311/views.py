@@ -18,7 +18,7 @@ from django.views.decorators.http import require_http_methods
 from doorstep.core import timeutils
 
 from . import selectors
-from .formats import MIME_TYPES, XML, error_response, respond
+from .formats import JSON, MIME_TYPES, XML, error_response, respond
 from .models import ApiKey, Submission
 from .params import Open311Error, comma_list, get, positive_int, w3c_datetime
 from .services import api_key_check, request_submit, update_submit
@@ -199,3 +199,10 @@ def root(request: HttpRequest) -> HttpResponse:
 def not_found(request: HttpRequest, fmt: str | None = None, **kwargs: Any) -> HttpResponse:
     fmt = (fmt or XML).lower()
     return error_response(fmt, 404, [(404, _("没有这个 Open311 资源"))])
+
+
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """A request refused before any view ran, in the format its path asks for."""
+    fmt = XML if request.path.lower().endswith(".xml") else JSON
+    message = str(exception) if exception is not None and str(exception) else _("请求无效。")
+    return error_response(fmt, 400, [(400, message)])

@@ -211,6 +211,19 @@ def not_found(request: HttpRequest, exception: Exception | None = None) -> HttpR
     )
 
 
+def bad_request(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    """A request refused before any view ran (``django.core.exceptions.BadRequest``): in
+    the API's error format under ``/api/``, else the error page; the message names what
+    is wrong where the exception says."""
+    message = str(exception) if exception is not None and str(exception) else ""
+    message = message or _("请求无效。")
+    if request.path.startswith("/api/"):
+        field = getattr(exception, "field", None)
+        error = {"field": field, "code": "invalid", "message": message}
+        return JsonResponse({"errors": [error]}, status=400)
+    return render(request, "web/error.html", {"code": 400, "message": message}, status=400)
+
+
 def server_error(request: HttpRequest) -> HttpResponse:
     return render(
         request,

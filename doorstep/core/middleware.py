@@ -1,0 +1,42 @@
+"""Refusals every request gets before any view runs."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from django.core.exceptions import BadRequest
+from django.http import HttpRequest, HttpResponse
+from django.utils.translation import gettext as _
+
+NUL = "\x00"
+
+
+class NulCharacterError(BadRequest):
+    """A NUL character in the path or a query parameter; ``field`` names the parameter
+    (``None`` for the path)."""
+
+    def __init__(self, message: str, field: str | None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class RefuseNulCharactersMiddleware:
+    """Answers 400 (through ``handler400``) to a request whose path or query string holds
+    a NUL character, naming the parameter. PostgreSQL can neither store nor compare text
+    that holds one (SQLite can), so a filter handed one failed with a server error on one
+    database and not the other; nothing a person types or a link carries holds one.
+    Request bodies are left to the forms and serializers, which refuse it already."""
+
+    def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
+        self.get_response = get_response
+
+    def __call__(self, request: HttpRequest) -> HttpResponse:
+        if NUL in request.path:
+            raise NulCharacterError(_("网址中含有空字符（NUL），无法处理。"), None)
+        for key, values in request.GET.lists():
+            if NUL in key or any(NUL in value for value in values):
+                name = key.replace(NUL, "")
+                raise NulCharacterError(
+                    _("参数“%(name)s”中含有空字符（NUL），无法处理。") % {"name": name}, name
+                )
+        return self.get_response(request)
