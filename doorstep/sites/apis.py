@@ -7,9 +7,9 @@
   a household member in a program open to residents, and their household's enrolments
   with withdrawing.
 * The staff's work, scoped through the one checkpoint: the site directory (create,
-  edit, hours, closures), rooms, slots, programs with enrolment and attendance, the
-  request queue with its transitions and checklists, service records and
-  person-times, partners with their services, agreements and settlements, and the
+  edit, hours, closures), rooms, slots, programs (opened and edited) with enrolment and
+  attendance, the request queue with its transitions and checklists, service records
+  and person-times, partners with their services, agreements and settlements, and the
   15-minute circle's coverage of a unit.
 
 Every view validates its input, calls one service (which checks who may act) and
@@ -30,7 +30,7 @@ from django.http import Http404
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 from drf_spectacular.extensions import OpenApiSerializerFieldExtension
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_serializer
 from rest_framework import serializers, status
 from rest_framework.permissions import SAFE_METHODS, AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
@@ -114,6 +114,7 @@ from .services import (
     program_enrol,
     program_self_enrol,
     program_self_withdraw,
+    program_update,
     program_withdraw,
     record_create,
     request_documents_mark,
@@ -785,6 +786,19 @@ class ProgramListApi(APIView):
 
 
 class ProgramDetailApi(APIView):
+    # The create's fields, each optional and without a default (a client that left
+    # open_to_residents out must not close online sign-up). It shares the create's schema
+    # name, so the PATCH body is "PatchedProgramCreateInput": under another name the
+    # "kind" choices, used by two inputs, would make the enum's name collide.
+    @extend_schema_serializer(component_name="ProgramCreateInput")
+    class ProgramUpdateInputSerializer(SiteProgramsApi.ProgramCreateInputSerializer):
+        def get_fields(self) -> dict[str, serializers.Field]:
+            fields = super().get_fields()
+            for field in fields.values():
+                field.required = False
+                field.default = serializers.empty
+            return fields
+
     @extend_schema(responses=ProgramOutput, operation_id="site_programs_retrieve")
     def get(self, request: Request, pk: int) -> Response:
         program = get_scoped_or_404(
@@ -792,6 +806,32 @@ class ProgramDetailApi(APIView):
             pk=pk,
         )  # fmt: skip
         return Response(ProgramOutput(program).data)
+
+    @extend_schema(
+        request=ProgramUpdateInputSerializer,
+        responses=ProgramOutput,
+        operation_id="site_programs_update",
+        description=(
+            "修改一老一小项目（管理该阵地的工作人员）；未提供的字段保持不变，partner 为 null "
+            "表示不再由合伙人承办。名额不能少于已报名人数，结束日期不能早于开始日期；"
+            "open_to_residents 决定居民能否在线报名。"
+        ),
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        program = get_scoped_or_404(request.user, Program, pk=pk)
+        serializer = self.ProgramUpdateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        changes = dict(serializer.validated_data)
+        if changes.get("partner") is not None:
+            # The partner the program has keeps it, even if stopped since; a new one must
+            # be one the caller sees (the service refuses a stopped one).
+            changes["partner"] = (
+                program.partner
+                if changes["partner"] == program.partner_id
+                else _visible(request.user, Partner, changes["partner"], "partner")
+            )
+        updated = program_update(actor=request.user, program_id=program.pk, **changes)
+        return Response(ProgramOutput(updated).data)
 
 
 class EnrolmentOutput(serializers.Serializer):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from django import forms
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from doorstep.core.inputs import MAX_KEY
@@ -20,7 +21,7 @@ from .choices import (
     SiteLevel,
     StationSetting,
 )
-from .models import Amenity, Partner, ServiceCategory, Site, StationType
+from .models import Amenity, Partner, Program, ServiceCategory, Site, StationType
 
 
 class NearForm(forms.Form):
@@ -256,6 +257,32 @@ class ProgramForm(forms.Form):
         fields["category"].choices = _vocabulary(ServiceCategory)
         if partners is not None:
             fields["partner"].queryset = partners
+
+
+class ProgramEditForm(ProgramForm):
+    """The program form filled in with a program's facts, for editing it. What the
+    program has now stays a choice even if no new program could take it (a partner
+    stopped or out of the staff's scope since, a retired category), so that saving other
+    changes does not force a new one."""
+
+    def __init__(self, *args: Any, program: Program, partners: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("initial", {
+            "kind": program.kind, "name": program.name, "category": program.category.code,
+            "capacity": program.capacity, "starts_on": program.starts_on,
+            "ends_on": program.ends_on, "partner": program.partner_id,
+            "open_to_residents": program.open_to_residents,
+        })  # fmt: skip
+        if program.partner_id is not None:
+            partners = Partner.objects.filter(
+                Q(pk__in=partners.values("pk")) | Q(pk=program.partner_id)
+            )
+        super().__init__(*args, partners=partners, **kwargs)
+        fields: Any = self.fields
+        if program.category.code not in dict(fields["category"].choices):
+            fields["category"].choices = [
+                *fields["category"].choices,
+                (program.category.code, program.category.name),
+            ]
 
 
 class PartnerForm(forms.Form):

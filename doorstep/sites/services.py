@@ -20,7 +20,7 @@ from django.utils.translation import gettext as _
 
 from doorstep.accounts.audit import audit_record
 from doorstep.accounts.models import AuditAction
-from doorstep.accounts.scoping import get_scoped_or_404
+from doorstep.accounts.scoping import get_scoped_or_404, scoped
 from doorstep.core import geo, timeutils
 from doorstep.core.errors import Conflict, NotFound, PermissionDenied, ValidationError, full_clean
 from doorstep.core.inputs import idempotency_key as check_idempotency_key
@@ -1090,6 +1090,111 @@ def program_create(
         "name": program.name, "kind": kind, "capacity": capacity,
         "open_to_residents": program.open_to_residents,
     })  # fmt: skip
+    return program
+
+
+# What program_update may change; the site, and the places taken, are not edited here.
+PROGRAM_FIELDS = ("name", "kind", "category", "partner", "capacity", "starts_on", "ends_on",
+                  "open_to_residents")  # fmt: skip
+
+
+def _program_facts(program: Program) -> dict[str, Any]:
+    """The editable facts of a program as its history records them (the category by its
+    code, the partner by its id)."""
+    return {
+        "name": program.name, "kind": program.kind, "category": program.category.code,
+        "partner": program.partner_id, "capacity": program.capacity,
+        "starts_on": program.starts_on, "ends_on": program.ends_on,
+        "open_to_residents": program.open_to_residents,
+    }  # fmt: skip
+
+
+def _below_enrolled(enrolled: int) -> ValidationError:
+    return ValidationError(
+        _("名额不能少于已报名人数（%(n)d）。") % {"n": enrolled}, field="capacity"
+    )
+
+
+def _program_partner(actor: Any, partner: Partner) -> Partner:
+    """A partner newly given to a program, checked as the create forms check it: one the
+    actor sees, still working with the sites (a stopped partner takes no new programs)."""
+    if not scoped(actor, Partner).filter(pk=partner.pk).exists():
+        raise ValidationError(_("找不到该对象，或不在您的管理范围内。"), field="partner")
+    if not partner.is_active:
+        raise ValidationError(_("该合伙人已停用。"), field="partner")
+    return partner
+
+
+@transaction.atomic
+def program_update(*, actor: Any, program_id: int, **changes: Any) -> Program:
+    """Edit a program: its name, kind, category, partner, capacity, dates, and whether
+    residents may sign up online. Fields not given keep their value. The capacity may not
+    fall below the places taken: the row is locked first, so that no enrolment slips in
+    between the check and the save, and ``sites_program_within_capacity`` stands behind
+    both. The history records each changed field as ``[from, to]``; a submit that changes
+    nothing writes nothing."""
+    unknown = sorted(set(changes) - set(PROGRAM_FIELDS))
+    if unknown:
+        raise TypeError(f"program_update() cannot change {unknown}")
+    # Program's scope may follow a to-many relation (DISTINCT), which PostgreSQL refuses to
+    # combine with FOR UPDATE: check the scope first, then lock the row by its key.
+    visible = get_scoped_or_404(
+        actor, Program, Program.objects.select_related("site__unit"), pk=program_id
+    )
+    site = _must_manage(actor, visible.site)
+    program = Program.objects.select_for_update().get(pk=visible.pk)
+    program.site = site
+    before = _program_facts(program)
+    if "name" in changes:
+        program.name = (changes["name"] or "").strip()
+    if "kind" in changes:
+        if changes["kind"] not in ProgramKind.values:
+            raise ValidationError(_("未知的项目类型。"), field="kind")
+        program.kind = changes["kind"]
+    if "category" in changes and changes["category"] != before["category"]:
+        # An unchanged category is kept even if it has been retired since.
+        cats = _codes(ServiceCategory, [changes["category"]], "category")
+        if not cats:
+            raise ValidationError(_("请选择服务类别。"), field="category")
+        program.category = cats[0]
+    if "partner" in changes:
+        partner = changes["partner"]
+        if partner is not None and partner.pk != program.partner_id:
+            partner = _program_partner(actor, partner)
+        program.partner = partner
+    if "capacity" in changes:
+        capacity = changes["capacity"]
+        if capacity < 1:
+            raise ValidationError(_("名额至少为 1。"), field="capacity")
+        if capacity < program.enrolled:
+            raise _below_enrolled(program.enrolled)
+        program.capacity = capacity
+    program.starts_on = changes.get("starts_on", program.starts_on)
+    program.ends_on = changes.get("ends_on", program.ends_on)
+    if program.ends_on < program.starts_on:
+        field = "ends_on" if "ends_on" in changes else "starts_on"
+        raise ValidationError(_("结束日期不能早于开始日期。"), field=field)
+    if "open_to_residents" in changes:
+        program.open_to_residents = bool(changes["open_to_residents"])
+    _clean(program)
+    after = _program_facts(program)
+    diff = {
+        f: [_jsonable(before[f]), _jsonable(after[f])] for f in PROGRAM_FIELDS
+        if before[f] != after[f]
+    }  # fmt: skip
+    if not diff:
+        return program
+    try:
+        with transaction.atomic():
+            # ``enrolled`` is never written here: sign-ups change it by UPDATE alone.
+            program.save(update_fields=[*diff, "updated_at"])
+    except IntegrityError as exc:
+        if "sites_program_within_capacity" not in str(exc):
+            raise
+        raise _below_enrolled(
+            Program.objects.values_list("enrolled", flat=True).get(pk=program.pk)
+        ) from None
+    _log(actor, "updated", program, site=site, detail=diff)
     return program
 
 

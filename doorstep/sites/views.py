@@ -55,6 +55,7 @@ from .forms import (
     PartnerEditForm,
     PartnerForm,
     PartnerServiceForm,
+    ProgramEditForm,
     ProgramForm,
     ProxyForm,
     ReportForm,
@@ -107,6 +108,7 @@ from .services import (
     program_enrol,
     program_self_enrol,
     program_self_withdraw,
+    program_update,
     program_withdraw,
     request_documents_mark,
     request_submit,
@@ -690,10 +692,27 @@ def console_request(request: HttpRequest, pk: int) -> HttpResponse:
 def console_program(request: HttpRequest, pk: int) -> HttpResponse:
     _staff(request)
     program = get_scoped_or_404(
-        request.user, Program, Program.objects.select_related("site"), pk=pk
+        request.user,
+        Program,
+        Program.objects.select_related("site__unit", "category", "partner"),
+        pk=pk,
     )
     today = timeutils.now().astimezone(LOCAL_TZ).date()
-    if request.method == "POST" and request.POST.get("action") in ("enrol", "withdraw"):
+    manages = can_manage_site(request.user, program.site)
+    partners = scoped(request.user, Partner).filter(is_active=True)
+    edit_form = ProgramEditForm(prefix="edit", program=program, partners=partners)
+    if request.method == "POST" and request.POST.get("action") == "update":
+        if not manages:
+            raise Http404
+        edit_form = ProgramEditForm(request.POST, prefix="edit", program=program, partners=partners)
+        if edit_form.is_valid():
+            try:
+                program_update(actor=request.user, program_id=program.pk, **edit_form.cleaned_data)
+                messages.success(request, _("项目已保存。"))
+                return redirect("sites:console-program", pk=program.pk)
+            except DomainError as exc:
+                _to_form(request, edit_form, exc)
+    elif request.method == "POST" and request.POST.get("action") in ("enrol", "withdraw"):
         try:
             if request.POST["action"] == "enrol":
                 person_id = key_from_text(request.POST.get("person", ""))
@@ -738,6 +757,8 @@ def console_program(request: HttpRequest, pk: int) -> HttpResponse:
         "sites/console_program.html",
         {
             "program": program,
+            "manages": manages,
+            "edit_form": edit_form,
             "enrolments": enrolments,
             "today": today,
             "sessions": totals["sessions"],
