@@ -42,16 +42,24 @@ def random_password() -> str:
             return candidate
 
 
-def create_accounts(rng: random.Random, scopes: dict[str, Any]) -> list[DemoAccount]:
-    """``scopes`` maps each role to the object it is granted over (None for self/system)."""
+def create_accounts(
+    rng: random.Random, scopes: dict[str, Any], names: dict[str, str] | None = None
+) -> list[DemoAccount]:
+    """``scopes`` maps each role to the object it is granted over (None for self/system);
+    ``names`` gives a role's account the name of the registry person it will be linked
+    to, so that the greeting and the record agree."""
     accounts = []
     for role in available_roles():
         if ROLE_SCOPE_KIND[role] not in ("self", "system") and scopes.get(role) is None:
             continue
         username = f"demo_{role}"
         password = random_password()
+        name = person_name(rng)  # drawn for every role, so the rest of the demo stays put
         user = user_create(
-            username=username, password=password, display_name=person_name(rng), validate=False
+            username=username,
+            password=password,
+            display_name=(names or {}).get(role, name),
+            validate=False,
         )
         scope = scopes.get(role)
         role_grant(actor=None, user=user, role=role, scope=scope, note="demo")

@@ -21,7 +21,9 @@ class RegistrySearchForm(forms.Form):
         max_length=40,
         widget=forms.TextInput(attrs={"type": "search", "autocomplete": "off"}),
     )
-    tag = forms.MultipleChoiceField(label=_("标签"), required=False, choices=[])
+    tag = forms.MultipleChoiceField(
+        label=_("标签"), required=False, choices=[], widget=forms.CheckboxSelectMultiple
+    )
     age_group = forms.ChoiceField(label=_("年龄段"), required=False, choices=AGE_GROUP_CHOICES)
     party = forms.ChoiceField(label=_("政治面貌"), required=False, choices=PARTY_CHOICES)
     within = forms.TypedChoiceField(

@@ -16,15 +16,18 @@ def shell(request: HttpRequest) -> dict[str, Any]:
     user = getattr(request, "user", None)
     roles = roles_of(user) if user is not None else set()
     current = request.path
+    items = [(item, reverse(item.url_name)) for item in nav_for(roles)]
+    # The one item the page belongs to: the longest link the path starts with, so that
+    # /console/appeals/overdue/ marks 超期清单 and not 诉求分拣 (/console/appeals/) too.
+    matches = [
+        url
+        for _item, url in items
+        if current == url or (url != "/console/" and current.startswith(url))
+    ]
+    active = max(matches, key=len, default=None)
     nav = [
-        {
-            "url": url,
-            "label": item.label,
-            "section": item.section,
-            "active": current == url or (url != "/console/" and current.startswith(url)),
-        }
-        for item in nav_for(roles)
-        for url in [reverse(item.url_name)]
+        {"url": url, "label": item.label, "section": item.section, "active": url == active}
+        for item, url in items
     ]
     return {
         "jurisdiction_name": settings.DOORSTEP["JURISDICTION_NAME"],

@@ -79,6 +79,14 @@ def test_registry_filters_by_tag_and_age_group(world: World, wang: Person) -> No
     assert "王伟" not in html and "没有符合条件的人员" in html
 
 
+def test_registry_tag_filter_is_a_row_of_checkboxes(world: World, wang: Person) -> None:
+    html = _as(world.user(Role.COMMUNITY_STAFF)).get("/console/registry/", {"tag": "veteran"})
+    page = html.content.decode()
+    assert '<input type="checkbox" name="tag" value="veteran"' in page
+    assert "checked" in page.split('value="veteran"', 1)[1].split(">", 1)[0]
+    assert "<option" not in page.split('class="registry-tags"', 1)[1].split("</fieldset>", 1)[0]
+
+
 def test_a_bad_whole_id_number_gets_a_clear_message(world: World) -> None:
     bad = ADULT_ID[:17] + ("0" if ADULT_ID[17] != "0" else "1")
     html = (

@@ -40,3 +40,35 @@ def test_the_resident_home_links_open(world: World) -> None:
     for link in RESIDENT_LINKS:
         assert reverse(link.url_name) in home
         assert resident.get(reverse(link.url_name)).status_code == 200, link.url_name
+
+
+def test_one_entry_is_current_the_longest_the_path_starts_with(world: World) -> None:
+    import re
+
+    from doorstep.accounts.roles import Role
+
+    client = Client()
+    client.force_login(world.user(Role.COMMUNITY_STAFF))
+    for path in ("/console/appeals/overdue/", "/console/appeals/", "/console/registry/"):
+        html = client.get(path).content.decode()
+        current = re.findall(r'<a href="([^"]+)" aria-current="page">', html)
+        assert current == [path], (path, current)
+        # The folded phone menu names the page it is on.
+        assert re.search(r'class="console-menu-label">.*菜单 · ', html), path
+
+
+def test_messages_sit_in_the_console_main_column(world: World) -> None:
+    from doorstep.accounts.roles import Role
+
+    client = Client()
+    client.force_login(world.user(Role.COMMUNITY_STAFF))
+    from django.contrib.messages import constants
+    from django.contrib.messages.storage.cookie import CookieStorage
+
+    response = client.get("/console/registry/")
+    storage = CookieStorage(response.wsgi_request)
+    storage.add(constants.SUCCESS, "已保存测试消息。")
+    storage.update(response)
+    client.cookies.update(response.cookies)
+    html = client.get("/console/registry/").content.decode()
+    assert html.index('id="main"') < html.index("已保存测试消息。")

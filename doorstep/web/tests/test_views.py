@@ -185,7 +185,9 @@ def test_seed_demo_builds_the_case_study_places_once(tmp_path: Path) -> None:
     from doorstep.people.models import Household, Person
 
     assert Household.objects.filter(mianfang.subtree_q(field="unit__path")).count() == 16 * 2
-    assert Person.objects.filter(user__username="demo_resident").exists()
+    resident = Person.objects.get(user__username="demo_resident")
+    # The home page greets the resident by the name their record shows.
+    assert resident.user is not None and resident.user.display_name == resident.name
     before = Unit.objects.count()
     call_command("seed_demo", credentials=str(credentials))
     assert Unit.objects.count() == before

@@ -70,7 +70,9 @@ class Command(BaseCommand):
             scopes[Role.PARTNER] = partners["state_enterprise"]
             outlets = points_demo.build_outlets(tree)
             scopes[Role.OUTLET_CLERK] = outlets["yihe_charity"]
-            accounts = accounts_demo.create_accounts(rng, scopes)
+            accounts = accounts_demo.create_accounts(
+                rng, scopes, names={Role.RESIDENT: people.persons[0].name}
+            )
             # The demo clerk also works the canteen's till (a clerk may serve several
             # outlets): the charity shop's counter and the canteen's counter both open.
             role_grant(
