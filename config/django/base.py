@@ -245,6 +245,8 @@ TRUSTED_PROXY_COUNT = int(os.environ.get("DOORSTEP_TRUSTED_PROXY_COUNT", "0"))
 
 # --- Internationalization ------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
+# ISO first for date inputs in Chinese (config/formats/zh_Hans/formats.py).
+FORMAT_MODULE_PATH = ["config.formats"]
 LANGUAGES = [("zh-hans", "简体中文"), ("en", "English")]
 LOCALE_PATHS = [BASE_DIR / "locale"]
 LANGUAGE_COOKIE_NAME = "doorstep_language"

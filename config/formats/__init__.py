@@ -1,0 +1,1 @@
+"""Format overrides for the project's languages (``FORMAT_MODULE_PATH``)."""
