@@ -47,7 +47,7 @@ from doorstep.core.api import (
     query_int,
 )
 from doorstep.core.errors import ValidationError
-from doorstep.core.inputs import MAX_KEY
+from doorstep.core.inputs import MAX_KEY, is_key
 from doorstep.core.timeutils import LOCAL_TZ
 from doorstep.orgs.models import PartyOrg, Unit
 from doorstep.people.models import Person
@@ -93,6 +93,7 @@ from .selectors import (
     CircleReport,
     bookable_rooms,
     circle_report,
+    household_persons,
     open_slots,
     person_times,
     public_programs,
@@ -950,7 +951,15 @@ class EnrolmentWithdrawApi(APIView):
         ),
     )
     def post(self, request: Request, pk: int) -> Response:
-        withdraw = program_withdraw if is_site_manager(request.user) else program_self_withdraw
+        # The household's own enrolment goes the resident's way even for a worker (whose
+        # child's class may be at a site they do not manage); anything else, the staff's.
+        own = is_key(pk) and (
+            Enrolment.objects.filter(
+                pk=pk, person__in=household_persons(request.user).values("pk")
+            ).exists()
+        )
+        staff = is_site_manager(request.user) and not own
+        withdraw = program_withdraw if staff else program_self_withdraw
         enrolment = withdraw(actor=request.user, enrolment_id=pk)
         return Response(EnrolmentOutput(enrolment).data)
 

@@ -32,7 +32,7 @@ from django.views.decorators.http import require_POST
 from doorstep.accounts.rules import is_staff_user
 from doorstep.accounts.scoping import get_scoped_or_404, scoped
 from doorstep.core import timeutils
-from doorstep.core.errors import DomainError, ValidationError
+from doorstep.core.errors import DomainError, NotFound, ValidationError
 from doorstep.core.inputs import key_from_text
 from doorstep.core.pages import render_page
 from doorstep.core.timeutils import LOCAL_TZ
@@ -40,7 +40,16 @@ from doorstep.orgs.models import Unit
 from doorstep.people.models import Person
 
 from . import hours
-from .choices import DAY_NAMES, OPEN_STATUSES, TRANSITIONS, RequestMode, RequestStatus, SiteLevel
+from .choices import (
+    DAY_NAMES,
+    OPEN_STATUSES,
+    TRANSITIONS,
+    BookingStatus,
+    EnrolmentStatus,
+    RequestMode,
+    RequestStatus,
+    SiteLevel,
+)
 from .forms import (
     AgreementForm,
     AppointmentForm,
@@ -365,36 +374,54 @@ def _week(site: Site) -> list[dict[str, Any]]:
     return rows
 
 
+# /sites/mine/: what is on is listed whole (a resident has a handful); the past pages.
+MINE_CURRENT = 100
+MINE_PAST_PAGE = 10
+
+
 @login_required
 def mine(request: HttpRequest) -> HttpResponse:
+    """What the resident has on: current bookings, open requests and active enrolments
+    in full (up to ``MINE_CURRENT``), and each kind's past ones a page at a time."""
+    now = timeutils.now()
     bookings = (
         scoped(request.user, Booking)
         .filter(booked_by_id=request.user.pk)
         .select_related("room__site")
-        .order_by("-starts_at")[:100]
     )
+    upcoming = Q(status=BookingStatus.CONFIRMED, ends_at__gt=now)
     requests_ = (
         scoped(request.user, ServiceRequest)
         .filter(requester_id=request.user.pk)
         .select_related("site", "category", "slot")
-        .order_by("-created_at")[:100]
     )
+    open_request = Q(status__in=OPEN_STATUSES)
     # Enrolments of the resident and their household (scope: accounts.scoping, the
     # RESIDENT rule in scope_rules), narrowed to the persons they act for.
     enrolments = (
         scoped(request.user, Enrolment)
         .filter(person__in=household_persons(request.user).values("pk"))
         .select_related("program__site", "person")
-        .order_by("-enrolled_on", "-id")[:100]
     )
+    active = Q(status=EnrolmentStatus.ACTIVE)
+
+    def past(rows: Any, param: str) -> Any:
+        return Paginator(rows, MINE_PAST_PAGE).get_page(request.GET.get(param))
+
     return render(
         request,
         "sites/mine.html",
         {
-            "bookings": bookings,
-            "requests": requests_,
-            "enrolments": enrolments,
-            "now": timeutils.now(),
+            "bookings": bookings.filter(upcoming).order_by("starts_at")[:MINE_CURRENT],
+            "past_bookings": past(bookings.exclude(upcoming).order_by("-starts_at"), "bp"),
+            "requests": requests_.filter(open_request).order_by("-created_at")[:MINE_CURRENT],
+            "past_requests": past(requests_.exclude(open_request).order_by("-created_at"), "rp"),
+            "enrolments": enrolments.filter(active).order_by("-enrolled_on", "-id")[:MINE_CURRENT],
+            "past_enrolments": past(
+                enrolments.exclude(active).order_by("-enrolled_on", "-id"), "ep"
+            ),
+            "current_limit": MINE_CURRENT,
+            "now": now,
         },
     )
 
@@ -412,13 +439,11 @@ def mine_cancel(request: HttpRequest, kind: str, pk: int) -> HttpResponse:
                 raise Http404
             booking_cancel(actor=request.user, booking_id=pk)
         elif kind == "enrolment":
-            if (
-                not scoped(request.user, Enrolment)
-                .filter(pk=pk, person__in=household_persons(request.user).values("pk"))
-                .exists()
-            ):
-                raise Http404
-            program_self_withdraw(actor=request.user, enrolment_id=pk)
+            # The service finds the enrolment among the household's, or says "not found".
+            try:
+                program_self_withdraw(actor=request.user, enrolment_id=pk)
+            except NotFound:
+                raise Http404 from None
             messages.success(request, _("已退出报名。"))
             return redirect("sites:mine")
         elif kind == "request":

@@ -424,3 +424,77 @@ def test_the_program_page_refuses_odd_ids_without_an_error_page(
         marked = staff.post(url, {"date": "2026-03-02", "present": [odd]})
         assert marked.status_code in (302, 400), odd
     assert not Enrolment.objects.exists() and not Attendance.objects.exists()
+
+
+def test_my_page_lists_what_is_on_and_pages_through_the_past(world: Any) -> None:
+    """Upcoming bookings come first, soonest first; past ones ten to a page, each kind
+    with its own pager that keeps the others' pages."""
+    resident = world.user(Role.RESIDENT)
+    room = f.room(f.site(world.a.community))
+    start = NOW.astimezone(dt.UTC).replace(minute=0) - dt.timedelta(days=30)
+    for day in range(25):  # 25 past bookings, one a day
+        f.booking(room, resident, start=start + dt.timedelta(days=day))
+    soon = f.booking(room, resident, start=NOW + dt.timedelta(days=2))
+    sooner = f.booking(room, resident, start=NOW + dt.timedelta(days=1))
+    client = client_for(resident)
+    html = client.get("/sites/mine/").content.decode()
+    current, past = html.split('id="bookings"', 1)[1].split("过去的预订", 1)
+    assert current.index(f"/booking/{sooner.pk}/cancel/") < current.index(
+        f"/booking/{soon.pk}/cancel/"
+    )
+    assert "过去的预订（25）" in html and "第 1 / 3 页" in html
+    assert past.split("</section>", 1)[0].count('class="card"') == 10
+    assert "?bp=2#bookings" in html and "/cancel/" not in past.split("</section>", 1)[0]
+    third = client.get("/sites/mine/", {"bp": 3, "rp": 2}).content.decode()
+    assert "第 3 / 3 页" in third
+    assert third.split("过去的预订", 1)[1].split("</section>", 1)[0].count('class="card"') == 5
+    assert "bp=2" in third and "rp=2" in third  # the previous page keeps the other pager
+    for junk in ("x", "-1", "99999999999999999999"):
+        assert client.get("/sites/mine/", {"bp": junk}).status_code == 200
+    # Nothing is hidden: a resident with nothing sees each kind's empty line.
+    empty = client_for(world.user(Role.GRID_MEMBER)).get("/sites/mine/").content.decode()
+    assert "没有待使用的预订。" in empty and "没有正在办理的申请。" in empty
+
+
+def test_coverage_links_are_offered_only_to_those_they_open_for(world: Any) -> None:
+    f.site(world.a.community)
+    member = client_for(world.user(Role.GRID_MEMBER)).get("/console/sites/").content.decode()
+    assert "/console/sites/coverage/" not in member
+    staff = client_for(world.user(Role.COMMUNITY_STAFF))
+    html = staff.get("/console/sites/").content.decode()
+    links = re.findall(r'href="(/console/sites/coverage/\d+/)"', html)
+    assert links and all(staff.get(link).status_code == 200 for link in links)
+
+
+def test_withdrawing_is_apart_from_the_attendance_ticks(world: Any) -> None:
+    program = f.program(f.site(world.a.community))
+    enrolment = f.enrolment(program, world.a.person)
+    html = (
+        client_for(world.user(Role.COMMUNITY_STAFF))
+        .get(f"/console/sites/programs/{program.pk}/")
+        .content.decode()
+    )
+    attendance, rest = html.split("保存出勤", 1)
+    assert f'name="present" value="{enrolment.pk}"' in attendance
+    assert 'value="withdraw"' not in attendance
+    assert "<details" in rest and f'name="enrolment" value="{enrolment.pk}"' in rest
+
+
+def test_english_site_page_says_enrol_and_keeps_its_brackets(world: Any) -> None:
+    site = f.site(world.a.community)
+    site_hours_set(
+        actor=world.user(Role.COMMUNITY_STAFF),
+        site=site,
+        intervals=[(NOW.weekday(), dt.time(8), dt.time(21))],
+    )
+    program = f.program(site)
+    program.open_to_residents = True
+    program.save(update_fields=["open_to_residents"])
+    resident = world.user(Role.RESIDENT)
+    person_link_account(person=world.a.person, user=resident)
+    client = Client(HTTP_ACCEPT_LANGUAGE="en")
+    client.force_login(resident)
+    html = client.get(f"/sites/{site.pk}/").content.decode()
+    main = html.split("<main", 1)[1]
+    assert ">Enrol</button>" in main and "Enrolment</button>" not in main
+    assert "(closes 21:00)" in main and "（" not in main

@@ -15,6 +15,7 @@ from rest_framework.test import APIClient
 
 from doorstep.accounts import scoping
 from doorstep.accounts.roles import Role
+from doorstep.accounts.services import role_grant
 from doorstep.conftest import make_user
 from doorstep.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
 from doorstep.core.timeutils import LOCAL_TZ
@@ -470,3 +471,41 @@ def test_the_api_refuses_bad_sign_ups_and_others_rows(world: Any, home: dict[str
     for pk in (neighbour.pk, 999_999, 2**70):
         assert api.post(f"/api/v1/site-enrolments/{pk}/withdraw/").status_code == 404
     assert state() == before
+
+
+def test_a_worker_who_is_also_a_resident_withdraws_their_child_through_the_api(
+    world: Any,
+) -> None:
+    """Tree B's community worker lives in tree A: their grandchild's class is at a site
+    they do not manage, so the API takes the household's path, not the staff's."""
+    worker = make_user("b_worker", Role.COMMUNITY_STAFF, world.b.community)
+    role_grant(actor=None, user=worker, role=Role.RESIDENT)
+    me = person_link_account(person=world.a.person, user=worker)
+    child = person_create(
+        name="甲小孙", household=world.a.household, relation="grandchild",
+        birth_date=dt.date(2019, 1, 1), guardian=me,
+    )  # fmt: skip
+    site = f.site(world.a.community)
+    kids = program_create(
+        actor=world.user(Role.COMMUNITY_STAFF), site=site, kind=ProgramKind.AFTER_SCHOOL,
+        name="四点半课堂", category="education", capacity=5, starts_on=dt.date(2026, 2, 1),
+        ends_on=dt.date(2026, 6, 30), open_to_residents=True,
+    )  # fmt: skip
+    enrolment = program_self_enrol(actor=worker, program_id=kids.pk, person_id=child.pk)
+    response = api_for(worker).post(f"/api/v1/site-enrolments/{enrolment.pk}/withdraw/")
+    assert response.status_code == 200, response.content.decode()
+    assert response.json()["status"] == "withdrawn" and enrolled(kids) == 0
+    # Someone else's enrolment at that site is still not theirs to withdraw.
+    other = program_enrol(
+        actor=world.user(Role.COMMUNITY_STAFF), program_id=kids.pk, person=world.a.person
+    )
+    neighbour = person_create(name="甲路人", household=household_create(
+        unit=world.a.building, entrance="2", room="201"), relation="head")  # fmt: skip
+    stranger = program_enrol(
+        actor=world.user(Role.COMMUNITY_STAFF), program_id=kids.pk, person=neighbour
+    )
+    assert (
+        api_for(worker).post(f"/api/v1/site-enrolments/{stranger.pk}/withdraw/").status_code == 404
+    )
+    assert Enrolment.objects.get(pk=stranger.pk).status == "active"
+    assert Enrolment.objects.get(pk=other.pk).status == "active"

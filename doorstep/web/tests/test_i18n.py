@@ -231,14 +231,22 @@ def test_mo_file_is_compiled_and_current(locale_dir: Path, locale: str) -> None:
         compiled = gettext.GNUTranslations(handle)
     stale = []
     for message in _messages(_load(po_path, locale)):
-        ids, strings = _ids(message), _strings(message)
+        ids, strings, context = _ids(message), _strings(message), message.context
         if len(ids) == 2:
             singular, plural = ids
-            if compiled.ngettext(singular, plural, 1) != strings[0]:
+            if context:
+                one = compiled.npgettext(context, singular, plural, 1)
+                many = compiled.npgettext(context, singular, plural, 2)
+            else:
+                one = compiled.ngettext(singular, plural, 1)
+                many = compiled.ngettext(singular, plural, 2)
+            if one != strings[0]:
                 stale.append(singular)
-            if compiled.ngettext(singular, plural, 2) != strings[-1]:
+            if many != strings[-1]:
                 stale.append(plural)
-        elif compiled.gettext(ids[0]) != strings[0]:
+        elif context and compiled.pgettext(context, ids[0]) != strings[0]:
+            stale.append(f"{context}|{ids[0]}")
+        elif not context and compiled.gettext(ids[0]) != strings[0]:
             stale.append(ids[0])
     assert stale == [], "the .mo file is out of date: run scripts/compile_messages.py"
 
