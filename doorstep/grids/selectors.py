@@ -320,6 +320,42 @@ def _outline(points: list[tuple[float, float]], pad: float = 0.0003) -> dict | N
     return {"type": "Polygon", "coordinates": [[*coords, coords[0]]]}
 
 
+PALETTE_SIZE = 12  # the legend's .grid-color-N classes and PALETTE in grid-map.js
+NEIGHBOURS = 5
+
+
+def map_colours(centres: list[tuple[float, float] | None]) -> list[int]:
+    """A palette colour per grid such that no grid shares one with its nearest
+    ``NEIGHBOURS`` grids (by centre, either way round): a community of sixteen grids and
+    a palette of twelve once drew 第1网格 and 第13网格 side by side in the same red.
+    Greedy in grid order: each grid takes the first colour its coloured neighbours do not
+    have, counting from its own place in the rotation (so that far-apart grids spread
+    over the palette); a grid with no position keeps its place in the rotation."""
+    n = len(centres)
+    near: list[set[int]] = [set() for _ in range(n)]
+    placed = [(i, c) for i, c in enumerate(centres) if c is not None]
+    points = dict(placed)
+    for i, (x, y) in placed:
+        ranked = sorted(
+            (j for j, _c in placed if j != i),
+            key=lambda j: (points[j][0] - x) ** 2 + (points[j][1] - y) ** 2,
+        )
+        for j in ranked[:NEIGHBOURS]:
+            near[i].add(j)
+            near[j].add(i)
+    colours: list[int] = []
+    for i in range(n):
+        taken = {colours[j] for j in near[i] if j < i}
+        start = i % PALETTE_SIZE
+        colours.append(
+            next(
+                (c for k in range(PALETTE_SIZE) if (c := (start + k) % PALETTE_SIZE) not in taken),
+                start,
+            )
+        )
+    return colours
+
+
 def grid_map_data(*, actor: Any, unit: Unit) -> dict[str, Any]:
     """Grids (their boundary, or an outline drawn around their buildings) and one marker
     per building and grid, at the building's point — a household takes the coordinates
@@ -370,6 +406,17 @@ def grid_map_data(*, actor: Any, unit: Unit) -> dict[str, Any]:
         )
         points[row["grid_id"]].append((point[1], point[0]))
     markers.sort(key=lambda m: (m["grid"], m["label"]))
+    centres: list[tuple[float, float] | None] = []
+    for g in grids:
+        mine = points.get(g.pk, [])
+        centres.append(
+            (sum(p[0] for p in mine) / len(mine), sum(p[1] for p in mine) / len(mine))
+            if mine
+            else None
+        )
+    colours = map_colours(centres)
+    for marker in markers:
+        marker["colour"] = colours[marker["grid"]]
     out_grids = []
     for g in grids:
         boundary, drawn = g.boundary, False
@@ -378,7 +425,7 @@ def grid_map_data(*, actor: Any, unit: Unit) -> dict[str, Any]:
         out_grids.append(
             {
                 "index": index[g.pk],
-                "colour": index[g.pk] % 12,  # the legend's .grid-color-N class
+                "colour": colours[index[g.pk]],  # the legend's .grid-color-N class
                 "name": g.name,
                 "boundary": boundary,
                 "estimated": drawn,

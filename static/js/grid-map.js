@@ -1,7 +1,8 @@
 /* The grid map: grid boundaries and, per building and grid, a marker sized by its
  * households. Data comes from the <script type="application/json" id="grid-map-data">
  * block the page renders with json_script; no tiles unless the deployment sets
- * DOORSTEP["MAP_TILE_URL"]. Colours match the .grid-color-N classes of the legend. */
+ * DOORSTEP["MAP_TILE_URL"]. Colours match the .grid-color-N classes of the legend; the
+ * server picks them so that neighbouring grids differ (grids.selectors.map_colours). */
 (function () {
   "use strict";
   var PALETTE = [
@@ -35,7 +36,7 @@
       }
       var layer = L.geoJSON(grid.boundary, {
         style: {
-          color: colour(grid.index),
+          color: colour(grid.colour),
           weight: 2,
           fillOpacity: 0.12,
           dashArray: grid.estimated ? "6 4" : null
@@ -48,7 +49,7 @@
       var point = L.latLng(marker.lat, marker.lng);
       layers.push(L.circleMarker(point, {
         radius: Math.max(4, Math.min(14, 3 + Math.sqrt(marker.households) * 1.5)),
-        color: colour(marker.grid),
+        color: colour(marker.colour),
         weight: 1,
         fillOpacity: 0.8
       }).bindTooltip(marker.label + " · " + marker.households));
