@@ -24,13 +24,31 @@ RESIDENT_KINDS = [
 ]
 
 
+class Form(forms.Form):
+    """A form whose labels have no suffix: the pages put each label above its field,
+    written without a colon, as the other apps' hand-written labels are."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        kwargs.setdefault("label_suffix", "")
+        super().__init__(*args, **kwargs)
+
+
+class Textarea(forms.Textarea):
+    """A textarea without Django's fixed ``cols=40``, which is wider than a phone; the
+    stylesheet gives it the width of its form."""
+
+    def __init__(self, attrs: dict[str, Any] | None = None) -> None:
+        super().__init__(attrs)
+        self.attrs.pop("cols", None)
+
+
 def _category_choices() -> list[tuple[str, Any]]:
     return [("", "—")] + [
         (c.code, f"{c.parent.name} · {c.name}" if c.parent else c.name) for c in leaf_categories()
     ]
 
 
-class ReportForm(forms.Form):
+class ReportForm(Form):
     kind = forms.ChoiceField(label=_("类型"), choices=RESIDENT_KINDS, initial=CaseKind.PROBLEM)
     category = forms.ChoiceField(label=_("类别"), choices=())
     unit = forms.IntegerField(label=_("小区/村"), required=False, widget=forms.Select)
@@ -39,7 +57,7 @@ class ReportForm(forms.Form):
     # Longer than allowed on purpose: the service names the field and the limit.
     text = forms.CharField(
         label=_("描述"),
-        widget=forms.Textarea(attrs={"rows": 5, "maxlength": TEXT_MAX}),
+        widget=Textarea(attrs={"rows": 5, "maxlength": TEXT_MAX}),
         max_length=TEXT_MAX * 20,
         strip=False,
     )
@@ -74,7 +92,7 @@ class ProxyForm(ReportForm):
     )
 
 
-class TransitionForm(forms.Form):
+class TransitionForm(Form):
     action = forms.CharField(max_length=20)
     version = forms.IntegerField()
     note = forms.CharField(required=False, max_length=TEXT_MAX * 20, strip=False)
@@ -83,7 +101,7 @@ class TransitionForm(forms.Form):
     target = forms.CharField(required=False, max_length=20)
 
 
-class RateForm(forms.Form):
+class RateForm(Form):
     version = forms.IntegerField()
     score = forms.TypedChoiceField(
         label=_("满意度"),
@@ -92,11 +110,11 @@ class RateForm(forms.Form):
         widget=forms.RadioSelect,
     )
     comment = forms.CharField(
-        label=_("评价"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("评价"), required=False, max_length=2000, widget=Textarea(attrs={"rows": 2})
     )
 
 
-class BoardFilterForm(forms.Form):
+class BoardFilterForm(Form):
     color = forms.ChoiceField(
         label=_("颜色"), required=False, choices=[("", _("全部")), *Color.choices]
     )
@@ -110,7 +128,7 @@ class BoardFilterForm(forms.Form):
         self.fields["state"].choices = choices  # type: ignore[attr-defined]
 
 
-class ReceiptRateForm(forms.Form):
+class ReceiptRateForm(Form):
     """Rating with the receipt code and the last four digits of the intake phone."""
 
     code = forms.CharField(widget=forms.HiddenInput, max_length=12)
@@ -126,11 +144,11 @@ class ReceiptRateForm(forms.Form):
         widget=forms.RadioSelect,
     )
     comment = forms.CharField(
-        label=_("评价"), required=False, max_length=2000, widget=forms.Textarea(attrs={"rows": 2})
+        label=_("评价"), required=False, max_length=2000, widget=Textarea(attrs={"rows": 2})
     )
 
 
-class PeriodForm(forms.Form):
+class PeriodForm(Form):
     """A period of local dates, both ends included; the default is this year so far."""
 
     start = forms.DateField(
@@ -150,7 +168,7 @@ class PeriodForm(forms.Form):
         return data
 
 
-class MediatorForm(forms.Form):
+class MediatorForm(Form):
     mediator = forms.TypedChoiceField(
         label=_("调解员（和事佬）"), coerce=int, required=False, choices=()
     )
@@ -170,7 +188,7 @@ class MediatorForm(forms.Form):
         ]
 
 
-class SessionForm(forms.Form):
+class SessionForm(Form):
     held_at = forms.DateTimeField(
         label=_("调解时间"), widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
     )
@@ -181,11 +199,11 @@ class SessionForm(forms.Form):
         required=False,
         max_length=TEXT_MAX * 20,
         strip=False,
-        widget=forms.Textarea(attrs={"rows": 3}),
+        widget=Textarea(attrs={"rows": 3}),
     )
 
 
-class ConcludeForm(forms.Form):
+class ConcludeForm(Form):
     outcome = forms.ChoiceField(
         label=_("调解结果"),
         choices=[
@@ -199,11 +217,11 @@ class ConcludeForm(forms.Form):
         required=False,
         max_length=TEXT_MAX * 20,
         strip=False,
-        widget=forms.Textarea(attrs={"rows": 4}),
+        widget=Textarea(attrs={"rows": 4}),
     )
 
 
-class SuggestionMarkForm(forms.Form):
+class SuggestionMarkForm(Form):
     version = forms.IntegerField(widget=forms.HiddenInput)
     adopted = forms.TypedChoiceField(
         label=_("是否采纳"),
@@ -215,7 +233,7 @@ class SuggestionMarkForm(forms.Form):
     note = forms.CharField(label=_("解决了什么问题 / 说明"), required=False, max_length=5000)
 
 
-class CategoryForm(forms.Form):
+class CategoryForm(Form):
     """Fields of a category; the service validates and decides."""
 
     code = forms.CharField(label=_("代码"), max_length=200, required=False)

@@ -408,7 +408,7 @@ def _count_rows(counts: dict[str, dict[str, int]]) -> list[tuple[str, list[tuple
     """Open cases per color, then per open state (labels worked out once, not per cell)."""
     states = [(v, label) for v, label in CaseState.choices if v in selectors.OPEN_STATES]
     return [
-        (color, [(label, counts.get(color, {}).get(v, "")) for v, label in states])
+        (color, [(label, counts.get(color, {}).get(v, 0)) for v, label in states])
         for color in Color.values
     ]
 
@@ -464,17 +464,70 @@ def _assignee_choices(case: Case) -> list[Any]:
     return list(users.values())
 
 
-@login_required
-def console_case(request: HttpRequest, pk: int) -> HttpResponse:
-    """A case for staff: everything, its full history and the actions the user may take."""
-    require_staff(request)
-    case = selectors.case_detail(actor=request.user, pk=pk)
-    kinds = actor_kinds(request.user, case)
-    actions = [
+def _case_actions(user: Any, case: Case) -> list[str]:
+    """The actions of the transition table this user may take on the case now."""
+    kinds = actor_kinds(user, case)
+    return [
         t.action
         for t in TRANSITIONS.values()
         if case.state in t.sources and kinds & t.actors and Actor.SYSTEM not in kinds
     ]
+
+
+# The fields of the action forms, each with the action whose form shows it (the note is
+# on every form).
+_ACT_FIELDS: dict[str, str | None] = {
+    "assignee": Action.ASSIGN,
+    "result": Action.RESOLVE,
+    "target": Action.MERGE,
+    "note": None,
+}
+
+
+def _act_field_label(action: str, field: str) -> str:
+    """The field's label as its form shows it, without the hints in brackets."""
+    if field == "note":
+        return _("不予受理的理由") if action == Action.REJECT else _("说明")
+    return {"assignee": _("承办人"), "result": _("办理结果"), "target": _("合并到的诉求编号")}[
+        field
+    ]
+
+
+def _act_refusal(
+    request: HttpRequest, actions: list[str], errors: dict[str | None, list[str]]
+) -> dict[str, Any]:
+    """A refused action: what was typed, the errors of the fields its form shows (put
+    next to them), and every error for the top of the page, naming its field."""
+    action = request.POST.get("action", "")
+    by_field: dict[str, list[str]] = {}
+    summary: list[dict[str, str]] = []
+    for field, texts in errors.items():
+        on_form = (
+            action in actions and field in _ACT_FIELDS and _ACT_FIELDS[field] in (None, action)
+        )
+        for text in texts:
+            if field is None or field not in _ACT_FIELDS:
+                summary.append({"anchor": "", "text": text})
+                continue
+            named = _("%(field)s：%(message)s") % {
+                "field": _act_field_label(action, field),
+                "message": text,
+            }
+            if on_form:
+                by_field.setdefault(field, []).append(text)
+            summary.append({"anchor": f"{field}-{action}" if on_form else "", "text": named})
+    return {
+        "action": action,
+        "values": {f: request.POST.get(f, "") for f in _ACT_FIELDS},
+        "errors": by_field,
+        "summary": summary,
+    }
+
+
+def _render_console_case(
+    request: HttpRequest, case: Case, *, refused: dict[str, Any] | None = None, status: int = 200
+) -> HttpResponse:
+    actions = _case_actions(request.user, case)
     if case.reporter_person_id:
         # The reporter's name and masked phone are personal data shown to staff.
         audit_record(
@@ -484,13 +537,20 @@ def console_case(request: HttpRequest, pk: int) -> HttpResponse:
             request=request,
             detail={"shown": "reporter name, masked phone"},
         )
+    action_forms = [
+        {"action": a, "label": Action(a).label, "values": {}, "errors": {}} for a in actions
+    ]
+    for f in action_forms:
+        if refused and refused["action"] == f["action"]:
+            f.update(values=refused["values"], errors=refused["errors"])
     return render_page(
         request,
         "appeals/console_case.html",
         {
             "case": case,
             "events": selectors.case_timeline(case=case),
-            "actions": [(a, Action(a).label) for a in actions],
+            "actions": action_forms,
+            "error_summary": refused["summary"] if refused else [],
             "assignees": _assignee_choices(case) if Action.ASSIGN in actions else [],
             "tasks": case.tasks.select_related("department"),
             "departments": selectors.task_departments(actor=request.user, case=case),
@@ -508,36 +568,64 @@ def console_case(request: HttpRequest, pk: int) -> HttpResponse:
             if case.is_open
             else [],
         },
+        status=status,
     )
+
+
+@login_required
+def console_case(request: HttpRequest, pk: int) -> HttpResponse:
+    """A case for staff: everything, its full history and the actions the user may take."""
+    require_staff(request)
+    return _render_console_case(request, selectors.case_detail(actor=request.user, pk=pk))
 
 
 @login_required
 @require_POST
 def console_act(request: HttpRequest, pk: int) -> HttpResponse:
+    """Take an action on a case; success redirects back to the case. A refusal shows the
+    case page again (400, or the refusal's own status such as 409) with each error
+    next to its field and named at the top, and what was typed kept."""
     require_staff(request)
     case = selectors.case_detail(actor=request.user, pk=pk)
     form = TransitionForm(request.POST)
+    errors: dict[str | None, list[str]] = {}
+    status = 400
     if not form.is_valid():
-        messages.error(request, _("提交的内容不完整。"))
-        return redirect("appeals:console-case", pk=pk)
-    data = form.cleaned_data
-    try:
-        case_transition(
-            actor=request.user,
-            case=case,
-            action=data["action"],
-            version=data["version"],
-            note=data["note"],
-            result=data["result"],
-            assignee=data["assignee"],
-            target=data["target"],
-            request=request,
-        )
-    except DomainError as exc:
-        messages.error(request, str(exc.message))
-        return redirect("appeals:console-case", pk=pk)
-    messages.success(request, _("已%(action)s。") % {"action": Action(data["action"]).label})
-    return redirect("appeals:console-case", pk=pk)
+        for field, texts in form.errors.items():
+            if field in _ACT_FIELDS:
+                errors.setdefault(field, []).extend(str(t) for t in texts)
+            else:
+                errors[None] = [_("提交的内容不完整。")]
+    else:
+        data = form.cleaned_data
+        try:
+            case_transition(
+                actor=request.user,
+                case=case,
+                action=data["action"],
+                version=data["version"],
+                note=data["note"],
+                result=data["result"],
+                assignee=data["assignee"],
+                target=data["target"],
+                request=request,
+            )
+        except DomainError as exc:
+            status = exc.status_code
+            if isinstance(exc, ValidationError):
+                for name, refusals in exc.errors.items():
+                    errors.setdefault(name, []).extend(str(t) for t in refusals)
+            else:
+                errors[None] = [str(exc.message)]
+        else:
+            messages.success(
+                request, _("已%(action)s。") % {"action": Action(data["action"]).label}
+            )
+            return redirect("appeals:console-case", pk=pk)
+    # Read again: the action may have been refused because the case moved on meanwhile.
+    case = selectors.case_detail(actor=request.user, pk=pk)
+    refused = _act_refusal(request, _case_actions(request.user, case), errors)
+    return _render_console_case(request, case, refused=refused, status=status)
 
 
 @login_required
@@ -699,8 +787,12 @@ def notifications(request: HttpRequest) -> HttpResponse:
         selectors.my_notifications(actor=request.user), request.GET.get("page"), 50
     )
     base = "web/console_base.html" if is_staff_user(request.user) else "web/base.html"
+    # "Mark all read" is offered only when there is something to mark.
+    unread = selectors.my_notifications(actor=request.user).filter(read_at__isnull=True)
     return render_page(
-        request, "appeals/notifications.html", {"page": page, "filters": request.GET, "base": base}
+        request,
+        "appeals/notifications.html",
+        {"page": page, "filters": request.GET, "base": base, "has_unread": unread.exists()},
     )
 
 
