@@ -165,10 +165,13 @@ def counter(request: HttpRequest) -> HttpResponse:
     balance = None
     if person is not None:
         balance = diner_balance(person)
+    # A refused quote or payment is shown beside the buttons, with what was typed kept.
+    bill_error = ""
     if request.method == "POST" and (person is not None or walk_in):
         wanted = _wanted(request, items)
+        paying = request.POST.get("action") == "pay"
         try:
-            if request.POST.get("action") == "pay":
+            if paying:
                 order = order_create(
                     actor=request.user,
                     canteen=canteen,
@@ -182,7 +185,14 @@ def counter(request: HttpRequest) -> HttpResponse:
                 return redirect("canteen:receipt", pk=order.pk)
             bill = order_quote(canteen=canteen, meal=meal, items=wanted, person=person)
         except DomainError as exc:
-            error = _error(exc)
+            bill_error = _error(exc)
+        if bill_error and paying:
+            # Keep the bill on screen so that the clerk can change points or cash and
+            # take the payment again.
+            try:
+                bill = order_quote(canteen=canteen, meal=meal, items=wanted, person=person)
+            except DomainError:
+                bill = None
     context = {
         "canteens": canteens,
         "canteen": canteen,
@@ -201,10 +211,15 @@ def counter(request: HttpRequest) -> HttpResponse:
             for item in items
         ],
         "quote": bill,
+        "typed_points": request.POST.get("points", "").strip() or "0",
+        "typed_cash": request.POST.get("cash_yuan", "").strip(),
         "error": error,
-        "key": request.POST.get("key") or uuid.uuid4().hex,
+        "bill_error": bill_error,
+        # One key for one bill, kept from the quote to the payment; a refused bill gets a
+        # fresh one, since the refusal may be that its key was already spent.
+        "key": (request.POST.get("key") if not bill_error else "") or uuid.uuid4().hex,
     }
-    return render(request, "canteen/counter.html", context)
+    return render(request, "canteen/counter.html", context, status=400 if bill_error else 200)
 
 
 def _holder(person: Any, diner: Any) -> dict[str, Any] | None:
@@ -295,7 +310,10 @@ def index(request: HttpRequest) -> HttpResponse:
         )
     except DomainError as exc:
         label = {"start": _("起始日期"), "end": _("截止日期")}.get(exc.field or "")
-        error = error or (f"{label}：{_error(exc)}" if label else _error(exc))
+        message = _error(exc)
+        if label:
+            message = _("%(field)s：%(message)s") % {"field": label, "message": message}
+        error = error or message
         report = diner_report(actor=request.user, unit=unit)
     chart = {
         "dates": [d["date"].isoformat() for d in report.days],

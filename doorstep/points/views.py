@@ -14,8 +14,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.urls import reverse
-from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_POST
@@ -133,21 +131,46 @@ def counter(request: HttpRequest) -> HttpResponse:
             account_id=_int_or_404(request.GET.get("account", "")),
             ticket=ticket,
         )
-    context = {
-        "outlets": outlets,
-        "outlet": outlet,
-        "q": q,
-        "hits": hits,
-        "error": error,
-        "account": account,
-        "ticket": ticket,
-        "holder": counter_holder(account) if account is not None else None,
-        "goods": outlet_goods(actor=request.user, outlet=outlet, active_only=True),
-        "key": uuid.uuid4().hex,
-    }
+    context = _counter_context(
+        request, outlets=outlets, outlet=outlet, account=account, ticket=ticket
+    )
+    context.update({"q": q, "hits": hits, "error": error})
     return render_page(
         request, "points/counter.html", context, fragment="points/_counter_panel.html"
     )
+
+
+def _counter_context(
+    request: HttpRequest,
+    *,
+    outlets: list[Outlet],
+    outlet: Outlet,
+    account: Any,
+    ticket: str,
+    quantities: dict[int, str] | None = None,
+    redeem_error: str = "",
+) -> dict[str, Any]:
+    """What the counter page shows for a resident: the goods with the quantities typed
+    (none at first), and the reason a redemption was refused beside its button. Each
+    form gets a fresh idempotency key: a double tap sends one key twice, while a form
+    shown again after a refusal never reuses a key that may already be spent."""
+    quantities = quantities or {}
+    return {
+        "outlets": outlets,
+        "outlet": outlet,
+        "q": "",
+        "hits": [],
+        "error": "",
+        "account": account,
+        "ticket": ticket,
+        "holder": counter_holder(account) if account is not None else None,
+        "goods": [
+            (goods, quantities.get(goods.pk, "0"))
+            for goods in outlet_goods(actor=request.user, outlet=outlet, active_only=True)
+        ],
+        "redeem_error": redeem_error,
+        "key": uuid.uuid4().hex,
+    }
 
 
 def _int_or_404(value: str) -> int | None:
@@ -172,8 +195,10 @@ def counter_redeem(request: HttpRequest) -> HttpResponse:
         ticket=ticket,
     )
     items = []
+    quantities: dict[int, str] = {}
     for goods in outlet_goods(actor=request.user, outlet=outlet, active_only=True):
         raw = request.POST.get(f"qty_{goods.pk}", "").strip()
+        quantities[goods.pk] = raw or "0"
         if raw and raw != "0":
             items.append((goods.pk, raw))
     try:
@@ -185,11 +210,18 @@ def counter_redeem(request: HttpRequest) -> HttpResponse:
             idempotency_key=request.POST.get("key", ""),
         )
     except DomainError as exc:
-        messages.error(request, _error(exc))
-        back: dict[str, Any] = {"outlet": outlet.pk, "account": account.pk}
-        if ticket:
-            back["ticket"] = ticket
-        return redirect(f"{reverse('points:counter')}?{urlencode(back)}")
+        # The same form again, the refusal beside its button and the quantities as typed,
+        # so that the clerk corrects them instead of starting over.
+        context = _counter_context(
+            request,
+            outlets=outlets,
+            outlet=outlet,
+            account=account,
+            ticket=ticket,
+            quantities=quantities,
+            redeem_error=_error(exc),
+        )
+        return render(request, "points/counter.html", context, status=400)
     return redirect("points:receipt", pk=redemption.pk)
 
 

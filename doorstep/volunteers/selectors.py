@@ -94,14 +94,24 @@ def my_signups(*, actor: Any) -> QuerySet[Signup]:
 
 
 def activity_list(
-    *, actor: Any, unit: Unit | None = None, upcoming: bool = False
+    *, actor: Any, unit: Unit | None = None, upcoming: bool = False, past: bool = False
 ) -> QuerySet[Activity]:
+    """Activities the actor sees, latest first: all of them, those not yet ended
+    (``upcoming``) or those that have ended (``past``)."""
     qs = scoped(actor, Activity)
     if unit is not None:
         qs = qs.filter(unit.subtree_q(field="unit__path"))
     if upcoming:
         qs = qs.filter(ends_at__gt=timeutils.now())
+    if past:
+        qs = qs.filter(ends_at__lte=timeutils.now())
     return with_taken(qs).order_by("-starts_at", "-pk")
+
+
+def activities_ahead(*, actor: Any, unit: Unit | None = None) -> QuerySet[Activity]:
+    """Activities under way or still to come, the soonest first: what an organizer
+    acts on next."""
+    return activity_list(actor=actor, unit=unit, upcoming=True).order_by("starts_at", "pk")
 
 
 def roster(*, actor: Any, activity: Activity) -> QuerySet[Signup]:

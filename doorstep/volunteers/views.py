@@ -8,6 +8,7 @@ import datetime as dt
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -17,6 +18,7 @@ from doorstep.accounts.rules import require_staff
 from doorstep.accounts.scoping import get_scoped_or_404, scoped
 from doorstep.core import timeutils
 from doorstep.core.errors import DomainError
+from doorstep.core.pages import render_page
 from doorstep.orgs.choices import GRASSROOTS_KINDS
 from doorstep.orgs.models import Unit
 from doorstep.people.models import Person
@@ -27,6 +29,7 @@ from doorstep.points.services import community_of
 from .models import Activity, Signup, Team
 from .rules import can_manage_teams, can_organize
 from .selectors import (
+    activities_ahead,
     activities_to_join,
     activity_list,
     hours_leaderboard,
@@ -50,6 +53,11 @@ from .services import (
     team_add_member,
     team_create,
 )
+
+# Activities under way or to come are listed in full (up to this many); ended ones are
+# paged, newest first, so that a community's history does not bury what is next.
+AHEAD_LIMIT = 100
+PAST_PAGE = 20
 
 
 def _local_datetime(value: str, field: str) -> dt.datetime | None:
@@ -94,13 +102,16 @@ def index(request: HttpRequest) -> HttpResponse:
             return redirect(request.get_full_path())
     units = _units(request)
     community = unit if unit is not None and unit.kind in GRASSROOTS_KINDS else None
-    return render(
+    past = Paginator(activity_list(actor=request.user, unit=unit, past=True), PAST_PAGE)
+    return render_page(
         request,
         "volunteers/index.html",
         {
             "unit": unit,
             "units": units,
-            "activities": activity_list(actor=request.user, unit=unit)[:100],
+            "activities": activities_ahead(actor=request.user, unit=unit)[:AHEAD_LIMIT],
+            "past": past.get_page(request.GET.get("page")),
+            "filters": request.GET,
             "teams": team_list(actor=request.user, unit=unit)[:100],
             "claims": party_post_claims(actor=request.user, unit=unit)[:50],
             "activity_types": ActivityType.choices,
@@ -109,6 +120,7 @@ def index(request: HttpRequest) -> HttpResponse:
             "manages": community is not None and can_manage_teams(request.user, community),
             "error": error,
         },
+        fragment="volunteers/_past_activities.html",
     )
 
 

@@ -129,7 +129,7 @@ def test_counter_refuses_with_a_message_and_changes_nothing(place: dict[str, Any
             f"qty_{dishes['set'].pk}": "1",
         },
     )
-    assert response.status_code == 200
+    assert response.status_code == 400
     assert "散客不能使用积分付款" in response.content.decode()
     assert not MealOrder.objects.exists()
     # A forged ticket is not a diner.
@@ -321,3 +321,183 @@ def test_every_role_the_console_lists_opens_the_pages(world: Any) -> None:
     resident = _client(world.user(Role.RESIDENT))
     assert resident.get("/canteen/").status_code == 200
     assert resident.get("/me/canteen/").status_code == 200
+
+
+# --- What the pages look like: the phone layout, the buttons, the words -----------------
+
+
+def _error_before_buttons(page: str, error_id: str) -> str:
+    """The refusal's text when it stands right above the form's buttons, else ''."""
+    found = re.search(
+        rf'<p class="error" id="{error_id}" role="alert">([^<]+)</p>\s*<p><button', page
+    )
+    return found.group(1) if found else ""
+
+
+def _typed(page: str, name: str) -> str | None:
+    """The value an input of the form shows."""
+    tag = re.search(rf'<input[^>]* name="{name}"[^>]*>', page)
+    value = re.search(r'value="([^"]*)"', tag.group(0)) if tag else None
+    return value.group(1) if value else None
+
+
+def test_a_refused_payment_is_told_beside_the_buttons_with_what_was_typed(
+    place: dict[str, Any],
+) -> None:
+    """The clerk typed more points than the diner has: the refusal stands above 确认收款,
+    the bill is still there to pay, and the dishes and points typed are kept."""
+    account = f.funded(place["elder"], 5, "short")
+    client = _client(place["clerk"])
+    ticket = client.get("/console/canteen/counter/", {"q": "5678"}).context["ticket"]
+    dishes = place["dishes"]
+    form = {
+        "canteen": place["canteen"].pk,
+        "meal": "lunch",
+        "ticket": ticket,
+        "key": "short-1",
+        f"qty_{dishes['set'].pk}": "1",
+        f"qty_{dishes['noodles'].pk}": "2",
+    }
+    response = client.post(
+        "/console/canteen/counter/", {**form, "action": "pay", "points": "10", "cash_yuan": "24"}
+    )
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert _error_before_buttons(page, "bill-error") == "积分余额不足（可用 5）。"
+    assert _typed(page, f"qty_{dishes['set'].pk}") == "1"
+    assert _typed(page, f"qty_{dishes['noodles'].pk}") == "2"
+    assert _typed(page, "points") == "10" and _typed(page, "cash_yuan") == "24"
+    assert 'value="pay"' in page and 'aria-describedby="bill-error"' in page
+    assert 'name="key" value="short-1"' not in page  # a refused bill gets a fresh key
+    assert '<div class="messages"' not in page  # not at the top of the page as well
+    account.refresh_from_db()
+    assert not MealOrder.objects.exists() and account.balance == 5
+    # Corrected, the same form pays and goes on to the receipt (POST, then redirect).
+    key = re.search(r'name="key" value="([0-9a-f]+)"', page).group(1)  # type: ignore[union-attr]
+    paid = client.post(
+        "/console/canteen/counter/",
+        {**form, "key": key, "action": "pay", "points": "5", "cash_yuan": "29"},
+    )
+    assert paid.status_code == 302
+    assert paid["Location"] == f"/console/canteen/orders/{MealOrder.objects.get().pk}/"
+
+
+def test_a_refused_quote_is_told_beside_the_buttons(place: dict[str, Any]) -> None:
+    client = _client(place["clerk"])
+    response = client.post(
+        "/console/canteen/counter/",
+        {"canteen": place["canteen"].pk, "meal": "lunch", "walkin": "1", "action": "quote"},
+    )
+    assert response.status_code == 400
+    assert _error_before_buttons(response.content.decode(), "bill-error")
+
+
+def test_my_meals_is_a_list_of_cards_on_a_phone(place: dict[str, Any]) -> None:
+    """Each bill is a card on a narrow screen: the stylesheet is loaded, every cell but
+    the title names its column, short values do not wrap, and the price rule is a tag."""
+    from ..services import order_create
+
+    f.funded(place["elder"], 20, "mine")
+    order_create(
+        actor=place["clerk"],
+        canteen=place["canteen"],
+        meal="lunch",
+        items={place["dishes"]["set"].pk: 1, place["dishes"]["noodles"].pk: 1},
+        person=place["elder"],
+        points=2,
+        idempotency_key="mine-1",
+    )
+    user = make_user("wang_mine", Role.RESIDENT)
+    person_link_account(person=place["elder"], user=user)
+    client = _client(user)
+    page = client.get("/me/canteen/").content.decode()
+    assert "canteen/canteen.css" in page
+    assert '<table class="table card-rows">' in page
+    for label in ("食堂", "菜品", "应付（元）", "积分", "状态"):
+        assert f'<td class="nowrap" data-label="{label}">' in page or (
+            f'<td data-label="{label}">' in page
+        ), label
+    assert '<td class="nowrap" data-label="状态">已付款</td>' in page
+    assert (
+        '<span class="order-line">荤素套餐×1 <span class="tag-pill nowrap">60岁以上 ¥10</span></span>'
+        in page
+    )
+    assert '<span class="order-line">牛肉面×1</span>' in page
+    assert "可用积分：18" in page
+    english = client.get("/me/canteen/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert (
+        "Points available: 18" in english
+        and "：" not in english.split("<h1>")[1].split("<table")[0]
+    )
+    assert 'data-label="Canteen"' in english
+
+
+def test_the_public_menu_labels_its_cells_for_the_phone_layout(place: dict[str, Any]) -> None:
+    page = Client().get("/canteen/").content.decode()
+    assert "canteen/canteen.css" in page and '<table class="table card-rows">' in page
+    assert '<td class="nowrap" data-label="价格">¥18.00</td>' in page
+    assert '<td class="nowrap" data-label="剩余">50</td>' in page
+    assert 'data-label="您的价格"' not in page  # only for a signed-in resident
+    user = make_user("wang_menu", Role.RESIDENT)
+    person_link_account(person=place["elder"], user=user)
+    mine = _client(user).get("/canteen/").content.decode()
+    assert (
+        '<td data-label="您的价格"><span class="nowrap">¥10.00</span> <span class="tag-pill nowrap">60岁以上 ¥10</span></td>'
+        in mine
+    )
+
+
+def test_the_canteen_console_keeps_short_cells_on_one_line(place: dict[str, Any]) -> None:
+    client = _client(place["staff"])
+    page = client.get(f"/console/canteen/{place['canteen'].pk}/").content.decode()
+    assert "canteen/canteen.css" in page
+    assert (
+        '<th scope="col" class="nowrap">日期</th><th scope="col" class="nowrap">餐次</th>' in page
+    )
+    assert '<td class="nowrap"><a class="button secondary"' in page
+    assert "荤素套餐" in page and "；" in page  # dishes of a meal, Chinese separator
+    english = client.get(
+        f"/console/canteen/{place['canteen'].pk}/", HTTP_ACCEPT_LANGUAGE="en"
+    ).content.decode()
+    assert "；" not in english and "</span>; " in english
+
+
+def test_the_new_canteen_form_has_a_heading_and_times_in_pairs(place: dict[str, Any]) -> None:
+    f.site(place["compound"])
+    page = _client(place["staff"]).get("/console/canteen/").content.decode()
+    assert '<h2 id="new-canteen-title">设立新食堂</h2>' in page
+    pairs = re.findall(r'<span class="time-range">(.*?)</span>', page)
+    assert len(pairs) == 2
+    assert 'name="lunch_from"' in pairs[0] and 'name="lunch_until"' in pairs[0]
+    assert 'name="dinner_from"' in pairs[1] and 'name="dinner_until"' in pairs[1]
+
+
+def test_a_mistyped_period_is_named_with_the_pages_own_punctuation(
+    place: dict[str, Any],
+) -> None:
+    client = _client(place["staff"])
+    chinese = client.get("/console/canteen/", {"start": "x"})
+    assert chinese.status_code == 400 and "起始日期：" in chinese.content.decode()
+    english = client.get("/console/canteen/", {"start": "x"}, HTTP_ACCEPT_LANGUAGE="en")
+    error = re.search(r'<p class="error" role="alert">([^<]+)</p>', english.content.decode())
+    assert error and "：" not in error.group(1) and ": " in error.group(1), error
+
+
+def test_receipt_labels_carry_their_punctuation_in_each_language(
+    place: dict[str, Any],
+) -> None:
+    from ..services import order_create
+
+    order = order_create(
+        actor=place["clerk"],
+        canteen=place["canteen"],
+        meal="lunch",
+        items={place["dishes"]["noodles"].pk: 1},
+        idempotency_key="walk-receipt",
+    )
+    client = _client(place["clerk"])
+    url = f"/console/canteen/orders/{order.pk}/"
+    assert "凭条号：" in client.get(url).content.decode()
+    english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    receipt = english.split('<article class="card receipt"')[1].split("</article>")[0]
+    assert "Receipt no.: " in receipt and "Served by: " in receipt and "：" not in receipt

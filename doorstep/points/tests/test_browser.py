@@ -1,7 +1,7 @@
 """Browser test of the clerk's counter on a tablet: find the resident by the last four
 digits of their phone (masked name, balance), add goods, redeem, see the receipt; then
-an over-balance redemption is refused with a message and changes nothing. axe-core on
-the counter and the receipt.
+an over-balance redemption is refused beside its button, keeps the quantities typed and
+changes nothing. axe-core on the counter (before and after the refusal) and the receipt.
 
 Run with ``pytest -m browser``; needs Debian's Chromium at /usr/bin/chromium.
 """
@@ -107,8 +107,14 @@ def test_the_clerk_finds_a_resident_redeems_and_prints_the_receipt(
     page.get_by_label("洗衣粉").fill("1")
     page.get_by_label("食用油").fill("1")
     page.get_by_role("button", name="确认兑换").click()
-    expect(page.get_by_role("alert").or_(page.locator(".messages"))).to_contain_text("积分余额不足")
+    # The refusal stands above the button it refused, and the quantities are kept.
+    refusal = page.locator("#redeem-error")
+    expect(refusal).to_have_text("积分余额不足。")
+    expect(page.locator("#redeem-error + p > button")).to_have_text("确认兑换")
+    expect(page.get_by_label("洗衣粉")).to_have_value("1")
+    expect(page.get_by_label("食用油")).to_have_value("1")
     expect(page.locator("#balance")).to_have_text("60")
+    _assert_accessible(page, "/console/counter/ with a refused redemption")
     assert Redemption.objects.count() == 1
     assert Account.objects.get(pk=shop["account"].pk).balance == 60
     assert Goods.objects.get(pk=shop["oil"].pk).stock == 1

@@ -107,21 +107,81 @@ def test_redeem_at_the_counter_then_the_receipt(counter: dict[str, Any]) -> None
 def test_an_over_balance_redemption_shows_an_error_and_changes_nothing(
     counter: dict[str, Any],
 ) -> None:
+    """The counter form comes back (400) with the refusal right above 确认兑换 and the
+    quantities as the clerk typed them; corrected, it redeems and redirects."""
     client = counter["client"]
     page = client.get("/console/counter/", {"q": "0000"}).content.decode()
+    soap = counter["soap"].pk
     form = {
         "outlet": counter["outlet"].pk,
         "account": counter["account"].pk,
         "ticket": ticket_from(page),
         "key": "k-over",
-        f"qty_{counter['soap'].pk}": "6",
+        f"qty_{soap}": "6",
     }
-    response = client.post("/console/counter/redeem/", form, follow=True)
-    assert "积分余额不足" in response.content.decode()
+    response = client.post("/console/counter/redeem/", form)
+    assert response.status_code == 400
+    refused = response.content.decode()
+    beside = re.search(
+        r'<p class="error" id="redeem-error" role="alert">([^<]+)</p>\s*'
+        r'<p><button type="submit" class="button" aria-describedby="redeem-error">确认兑换',
+        refused,
+    )
+    assert beside and beside.group(1) == "积分余额不足。"
+    assert f'name="qty_{soap}" type="number" min="0" max="100" value="6"' in refused
+    assert 'id="balance">100<' in refused and ticket_from(refused) == form["ticket"]
+    assert '<div class="messages"' not in refused  # not also at the top of the page
+    assert 'name="key" value="k-over"' not in refused  # the form shown again, a new key
     assert (
         not Redemption.objects.exists()
         and Account.objects.get(pk=counter["account"].pk).balance == 100
     )
+    # The search and the outlet switch still lead to the counter, not to this POST's URL.
+    assert 'action="/console/counter/"' in refused
+    key = re.search(r'name="key" value="([0-9a-f]+)"', refused).group(1)  # type: ignore[union-attr]
+    done = client.post("/console/counter/redeem/", form | {"key": key, f"qty_{soap}": "5"})
+    assert done.status_code == 302
+    assert done["Location"] == f"/console/counter/receipts/{Redemption.objects.get().pk}/"
+    assert Account.objects.get(pk=counter["account"].pk).balance == 0
+
+
+def test_the_counter_starts_with_no_quantities_and_no_refusal(counter: dict[str, Any]) -> None:
+    page = counter["client"].get("/console/counter/", {"q": "0000"}).content.decode()
+    assert f'name="qty_{counter["soap"].pk}" type="number" min="0" max="100" value="0"' in page
+    assert "redeem-error" not in page
+    assert "可用积分：<strong" in page
+
+
+def test_the_overview_names_what_each_form_creates(world: World, counter: dict[str, Any]) -> None:
+    staff = client_for(world.user(Role.COMMUNITY_STAFF))
+    page = staff.get("/console/points/").content.decode()
+    outlet_form = page.index('<h2 id="new-outlet-title">设立新兑换点</h2>')
+    rule_form = page.index('<h2 id="new-rule-title">设置积分规则</h2>')
+    assert outlet_form < page.index('value="outlet"') and rule_form < page.index('value="rule"')
+    grid_member = client_for(world.user(Role.GRID_MEMBER))
+    assert "new-outlet-title" not in grid_member.get("/console/points/").content.decode()
+
+
+def test_labels_carry_their_punctuation_in_english(world: World, counter: dict[str, Any]) -> None:
+    from ..services import redemption_create
+
+    r = redemption_create(
+        actor=world.user(Role.OUTLET_CLERK),
+        outlet=counter["outlet"],
+        account=counter["account"],
+        items={counter["soap"].pk: 1},
+        idempotency_key="en",
+    )
+    client = counter["client"]
+    receipt = client.get(f"/console/counter/receipts/{r.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+    article = receipt.content.decode().split('<article class="card receipt"')[1]
+    article = article.split("</article>")[0]
+    assert "Receipt no.: " in article and "Balance now: 80" in article and "：" not in article
+    panel = client.get("/console/counter/", {"q": "0000"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert 'Points available: <strong id="balance">80<' in panel.content.decode()
+    staff = client_for(world.user(Role.COMMUNITY_STAFF))
+    person = staff.get(f"/console/points/people/{world.a.person.pk}/", HTTP_ACCEPT_LANGUAGE="en")
+    assert "Points balance: <strong>80<" in person.content.decode()
 
 
 def test_the_counter_is_closed_to_residents_and_other_trees(
