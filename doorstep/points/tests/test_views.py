@@ -237,6 +237,17 @@ def test_my_points_shows_balance_qr_history_and_affordable_goods(
     assert "100" in page and "<svg" in page and "洗衣粉" in page and "参与获得" in page
 
 
+def test_a_history_page_swaps_into_its_box_once(world: World, counter: dict[str, Any]) -> None:
+    """The page has one #history box; a page of history fetched by the pager is the rows
+    alone, so swapping it in never nests a second box."""
+    person_link_account(person=world.a.person, user=world.user(Role.RESIDENT))
+    client = client_for(world.user(Role.RESIDENT))
+    page = client.get("/me/points/").content.decode()
+    assert page.count('id="history"') == 1
+    fragment = client.get("/me/points/", {"page": 1}, HTTP_HX_REQUEST="true").content.decode()
+    assert 'id="history"' not in fragment and "<table" in fragment and "<html" not in fragment
+
+
 def test_the_public_leaderboard_masks_names(world: World, counter: dict[str, Any]) -> None:
     page = Client().get(f"/points/leaderboard/{world.a.community.pk}/").content.decode()
     assert "甲*民" in page and "甲居民" not in page and "100" in page
