@@ -190,3 +190,14 @@ class CategoryChangeAction(models.TextChoices):
 class PhotoKind(models.TextChoices):
     REPORT = "report", _("反映问题")
     RESULT = "result", _("办理结果")
+
+
+class NotificationKind(models.TextChoices):
+    """What an in-app notification says; its words are rendered when it is read, in the
+    reader's language (``notify.render``). Rows from before kinds existed have none."""
+
+    RECEIVED = "received", _("诉求已收到")
+    NEW_CASE = "new_case", _("新诉求")
+    CHANGED = "changed", _("状态变化")
+    REMINDER = "reminder", _("到期提醒")
+    TASK = "task", _("会办任务")

@@ -32,6 +32,7 @@ from .choices import (
     Color,
     Level,
     MediationOutcome,
+    NotificationKind,
     PhotoKind,
     TaskState,
 )
@@ -654,7 +655,16 @@ class Notification(BaseModel):
         on_delete=models.CASCADE,
         related_name="notifications",
     )
+    # The Chinese rendering, fixed when the notification is made: what rows from before
+    # ``kind`` show, and what the outside channels (SMS, WeChat) were sent.
     text = models.CharField(_("内容"), max_length=300)
+    # What the notification says, to be put in words in the reader's language when it is
+    # shown: the kind picks the sentence, params hold its values as codes (receipt code,
+    # action, state), never as translated labels.
+    kind = models.CharField(
+        _("类型"), max_length=12, choices=NotificationKind.choices, blank=True, default=""
+    )
+    params = models.JSONField(_("参数"), default=dict, blank=True)
     read_at = models.DateTimeField(_("已读时间"), null=True, blank=True)
 
     class Meta:
@@ -665,3 +675,9 @@ class Notification(BaseModel):
 
     def __str__(self) -> str:
         return self.text
+
+    def display_text(self) -> str:
+        """The notification in the active language (the stored text for a legacy row)."""
+        from .notify import render  # notify imports the models
+
+        return render(self.kind, self.params, self.text)

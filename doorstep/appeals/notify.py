@@ -1,6 +1,11 @@
 """Notifications: an in-app row per recipient, and the same message through pluggable
 channels (SMS, WeChat template messages). The default channel only writes a log line;
-a deployment names its channels in ``DOORSTEP_APPEALS["NOTIFY_CHANNELS"]``."""
+a deployment names its channels in ``DOORSTEP_APPEALS["NOTIFY_CHANNELS"]``.
+
+An in-app row keeps what it says (a kind and its values as codes) besides its Chinese
+words, and is put in words when it is read, in the reader's language (``render``). The
+outside channels get the Chinese words: they send at once, and looking up each
+recipient's language would add a query to every event, the intake's included."""
 
 from __future__ import annotations
 
@@ -9,18 +14,68 @@ from collections.abc import Iterable
 from functools import lru_cache
 from typing import Any, Protocol
 
+from django.conf import settings
+from django.db import models
 from django.db.models import Q
 from django.utils.module_loading import import_string
-from django.utils.translation import gettext as _
+from django.utils.translation import gettext, gettext_noop, override
 
 from doorstep.accounts.models import RoleAssignment
 from doorstep.accounts.roles import Role
 
-from .choices import Action, Level
+from .choices import Action, CaseState, Level, NotificationKind
 from .conf import conf
 from .models import Case, Follow, JointTask, Notification
 
 logger = logging.getLogger("doorstep.appeals.notify")
+
+# The language of the stored text, of the outside channels and of a digest for a user
+# who chose none: the catalogs' source language.
+STORED_LANGUAGE = "zh-hans"
+
+# Each kind's sentence (its msgid, translated when shown) and, for each value that is a
+# code, the choices whose label stands for it in the sentence.
+SENTENCES: dict[str, tuple[str, dict[str, type[models.TextChoices]]]] = {
+    NotificationKind.RECEIVED: (gettext_noop("您的诉求已收到，回执码 %(code)s。"), {}),
+    NotificationKind.NEW_CASE: (gettext_noop("新诉求 %(code)s 待受理。"), {}),
+    NotificationKind.CHANGED: (
+        gettext_noop("诉求 %(code)s：%(action)s，当前状态“%(state)s”。"),
+        {"action": Action, "state": CaseState},
+    ),
+    NotificationKind.REMINDER: (gettext_noop("诉求 %(code)s 即将到期，请及时办理。"), {}),
+    NotificationKind.TASK: (gettext_noop("新的会办任务：诉求 %(code)s。"), {}),
+}
+
+
+def render(kind: str, params: Any, fallback: str) -> str:
+    """A notification in the active language: its kind's sentence translated now, with
+    action and state labels looked up by their codes. A row without a kind (made before
+    kinds existed) or whose values do not fit its sentence shows ``fallback``, its
+    stored text."""
+    sentence = SENTENCES.get(kind)
+    if sentence is None or not isinstance(params, dict):
+        return fallback
+    template, coded = sentence
+    try:
+        values = dict(params)
+        for name, choices in coded.items():
+            values[name] = choices(params[name]).label
+        return gettext(template) % values
+    except (KeyError, ValueError, TypeError):
+        return fallback
+
+
+def stored_text(kind: str, params: dict[str, Any]) -> str:
+    """The words kept on the row and sent through the outside channels: Chinese, whoever
+    triggered the event."""
+    with override(STORED_LANGUAGE):
+        return render(kind, params, "")[:300]
+
+
+def language_of(user: Any) -> str:
+    """The language a user chose for the interface, if it is one the site speaks."""
+    chosen = getattr(user, "preferred_language", "") or ""
+    return chosen if chosen in dict(settings.LANGUAGES) else STORED_LANGUAGE
 
 
 class Channel(Protocol):
@@ -76,11 +131,15 @@ def reset_channels() -> None:
     _channels.cache_clear()
 
 
-def send(user_ids: Iterable[int], text: str, case: Case | None = None) -> int:
-    """An in-app notification for each user, and the same through every channel."""
+def send(
+    user_ids: Iterable[int], kind: str, params: dict[str, Any], case: Case | None = None
+) -> int:
+    """An in-app notification for each user, and its Chinese words through every
+    channel."""
     ids = sorted({u for u in user_ids if u})
+    text = stored_text(kind, params)
     Notification.objects.bulk_create(
-        [Notification(user_id=u, case=case, text=text[:300]) for u in ids]
+        [Notification(user_id=u, case=case, kind=kind, params=params, text=text) for u in ids]
     )
     deliver(ids, text, case)
     return len(ids)
@@ -88,7 +147,10 @@ def send(user_ids: Iterable[int], text: str, case: Case | None = None) -> int:
 
 def deliver(ids: Iterable[int], text: str, case: Case | None = None) -> None:
     """Through the channels only (a digest is not itself an in-app notification). A
-    channel that can send to many recipients at once gets them in one call."""
+    channel that can send to many recipients at once gets them in one call.
+
+    ``text`` is sent as given: the events' Chinese words (``stored_text``), whatever the
+    recipients' language; only the digest is put in its reader's language."""
     recipients = list(ids)
     if not recipients:
         return
@@ -137,32 +199,40 @@ def case_received(
     """The reporter (a new case's only follower) and the staff responsible are told;
     both sets of in-app rows in one insert. ``staff`` may be worked out beforehand."""
     told = followers if followers is not None else followers_of(case)
-    receipt = _("您的诉求已收到，回执码 %(code)s。") % {"code": case.receipt_code}
-    new = _("新诉求 %(code)s 待受理。") % {"code": case.receipt_code}
+    params = {"code": case.receipt_code}
+    receipt = stored_text(NotificationKind.RECEIVED, params)
+    new = stored_text(NotificationKind.NEW_CASE, params)
     staff = (staff if staff is not None else responsible_user_ids(case)) - told
     Notification.objects.bulk_create(
-        [Notification(user_id=u, case=case, text=receipt) for u in sorted(told)]
-        + [Notification(user_id=u, case=case, text=new) for u in sorted(staff)]
+        [
+            Notification(
+                user_id=u, case=case, kind=NotificationKind.RECEIVED, params=params, text=receipt
+            )
+            for u in sorted(told)
+        ]
+        + [
+            Notification(
+                user_id=u, case=case, kind=NotificationKind.NEW_CASE, params=params, text=new
+            )
+            for u in sorted(staff)
+        ]
     )
     deliver(sorted(told), receipt, case)
     deliver(sorted(staff), new, case)
 
 
 def case_changed(case: Case, action: str) -> None:
-    text = _("诉求 %(code)s：%(action)s，当前状态“%(state)s”。") % {
-        "code": case.receipt_code,
-        "action": Action(action).label,
-        "state": case.get_state_display(),
-    }
-    send(followers_of(case), text, case)
+    params = {"code": case.receipt_code, "action": str(action), "state": str(case.state)}
+    send(followers_of(case), NotificationKind.CHANGED, params, case)
     if action in (Action.ESCALATE, Action.RATE, Action.ASSIGN):
-        send(responsible_user_ids(case), text, case)
+        send(responsible_user_ids(case), NotificationKind.CHANGED, params, case)
 
 
 def case_reminder(case: Case) -> None:
     send(
         responsible_user_ids(case),
-        _("诉求 %(code)s 即将到期，请及时办理。") % {"code": case.receipt_code},
+        NotificationKind.REMINDER,
+        {"code": case.receipt_code},
         case,
     )
 
@@ -174,13 +244,16 @@ def task_assigned(task: JointTask) -> None:
         scope_id=task.department_id,
         revoked_at__isnull=True,
     ).values_list("user_id", flat=True)
-    send(ids, _("新的会办任务：诉求 %(code)s。") % {"code": task.case.receipt_code}, task.case)
+    send(ids, NotificationKind.TASK, {"code": task.case.receipt_code}, task.case)
 
 
 def daily_digest_lines(user: Any) -> list[str]:
-    """Today's digest for a staff member: unread notifications, newest first."""
-    return list(
+    """Today's digest for a staff member: unread notifications, newest first, in the
+    language the user chose (Chinese if none)."""
+    rows = (
         Notification.objects.filter(user=user, read_at__isnull=True)
         .order_by("-id")
-        .values_list("text", flat=True)[:50]
+        .values_list("kind", "params", "text")[:50]
     )
+    with override(language_of(user)):
+        return [render(kind, params, text) for kind, params, text in rows]

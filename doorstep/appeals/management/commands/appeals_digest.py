@@ -26,12 +26,15 @@ class Command(BaseCommand):
             pk__in=Notification.objects.filter(read_at__isnull=True).values("user_id"),
         ).distinct()
         sent = 0
-        with override("zh-hans"):
-            for user in staff:
+        for user in staff:
+            # Each digest in the language its reader chose, Chinese if none.
+            with override(notify.language_of(user)):
                 lines = notify.daily_digest_lines(user)
                 if not lines:
                     continue
-                text = _("今日诉求提醒 %(n)d 条：") % {"n": len(lines)} + "；".join(lines[:5])
-                notify.deliver([user.pk], text)
-                sent += 1
+                # Translators: what separates the notifications in a digest.
+                separator = _("；")
+                text = _("今日诉求提醒 %(n)d 条：") % {"n": len(lines)} + separator.join(lines[:5])
+            notify.deliver([user.pk], text)
+            sent += 1
         self.stdout.write(f"digests sent: {sent}")
