@@ -1,8 +1,9 @@
-from typing import Any
+from typing import Any, cast
 
 from django import forms
 from django.conf import settings
 from django.contrib.auth.forms import AuthenticationForm
+from django.core.validators import MaxLengthValidator
 from django.utils.translation import gettext_lazy as _
 
 from .roles import Role, available_roles
@@ -15,6 +16,14 @@ class LoginForm(AuthenticationForm):
         "invalid_login": _("用户名或密码不正确。连续失败%(limit)d次将锁定%(minutes)d分钟。"),
         "inactive": _("该账号已停用。"),
     }
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        # Django sets the username's max_length after the field is made, which sizes the
+        # input but checks nothing; a longer name must be refused before it is looked up
+        # (and recorded as a failed attempt in a column of 255).
+        username = cast(forms.CharField, self.fields["username"])
+        username.validators.append(MaxLengthValidator(username.max_length))
 
     def get_invalid_login_error(self) -> forms.ValidationError:
         return forms.ValidationError(

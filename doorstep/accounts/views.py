@@ -21,7 +21,7 @@ from django.views.decorators.http import require_POST
 
 from doorstep.core.errors import DomainError
 from doorstep.core.pages import render_page
-from doorstep.core.timeutils import LOCAL_TZ
+from doorstep.core.timeutils import LOCAL_TZ, plausible_day
 
 from .audit import audit_record
 from .forms import LoginForm, RoleGrantForm
@@ -168,12 +168,15 @@ def role_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _audit_filters(request: HttpRequest) -> dict[str, Any]:
     def day(name: str) -> dt.datetime | None:
-        # A malformed or impossible date (2026-13-01) filters nothing rather than failing.
+        # A malformed or impossible date (2026-13-01, 9999-12-31) filters nothing rather
+        # than failing.
         try:
             value = parse_date(request.GET.get(name, ""))
         except ValueError:
             value = None
-        return dt.datetime(value.year, value.month, value.day, tzinfo=LOCAL_TZ) if value else None
+        if value is None or not plausible_day(value):
+            return None
+        return dt.datetime(value.year, value.month, value.day, tzinfo=LOCAL_TZ)
 
     until = day("until")
     return {

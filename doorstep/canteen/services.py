@@ -82,7 +82,7 @@ def _int(value: Any, field: str, *, minimum: int = 1, maximum: int = MAX_FEN) ->
     if not isinstance(value, int):
         text = str(value if value is not None else "").strip()
         digits = text[1:] if text.startswith("-") else text
-        if not digits.isdigit():
+        if not (digits.isascii() and digits.isdigit()):  # "²" is a digit to str.isdigit
             raise ValidationError(_("请输入整数。"), field=field)
         value = int(text)
     if value < 0 and minimum >= 0:

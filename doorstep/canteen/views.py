@@ -22,7 +22,8 @@ from doorstep.accounts.rules import require_staff
 from doorstep.accounts.scoping import get_scoped_or_404, scoped
 from doorstep.core import timeutils
 from doorstep.core.api import query_date
-from doorstep.core.errors import DomainError
+from doorstep.core.errors import DomainError, ValidationError
+from doorstep.core.inputs import key_from_text
 from doorstep.orgs.choices import GRASSROOTS_KINDS
 from doorstep.orgs.models import Unit
 from doorstep.people.selectors import mask_name, own_person
@@ -85,9 +86,10 @@ def _fen(value: str) -> Any:
     text = (value or "").strip()
     try:
         amount = Decimal(text)
+        # Infinity, or too many digits to count in fen (1e308), fails the quantize.
+        if amount != amount.quantize(Decimal("0.01")):
+            return text
     except (InvalidOperation, ValueError):
-        return text
-    if amount != amount.quantize(Decimal("0.01")):
         return text
     return int(amount * 100)
 
@@ -283,8 +285,8 @@ def index(request: HttpRequest) -> HttpResponse:
     person-times per day and meal, meals at the age price, cash and points."""
     require_staff(request)
     unit = None
-    if request.GET.get("unit", "").isdigit():
-        unit = get_scoped_or_404(request.user, Unit, pk=int(request.GET["unit"]))
+    if (unit_id := key_from_text(request.GET.get("unit", ""))) is not None:
+        unit = get_scoped_or_404(request.user, Unit, pk=unit_id)
     error = ""
     if request.method == "POST":
         site = get_scoped_or_404(request.user, Site, pk=request.POST.get("site") or 0)
@@ -392,9 +394,7 @@ def _canteen_post(request: HttpRequest, canteen: Canteen) -> None:
     action = request.POST.get("action")
     post = request.POST
     if action == "dish":
-        dish = None
-        if post.get("dish"):
-            dish = get_object_or_404(Dish, pk=post.get("dish") or 0, canteen=canteen)
+        dish = _own_dish(canteen, post.get("dish", ""))
         dish_save(
             actor=request.user,
             canteen=canteen,
@@ -407,12 +407,11 @@ def _canteen_post(request: HttpRequest, canteen: Canteen) -> None:
     elif action == "rule":
         supersedes = None
         if post.get("supersedes"):
-            supersedes = get_object_or_404(
-                PriceRule, pk=post.get("supersedes") or 0, canteen=canteen
-            )
-        dish = None
-        if post.get("dish"):
-            dish = get_object_or_404(Dish, pk=post.get("dish") or 0, canteen=canteen)
+            rule_id = key_from_text(post["supersedes"]) or 0
+            supersedes = PriceRule.objects.filter(pk=rule_id, canteen=canteen).first()
+            if supersedes is None:
+                raise ValidationError(_("所选价格规则不存在。"), field="supersedes")
+        dish = _own_dish(canteen, post.get("dish", ""))
         price_rule_set(
             actor=request.user,
             canteen=canteen,
@@ -428,9 +427,17 @@ def _canteen_post(request: HttpRequest, canteen: Canteen) -> None:
             is_active=post.get("is_active", "1") == "1",
         )
     else:
-        from doorstep.core.errors import ValidationError
-
         raise ValidationError(_("未知的操作。"), field="action")
+
+
+def _own_dish(canteen: Canteen, raw: str) -> Dish | None:
+    """The canteen's dish a form names (none when the field is empty), or the error."""
+    if not raw:
+        return None
+    dish = Dish.objects.filter(pk=key_from_text(raw) or 0, canteen=canteen).first()
+    if dish is None:
+        raise ValidationError(_("所选菜品不存在。"), field="dish")
+    return dish
 
 
 @login_required
@@ -484,8 +491,8 @@ def public_page(request: HttpRequest) -> HttpResponse:
     a signed-in resident also sees the price they would pay and why."""
     day = _date(request.GET.get("date")) or timeutils.local_today()
     unit = None
-    if request.GET.get("unit", "").isdigit():
-        unit = get_object_or_404(Unit, pk=int(request.GET["unit"]))
+    if (unit_id := key_from_text(request.GET.get("unit", ""))) is not None:
+        unit = get_object_or_404(Unit, pk=unit_id)
     person = own_person(actor=request.user) if request.user.is_authenticated else None
     if unit is None and person is not None:
         from doorstep.points.services import community_of

@@ -19,6 +19,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
+from . import timeutils
 from .errors import DomainError, ValidationError
 
 
@@ -65,7 +66,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 def query_int(value: str, field: str) -> int:
     """A query parameter that must be a non-negative whole number (an id)."""
-    if not value.isdigit():
+    if not (value.isascii() and value.isdigit()):  # "²" is a digit to str.isdigit
         raise ValidationError(_("应为数字。"), field=field)
     return int(value)
 
@@ -75,9 +76,16 @@ def query_date(value: str | None, field: str) -> dt.date | None:
     if not value:
         return None
     try:
-        return dt.date.fromisoformat(value)
+        day = dt.date.fromisoformat(value)
     except ValueError:
         raise ValidationError(_("日期格式应为 YYYY-MM-DD。"), field=field) from None
+    if not timeutils.plausible_day(day):
+        raise ValidationError(
+            _("日期应在 %(first)s 至 %(last)s 之间。")
+            % {"first": timeutils.FIRST_DAY, "last": timeutils.LAST_DAY},
+            field=field,
+        )
+    return day
 
 
 # --- Idempotency keys ------------------------------------------------------------------------

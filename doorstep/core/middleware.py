@@ -12,20 +12,25 @@ NUL = "\x00"
 
 
 class NulCharacterError(BadRequest):
-    """A NUL character in the path or a query parameter; ``field`` names the parameter
-    (``None`` for the path)."""
+    """A NUL character in the path, a query parameter or a posted form field; ``field``
+    names the parameter (``None`` for the path)."""
 
     def __init__(self, message: str, field: str | None) -> None:
         super().__init__(message)
         self.field = field
 
 
+# Bodies that Django parses into ``request.POST``; a JSON body is the serializers' to read.
+FORM_BODIES = ("application/x-www-form-urlencoded", "multipart/form-data")
+
+
 class RefuseNulCharactersMiddleware:
-    """Answers 400 (through ``handler400``) to a request whose path or query string holds
-    a NUL character, naming the parameter. PostgreSQL can neither store nor compare text
-    that holds one (SQLite can), so a filter handed one failed with a server error on one
-    database and not the other; nothing a person types or a link carries holds one.
-    Request bodies are left to the forms and serializers, which refuse it already."""
+    """Answers 400 (through ``handler400``) to a request whose path, query string or
+    posted form holds a NUL character, naming the parameter. PostgreSQL can neither store
+    nor compare text that holds one (SQLite can), so a value handed one failed with a
+    server error on one database and not the other; nothing a person types or a link
+    carries holds one. Form bodies are checked too: not every page reads its fields
+    through a Django form (which refuses NUL itself). Uploaded files are not fields."""
 
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         self.get_response = get_response
@@ -33,10 +38,15 @@ class RefuseNulCharactersMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         if NUL in request.path:
             raise NulCharacterError(_("网址中含有空字符（NUL），无法处理。"), None)
-        for key, values in request.GET.lists():
-            if NUL in key or any(NUL in value for value in values):
-                name = key.replace(NUL, "")
-                raise NulCharacterError(
-                    _("参数“%(name)s”中含有空字符（NUL），无法处理。") % {"name": name}, name
-                )
+        params = [request.GET]
+        if request.method == "POST" and request.content_type in FORM_BODIES:
+            params.append(request.POST)
+        for query in params:
+            for key, values in query.lists():
+                if NUL in key or any(NUL in value for value in values):
+                    name = key.replace(NUL, "")
+                    raise NulCharacterError(
+                        _("参数“%(name)s”中含有空字符（NUL），无法处理。") % {"name": name},
+                        name,
+                    )
         return self.get_response(request)

@@ -9,6 +9,16 @@ from django.utils import timezone
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
+# The days a person can mean when typing a date into a filter or a form. Outside them
+# the arithmetic breaks as well: midnight of 0001-01-01 in Shanghai has no UTC instant,
+# and 9999-12-31 has no next day.
+FIRST_DAY = dt.date(1900, 1, 1)
+LAST_DAY = dt.date(2999, 12, 31)
+
+
+def plausible_day(day: dt.date) -> bool:
+    return FIRST_DAY <= day <= LAST_DAY
+
 
 def now() -> dt.datetime:
     """The current instant, aware, in UTC. Tests patch this single function."""

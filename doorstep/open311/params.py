@@ -81,7 +81,7 @@ def positive_int(data: Mapping[str, Any], name: str, *, default: int, maximum: i
     raw = get(data, name)
     if raw is None:
         return default
-    if not raw.isdigit() or int(raw) < 1:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
         raise bad(_("%(name)s 必须是正整数") % {"name": name})
     return min(int(raw), maximum)
 

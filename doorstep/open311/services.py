@@ -22,6 +22,7 @@ from doorstep.appeals.services import case_submit
 from doorstep.core import timeutils
 from doorstep.core.crypto import blind_index, seal
 from doorstep.core.errors import Conflict, DomainError, NotFound, ValidationError
+from doorstep.core.inputs import key_from_text
 from doorstep.orgs.models import Unit
 
 from . import selectors as open311_selectors
@@ -111,7 +112,8 @@ def _locate(root: Unit | None, data: QueryDict) -> dict[str, Any]:
         units = units.filter(root.subtree_q())
     address_id = get(data, "address_id")
     if address_id is not None:
-        found = units.filter(pk=int(address_id)).first() if address_id.isdigit() else None
+        key = key_from_text(address_id)
+        found = units.filter(pk=key).first() if key is not None else None
         if found is None:
             raise bad(_("address_id 不存在：%(id)s") % {"id": address_id})
         return {"unit": found}

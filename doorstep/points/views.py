@@ -22,7 +22,8 @@ from doorstep.accounts.roles import Role
 from doorstep.accounts.rules import require_staff
 from doorstep.accounts.scoping import get_scoped_or_404, has_role, scoped
 from doorstep.core import timeutils
-from doorstep.core.errors import DomainError
+from doorstep.core.errors import DomainError, ValidationError
+from doorstep.core.inputs import key_from_text
 from doorstep.core.pages import render_page
 from doorstep.orgs.choices import GRASSROOTS_KINDS
 from doorstep.orgs.models import Unit
@@ -67,11 +68,13 @@ def _error(exc: DomainError) -> str:
 
 
 def _date_param(request: HttpRequest, name: str) -> dt.date | None:
+    """An optional report bound; one that is no date, or none a person means, is none."""
     value = request.GET.get(name, "")
     try:
-        return dt.date.fromisoformat(value) if value else None
+        day = dt.date.fromisoformat(value) if value else None
     except ValueError:
         return None
+    return day if day and timeutils.plausible_day(day) else None
 
 
 # --- The counter ----------------------------------------------------------------------------
@@ -176,9 +179,10 @@ def _counter_context(
 def _int_or_404(value: str) -> int | None:
     if not value:
         return None
-    if not value.isdigit():
+    key = key_from_text(value)
+    if key is None:
         raise Http404
-    return int(value)
+    return key
 
 
 @require_POST
@@ -278,8 +282,8 @@ def points_home(request: HttpRequest) -> HttpResponse:
     the leaderboard of a community, and a resident search for grants."""
     require_staff(request)
     unit = None
-    if request.GET.get("unit", "").isdigit():
-        unit = get_scoped_or_404(request.user, Unit, pk=int(request.GET["unit"]))
+    if (unit_id := key_from_text(request.GET.get("unit", ""))) is not None:
+        unit = get_scoped_or_404(request.user, Unit, pk=unit_id)
     start = _date_param(request, "start")
     end = _date_param(request, "end")
     error = ""
@@ -331,10 +335,10 @@ def points_home(request: HttpRequest) -> HttpResponse:
 
 def _points_home_post(request: HttpRequest) -> str:
     action = request.POST.get("action")
-    unit_id = request.POST.get("unit", "")
-    if not unit_id.isdigit():
+    unit_id = key_from_text(request.POST.get("unit", ""))
+    if unit_id is None:
         return _("请选择社区/村。")
-    unit = get_scoped_or_404(request.user, Unit, pk=int(unit_id))
+    unit = get_scoped_or_404(request.user, Unit, pk=unit_id)
     try:
         if action == "rule":
             earning_rule_set(
@@ -377,7 +381,10 @@ def outlet_page(request: HttpRequest, pk: int) -> HttpResponse:
             raise Http404
         try:
             if request.POST.get("action") == "restock":
-                goods = get_object_or_404(Goods, pk=request.POST.get("goods") or 0, outlet=outlet)
+                goods_id = key_from_text(request.POST.get("goods", ""))
+                goods = Goods.objects.filter(pk=goods_id or 0, outlet=outlet).first()
+                if goods is None:
+                    raise ValidationError(_("所选商品不存在。"), field="goods")
                 goods_restock(
                     actor=request.user, goods=goods, quantity=request.POST.get("quantity")
                 )

@@ -18,6 +18,7 @@ from doorstep.accounts.rules import require_staff
 from doorstep.accounts.scoping import get_scoped_or_404, scoped
 from doorstep.core import timeutils
 from doorstep.core.errors import DomainError
+from doorstep.core.inputs import key_from_text
 from doorstep.core.pages import render_page
 from doorstep.orgs.choices import GRASSROOTS_KINDS
 from doorstep.orgs.models import Unit
@@ -90,8 +91,8 @@ def index(request: HttpRequest) -> HttpResponse:
     team; party-member claims; the hours leaderboard and star thresholds of a community."""
     require_staff(request)
     unit = None
-    if request.GET.get("unit", "").isdigit():
-        unit = get_scoped_or_404(request.user, Unit, pk=int(request.GET["unit"]))
+    if (unit_id := key_from_text(request.GET.get("unit", ""))) is not None:
+        unit = get_scoped_or_404(request.user, Unit, pk=unit_id)
     error = ""
     if request.method == "POST":
         try:
@@ -126,17 +127,17 @@ def index(request: HttpRequest) -> HttpResponse:
 
 def _index_post(request: HttpRequest) -> None:
     post = request.POST
-    unit_id = post.get("unit", "")
-    if not unit_id.isdigit():
+    unit_id = key_from_text(post.get("unit", ""))
+    if unit_id is None:
         from doorstep.core.errors import ValidationError
 
         raise ValidationError(_("请选择社区/村。"), field="unit")
-    unit = get_scoped_or_404(request.user, Unit, pk=int(unit_id))
+    unit = get_scoped_or_404(request.user, Unit, pk=unit_id)
     action = post.get("action")
     if action == "activity":
         team = None
-        if post.get("team", "").isdigit():
-            team = get_scoped_or_404(request.user, Team, pk=int(post["team"]))
+        if (team_id := key_from_text(post.get("team", ""))) is not None:
+            team = get_scoped_or_404(request.user, Team, pk=team_id)
         activity_create(
             actor=request.user,
             unit=unit,

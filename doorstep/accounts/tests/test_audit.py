@@ -76,3 +76,18 @@ def test_trusted_proxy_address_is_recorded(settings) -> None:  # type: ignore[no
     client = Client(REMOTE_ADDR="127.0.0.1", HTTP_X_FORWARDED_FOR="6.6.6.6, 10.9.8.7")
     client.post("/accounts/login/", {"username": "li", "password": PASSWORD})
     assert AuditEvent.objects.get(action=AuditAction.LOGIN).ip == "10.9.8.7"
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_audit_log_days_past_the_calendar_filter_nothing(day: str) -> None:
+    """The calendar's last day has no next day, and midnight of its first in Shanghai no
+    UTC instant: as a bound of the audit log, such a day is no bound."""
+    from django.test import Client
+
+    from doorstep.conftest import make_user
+
+    client = Client()
+    client.force_login(make_user("auditor", "auditor"))
+    for query in (f"since={day}", f"until={day}"):
+        assert client.get(f"/console/audit/?{query}").status_code == 200
+        assert client.get(f"/console/audit/export.csv?{query}").status_code == 200

@@ -170,3 +170,17 @@ def test_asvs_profile_never_expires(settings) -> None:  # type: ignore[no-untype
     user = make_user("older", "resident")
     user.password_changed_at = timezone.now() - dt.timedelta(days=900)
     assert not password_expired(user)
+
+
+def test_a_username_longer_than_any_account_is_refused_before_it_is_looked_up() -> None:
+    """Django's login form sizes the input to the username column but does not check
+    it: a longer name reached the lockout record (a column of 255) and failed there on
+    PostgreSQL. It is refused as a field error, and no attempt is recorded."""
+    from axes.models import AccessAttempt
+
+    response = _login(Client(), "x" * 5_000, "Wrong-pass-1")
+    assert response.status_code == 200
+    error = '<span class="error" id="id_username-error" role="alert">'
+    assert error + "确保该变量包含不超过 150 字符 (目前字符数 5000)。" in response.content.decode()
+    assert not AccessAttempt.objects.exists()
+    assert not AuditEvent.objects.filter(action=AuditAction.LOGIN_FAILED).exists()

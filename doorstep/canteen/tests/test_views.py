@@ -501,3 +501,64 @@ def test_receipt_labels_carry_their_punctuation_in_each_language(
     english = client.get(url, HTTP_ACCEPT_LANGUAGE="en").content.decode()
     receipt = english.split('<article class="card receipt"')[1].split("</article>")[0]
     assert "Receipt no.: " in receipt and "Served by: " in receipt and "：" not in receipt
+
+
+# --- Garbage the form fuzz found (doorstep/web/tests/test_form_fuzz.py) --------------------
+
+
+def test_ids_that_are_no_ids_are_refused_by_name_on_the_canteen_page(
+    place: dict[str, Any],
+) -> None:
+    """A dish or a rule to supersede is picked from a list; any other text in its place
+    (a word, "²" that str.isdigit passes and int() does not, a number past every key) is
+    refused with a message, not a crash, and saves nothing."""
+    client = _client(place["staff"])
+    url = f"/console/canteen/{place['canteen'].pk}/"
+    dishes, rules = Dish.objects.count(), PriceRule.objects.count()
+    dish = {"action": "dish", "name": "红烧肉", "kind": "a_la_carte", "price_yuan": "20"}
+    rule = {"action": "rule", "group": "living_alone", "target": "set_meals", "price_yuan": "8"}
+    for bad in ["x", "²", str(2**70)]:
+        refused = client.post(url, dish | {"dish": bad})
+        assert refused.status_code == 200 and "所选菜品不存在。" in refused.content.decode()
+        refused = client.post(url, rule | {"target": "dish", "dish": bad})
+        assert refused.status_code == 200 and "所选菜品不存在。" in refused.content.decode()
+        refused = client.post(url, rule | {"supersedes": bad})
+        assert refused.status_code == 200 and "所选价格规则不存在。" in refused.content.decode()
+    assert (Dish.objects.count(), PriceRule.objects.count()) == (dishes, rules)
+    english = client.post(url, rule | {"supersedes": "x"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert "The price rule chosen does not exist." in english.content.decode()
+
+
+@pytest.mark.parametrize("price", ["1e308", "Infinity", "NaN"])
+def test_a_price_no_fen_can_count_is_refused(place: dict[str, Any], price: str) -> None:
+    client = _client(place["staff"])
+    url = f"/console/canteen/{place['canteen'].pk}/"
+    dishes = Dish.objects.count()
+    form = {"action": "dish", "name": "红烧肉", "kind": "a_la_carte", "price_yuan": price}
+    refused = client.post(url, form)
+    assert refused.status_code == 200 and 'role="alert"' in refused.content.decode()
+    assert Dish.objects.count() == dishes
+
+
+def test_portions_that_are_no_whole_number_are_refused(place: dict[str, Any]) -> None:
+    client = _client(place["staff"])
+    dish = place["dishes"]["noodles"]
+    menu_url = f"/console/canteen/{place['canteen'].pk}/menu/"
+    form = {"date": f.today().isoformat(), "meal": "dinner", f"on_{dish.pk}": "1"}
+    menus = Menu.objects.order_by("pk", "items__pk").values_list("pk", "items__portions")
+    before = list(menus)
+    refused = client.post(menu_url, form | {f"portions_{dish.pk}": "²"})
+    assert refused.status_code == 200 and "请输入整数。" in refused.content.decode()
+    assert list(menus) == before
+
+
+def test_units_that_are_no_ids_and_days_past_the_calendar(place: dict[str, Any]) -> None:
+    """The unit filter of the console and of the public menus ignores "²"; the report
+    names a day no one means instead of counting up to the day after 9999-12-31."""
+    client = _client(place["staff"])
+    assert client.get("/console/canteen/", {"unit": "²"}).status_code == 200
+    assert Client().get("/canteen/", {"unit": "²"}).status_code == 200
+    for day in ["9999-12-31", "0001-01-01"]:
+        refused = client.get("/console/canteen/", {"start": day, "end": day})
+        assert refused.status_code == 400
+        assert "日期应在 1900-01-01 至 2999-12-31 之间。" in refused.content.decode()

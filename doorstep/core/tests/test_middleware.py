@@ -65,3 +65,30 @@ def test_open311_gets_its_own_error_list() -> None:
 def test_ordinary_parameters_pass(world: World) -> None:
     client = Client()
     assert client.get("/board/", {"q": "楼道"}).status_code == 200
+
+
+def test_a_nul_in_a_posted_form_field_is_refused_naming_it(world: World) -> None:
+    """Not every page reads its fields through a Django form: the Open311 key page wrote
+    the name as posted, and PostgreSQL failed on the NUL with a server error."""
+    from doorstep.open311.models import ApiKey
+
+    client = Client()
+    client.force_login(world.user(Role.SYSTEM_ADMIN))
+    response = client.post("/console/open311/keys/", {"action": "create", "name": "热线\x00"})
+    assert response.status_code == 400
+    assert "name" in response.content.decode() and "NUL" in response.content.decode()
+    assert not ApiKey.objects.exists()
+    multipart = client.post("/console/open311/keys/", {"name": "热线\x00"}, format="multipart")
+    assert multipart.status_code == 400
+
+
+def test_a_json_body_is_left_to_its_serializer(world: World) -> None:
+    """A JSON body is not a form: the serializer refuses the NUL, in the API's format."""
+    client = Client()
+    client.force_login(world.user(Role.RESIDENT))
+    body = {"text": "楼道\x00", "kind": "problem", "category": "sanitation"}
+    response = client.post("/api/v1/appeals/", body, content_type="application/json")
+    assert response.status_code == 400
+    assert response.json()["errors"] == [
+        {"field": "text", "code": "null_characters_not_allowed", "message": "不允许是用空字符串。"}
+    ]

@@ -243,6 +243,7 @@ def test_api_key_in_the_query_string_works(
         ({"service_code": "nope"}, 404, "service_code"),
         ({"address_id": ""}, 400, "lat"),
         ({"address_id": "999999"}, 400, "address_id"),
+        ({"address_id": "²"}, 400, "address_id"),  # a digit to str.isdigit, not to int()
         ({"address_id": "", "lat": "30.0"}, 400, "long"),
         ({"address_id": "", "lat": "abc", "long": "110"}, 400, "lat"),
         ({"address_id": "", "address_string": "火星某处"}, 400, "address_string"),
@@ -402,6 +403,8 @@ def test_request_outside_the_jurisdiction_is_404(
         ({"start_date": "2026-03-01T00:00:00Z", "end_date": "2026-01-01T00:00:00Z"}, "start_date"),
         ({"status": "pending"}, "status"),
         ({"page": "0"}, "page"),
+        ({"page": "²"}, "page"),  # a digit to str.isdigit, not to int()
+        ({"page_size": "²"}, "page_size"),
     ],
 )
 def test_bad_queries_are_400(client: Client, jid: str, params: dict[str, str], needle: str) -> None:

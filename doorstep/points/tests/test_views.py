@@ -288,3 +288,52 @@ def test_the_overview_counts_redemptions_by_month(world: World, counter: dict[st
     page = client_for(world.user(Role.COMMUNITY_STAFF)).get("/console/points/").content.decode()
     month = timeutils.local_today().strftime("%Y-%m")
     assert f"<td>{month}</td><td>1</td><td>40</td><td>30.00</td>" in page
+
+
+# --- Garbage the form fuzz found (doorstep/web/tests/test_form_fuzz.py) --------------------
+
+
+def test_a_unit_that_is_no_id_is_refused_with_the_pages_message(
+    world: World, counter: dict[str, Any]
+) -> None:
+    """ "²" passes str.isdigit but not int(): as the overview's unit, in its query or in a
+    form, it is no unit, and a rule sent with it is refused by name and not saved."""
+    staff = client_for(world.user(Role.COMMUNITY_STAFF))
+    assert staff.get("/console/points/", {"unit": "²"}).status_code == 200
+    rule = {"action": "rule", "unit": "²", "activity_type": "patrol", "points_per_hour": "6"}
+    response = staff.post("/console/points/", rule)
+    assert response.status_code == 200 and "请选择社区/村。" in response.content.decode()
+    assert not EarningRule.objects.filter(activity_type="patrol").exists()
+
+
+@pytest.mark.parametrize("day", ["9999-12-31", "0001-01-01"])
+def test_report_dates_no_person_means_filter_nothing(
+    world: World, counter: dict[str, Any], day: str
+) -> None:
+    """The calendar's last day has no next day, and midnight of its first in Shanghai no
+    UTC instant: such a bound of the overview's report is no bound."""
+    staff = client_for(world.user(Role.COMMUNITY_STAFF))
+    page = staff.get("/console/points/", {"start": day, "end": day})
+    assert page.status_code == 200 and "甲社区爱心屋" in page.content.decode()
+
+
+def test_restocking_goods_that_are_no_id_is_refused_by_name(
+    world: World, counter: dict[str, Any]
+) -> None:
+    staff = client_for(world.user(Role.COMMUNITY_STAFF))
+    outlet_page = f"/console/points/outlets/{counter['outlet'].pk}/"
+    stock = counter["soap"].stock
+    for goods in ["x", "²", str(2**70), "0"]:
+        response = staff.post(outlet_page, {"action": "restock", "goods": goods, "quantity": "5"})
+        assert response.status_code == 200 and "所选商品不存在。" in response.content.decode()
+    counter["soap"].refresh_from_db()
+    assert counter["soap"].stock == stock
+    english = staff.post(
+        outlet_page, {"action": "restock", "goods": "x", "quantity": "5"}, HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert "The goods chosen do not exist." in english.content.decode()
+
+
+def test_an_account_that_is_no_id_is_no_account_at_the_counter(counter: dict[str, Any]) -> None:
+    response = counter["client"].get("/console/counter/", {"account": "²", "ticket": "t"})
+    assert response.status_code == 404

@@ -243,3 +243,28 @@ def test_labels_and_rules_read_as_english_in_english(world: World) -> None:
         f"/console/volunteers/teams/{activity.team_id}/", HTTP_ACCEPT_LANGUAGE="en"
     ).content.decode()
     assert f"Leader: {world.a.person.name}" in team
+
+
+def test_ids_that_str_isdigit_passes_but_int_refuses_are_no_ids(world: World) -> None:
+    """ "²" is a digit to str.isdigit and not to int(): as the overview's unit it is no
+    unit, as a form's unit a refusal naming it, as the activity's team no team."""
+    staff = client_for(world.user(Role.COMMUNITY_STAFF))
+    assert staff.get("/console/volunteers/", {"unit": "²"}).status_code == 200
+    form = {
+        "action": "activity",
+        "unit": "²",
+        "title": "清理楼道杂物",
+        "activity_type": "clutter",
+        "place": "3号楼",
+        "starts_at": "2030-06-01T09:00",
+        "ends_at": "2030-06-01T11:00",
+        "slots": "8",
+        "team": "²",
+    }
+    refused = staff.post("/console/volunteers/", form)
+    assert refused.status_code == 200 and "请选择社区/村。" in refused.content.decode()
+    assert not Activity.objects.exists()
+    assert (
+        staff.post("/console/volunteers/", form | {"unit": world.a.community.pk}).status_code == 302
+    )
+    assert Activity.objects.get().team is None
