@@ -8,6 +8,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from doorstep.core import timeutils
 from doorstep.orgs.models import Unit
 
 from .choices import CaseKind, Channel, Color, Level, MediationOutcome
@@ -160,6 +161,15 @@ class PeriodForm(Form):
 
     def clean(self) -> dict[str, Any]:
         data = super().clean() or {}
+        for name in ("start", "end"):
+            day = data.get(name)
+            if day and not timeutils.plausible_day(day):
+                self.add_error(
+                    name,
+                    _("日期应在 %(first)s 至 %(last)s 之间。")
+                    % {"first": timeutils.FIRST_DAY, "last": timeutils.LAST_DAY},
+                )
+                data.pop(name, None)
         start, end = data.get("start"), data.get("end")
         if start and end and start > end:
             self.add_error("end", _("结束日期不能早于开始日期。"))

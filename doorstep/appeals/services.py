@@ -31,6 +31,7 @@ from doorstep.core.errors import (
     full_clean,
 )
 from doorstep.core.geo import Point, haversine_m, validate_point
+from doorstep.core.inputs import is_key, key_from_text
 from doorstep.core.tree import lineage
 from doorstep.grids.models import Grid, GridHousehold, Wish, WishStatus
 from doorstep.grids.services import wish_mark_taken_up
@@ -682,7 +683,8 @@ def _merge(actor: Any, case: Case, version: int, target: Any, note: str) -> Case
     if target in (None, ""):
         raise ValidationError(_("请选择要合并到的诉求。"), field="target")
     target_id = target.pk if isinstance(target, Case) else target
-    into = scoped(actor, Case).filter(pk=target_id).first() if str(target_id).isdigit() else None
+    key = target_id if isinstance(target_id, int) else key_from_text(str(target_id))
+    into = scoped(actor, Case).filter(pk=key).first() if key is not None and is_key(key) else None
     if into is None:
         raise ValidationError(_("要合并到的诉求不存在。"), field="target")
     if into.pk == case.pk or into.state not in (

@@ -28,6 +28,7 @@ from doorstep.accounts.scoping import get_scoped_or_404, grants, has_role, scope
 from doorstep.accounts.selectors import role_holders
 from doorstep.core import timeutils
 from doorstep.core.errors import DomainError, ValidationError
+from doorstep.core.inputs import key_from_text
 from doorstep.core.pages import render_page
 from doorstep.orgs.choices import GRASSROOTS_KINDS
 from doorstep.orgs.models import Department, Unit
@@ -368,8 +369,11 @@ def claim(request: HttpRequest, pk: int) -> HttpResponse:
 def _console_unit(request: HttpRequest) -> Unit:
     """The unit whose cases the page shows: ``?unit=`` (in scope), else the user's own."""
     raw = request.GET.get("unit") or request.POST.get("unit") or ""
-    if raw.isdigit():
-        return get_scoped_or_404(request.user, Unit, pk=int(raw))
+    if raw:
+        pk = key_from_text(raw)
+        if pk is None:  # "x", "²", 2**70: no unit has that key
+            raise Http404
+        return get_scoped_or_404(request.user, Unit, pk=pk)
     for grant in grants(request.user):
         unit = anchor_unit(grant)
         if unit is not None:
@@ -672,6 +676,9 @@ def _parse_month(value: str) -> tuple[int, int]:
         moment = dt.datetime.strptime(value, "%Y-%m")
     except ValueError:
         raise Http404 from None
+    # A month whose bounds the calendar can hold (9999-12 has no month after it).
+    if not timeutils.plausible_day(moment.date()):
+        raise Http404
     return moment.year, moment.month
 
 

@@ -310,3 +310,30 @@ def test_mark_all_read_is_offered_only_when_something_is_unread(world: World) ->
     assert client.post(url).status_code == 302
     html = client.get(url).content.decode()
     assert "全部标为已读" not in html and "没有通知。" not in html
+
+
+def test_odd_units_dates_months_and_merge_targets_are_refused_not_crashed(
+    world: World,
+) -> None:
+    """Found by the form fuzz: '²' passes str.isdigit() and then int() failed; the day
+    after 9999-12-31 and the month after 9999-12 do not exist."""
+    client = _client(world.user(Role.COMMUNITY_STAFF))
+    client.raise_request_exception = False
+    for path in ("/console/appeals/", "/console/appeals/overdue/", "/console/appeals/disputes/"):
+        for unit in ("²", str(2**70), "x"):
+            assert client.get(path, {"unit": unit}).status_code == 404, (path, unit)
+    for day in ("9999-12-31", "0001-01-01"):
+        for path in ("/console/appeals/disputes/", "/console/appeals/suggestions/"):
+            response = client.get(path, {"start": "2026-01-01", "end": day})
+            assert response.status_code in (200, 400), (path, day)
+            assert "日期应在 1900-01-01 至 2999-12-31 之间。" in response.content.decode()
+    for month in ("9999-12", "0001-01"):
+        assert client.get("/console/appeals/month/", {"month": month}).status_code == 404
+    case = submit(world)
+    before = Case.objects.get(pk=case.pk).state
+    response = client.post(
+        f"/console/appeals/{case.pk}/act/",
+        {"action": Action.MERGE, "version": case.version, "target": "²", "note": ""},
+    )
+    assert response.status_code == 400 and "要合并到的诉求不存在。" in response.content.decode()
+    assert Case.objects.get(pk=case.pk).state == before
