@@ -164,11 +164,7 @@ class PeriodForm(Form):
         for name in ("start", "end"):
             day = data.get(name)
             if day and not timeutils.plausible_day(day):
-                self.add_error(
-                    name,
-                    _("日期应在 %(first)s 至 %(last)s 之间。")
-                    % {"first": timeutils.FIRST_DAY, "last": timeutils.LAST_DAY},
-                )
+                self.add_error(name, timeutils.day_range_message())
                 data.pop(name, None)
         start, end = data.get("start"), data.get("end")
         if start and end and start > end:

@@ -22,7 +22,7 @@ from doorstep.accounts.audit import audit_record
 from doorstep.accounts.models import AuditAction
 from doorstep.core import timeutils
 from doorstep.core.errors import Conflict, NotFound, PermissionDenied, ValidationError
-from doorstep.core.inputs import idempotency_key, order_lines, short_name
+from doorstep.core.inputs import idempotency_key, is_digits, order_lines, short_name
 from doorstep.core.tree import ancestor_paths
 from doorstep.orgs.models import Unit
 from doorstep.people.models import Person
@@ -82,7 +82,7 @@ def _int(value: Any, field: str, *, minimum: int = 1, maximum: int = MAX_FEN) ->
     if not isinstance(value, int):
         text = str(value if value is not None else "").strip()
         digits = text[1:] if text.startswith("-") else text
-        if not (digits.isascii() and digits.isdigit()):  # "²" is a digit to str.isdigit
+        if not is_digits(digits):
             raise ValidationError(_("请输入整数。"), field=field)
         value = int(text)
     if value < 0 and minimum >= 0:

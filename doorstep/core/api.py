@@ -21,6 +21,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from . import timeutils
 from .errors import DomainError, ValidationError
+from .inputs import is_digits
 
 
 class Pagination(PageNumberPagination):
@@ -66,7 +67,7 @@ def exception_handler(exc: Exception, context: dict[str, Any]) -> Response | Non
 
 def query_int(value: str, field: str) -> int:
     """A query parameter that must be a non-negative whole number (an id)."""
-    if not (value.isascii() and value.isdigit()):  # "²" is a digit to str.isdigit
+    if not is_digits(value):
         raise ValidationError(_("应为数字。"), field=field)
     return int(value)
 
@@ -80,11 +81,7 @@ def query_date(value: str | None, field: str) -> dt.date | None:
     except ValueError:
         raise ValidationError(_("日期格式应为 YYYY-MM-DD。"), field=field) from None
     if not timeutils.plausible_day(day):
-        raise ValidationError(
-            _("日期应在 %(first)s 至 %(last)s 之间。")
-            % {"first": timeutils.FIRST_DAY, "last": timeutils.LAST_DAY},
-            field=field,
-        )
+        raise ValidationError(timeutils.day_range_message(), field=field)
     return day
 
 

@@ -21,10 +21,16 @@ def is_key(value: Any) -> bool:
     return isinstance(value, int) and not isinstance(value, bool) and 0 < value <= MAX_KEY
 
 
+def is_digits(text: str) -> bool:
+    """Whether ``text`` is ASCII digits that ``int()`` reads ("²" passes ``str.isdigit``
+    but not ``int``)."""
+    return text.isascii() and text.isdigit()
+
+
 def key_from_text(raw: str) -> int | None:
-    """A primary key typed or posted as text, or None: ASCII digits only ("²" passes
-    ``str.isdigit`` but not ``int``), within :data:`MAX_KEY`."""
-    if not (raw.isascii() and raw.isdigit()):
+    """A primary key typed or posted as text, or None: ASCII digits only, within
+    :data:`MAX_KEY`."""
+    if not is_digits(raw):
         return None
     value = int(raw)
     return value if is_key(value) else None

@@ -6,6 +6,7 @@ import datetime as dt
 from zoneinfo import ZoneInfo
 
 from django.utils import timezone
+from django.utils.translation import gettext as _
 
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
 
@@ -18,6 +19,11 @@ LAST_DAY = dt.date(2999, 12, 31)
 
 def plausible_day(day: dt.date) -> bool:
     return FIRST_DAY <= day <= LAST_DAY
+
+
+def day_range_message() -> str:
+    """What a refused implausible day is told, in the request's language."""
+    return _("日期应在 %(first)s 至 %(last)s 之间。") % {"first": FIRST_DAY, "last": LAST_DAY}
 
 
 def now() -> dt.datetime:

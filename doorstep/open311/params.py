@@ -13,6 +13,8 @@ from django.http import QueryDict
 from django.utils.dateparse import parse_datetime
 from django.utils.translation import gettext as _
 
+from doorstep.core.inputs import is_digits
+
 
 class Open311Error(Exception):
     """A request the endpoint refuses, with the HTTP status and the error list."""
@@ -81,7 +83,7 @@ def positive_int(data: Mapping[str, Any], name: str, *, default: int, maximum: i
     raw = get(data, name)
     if raw is None:
         return default
-    if not (raw.isascii() and raw.isdigit()) or int(raw) < 1:
+    if not is_digits(raw) or int(raw) < 1:
         raise bad(_("%(name)s 必须是正整数") % {"name": name})
     return min(int(raw), maximum)
 
