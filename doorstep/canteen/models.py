@@ -426,6 +426,15 @@ class MealOrderLine(models.Model):
     def __str__(self) -> str:
         return f"{self.name} × {self.quantity}"
 
+    @property
+    def shown_rule_label(self) -> str:
+        """The rule as a page shows it, in the reader's language. ``rule_label`` keeps
+        the words of the day it was billed (in Chinese); a rule is never edited, only
+        superseded, so its group and price still say the same."""
+        if self.rule_id is not None and "rule" in self._state.fields_cache:
+            return self.rule.label if self.rule is not None else self.rule_label
+        return self.rule_label
+
 
 class MealDiscount(models.Model):
     """One discounted portion a person took at a meal: the database keeps the number of

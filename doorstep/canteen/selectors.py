@@ -252,7 +252,7 @@ def order_detail(*, actor: Any, order_id: int) -> MealOrder:
         MealOrder,
         queryset=MealOrder.objects.select_related(
             "canteen__unit", "canteen__outlet", "person", "clerk", "account", "transfer"
-        ).prefetch_related("lines"),
+        ).prefetch_related("lines__rule"),
         pk=order_id,
     )
 
@@ -264,7 +264,7 @@ def own_orders(*, actor: Any) -> QuerySet[MealOrder]:
         scoped(actor, MealOrder)
         .filter(person__user_id=actor.pk)
         .select_related("canteen")
-        .prefetch_related("lines")
+        .prefetch_related("lines__rule")
         .order_by("-id")
     )
 

@@ -31,7 +31,16 @@ from doorstep.points.selectors import own_account
 from doorstep.sites.models import Site
 from doorstep.sites.selectors import site_list
 
-from .choices import DinerGroup, DishKind, Meal, RuleTarget
+from .choices import DinerGroup, Meal
+from .forms import (
+    CanteenForm,
+    DishForm,
+    MenuForm,
+    RefundForm,
+    RuleForm,
+    ServiceForm,
+    fen,
+)
 from .models import Canteen, Dish, PriceRule
 from .rules import can_bill, can_manage_canteen
 from .selectors import (
@@ -237,25 +246,31 @@ def _holder(person: Any, diner: Any) -> dict[str, Any] | None:
 
 @login_required
 def receipt(request: HttpRequest, pk: int) -> HttpResponse:
-    """The bill on screen (print from the browser); managers may refund it."""
+    """The bill on screen (print from the browser); managers may refund it. A refused
+    refund comes back with its message beside the reason typed."""
     require_staff(request)
     order = order_detail(actor=request.user, order_id=pk)
     manages = can_manage_canteen(request.user, order.canteen)
+    form = RefundForm()
+    status = 200
     if request.method == "POST":
         if not manages:
             raise Http404
-        try:
-            order_refund(
-                actor=request.user,
-                order=order,
-                reason=request.POST.get("reason", ""),
-                request=request,
-            )
-        except DomainError as exc:
-            messages.error(request, _error(exc))
-        else:
-            messages.success(request, _("已退款：积分已退回，现金请当面退还。"))
-        return redirect("canteen:receipt", pk=pk)
+        form = RefundForm(request.POST)
+        status = 400
+        if form.is_valid():
+            try:
+                order_refund(
+                    actor=request.user,
+                    order=order,
+                    reason=form.cleaned_data["reason"],
+                    request=request,
+                )
+            except DomainError as exc:
+                status = form.refuse(exc)
+            else:
+                messages.success(request, _("已退款：积分已退回，现金请当面退还。"))
+                return redirect("canteen:receipt", pk=pk)
     return render(
         request,
         "canteen/receipt.html",
@@ -264,7 +279,9 @@ def receipt(request: HttpRequest, pk: int) -> HttpResponse:
             "diner": mask_name(order.person.name) if order.person_id else _("散客"),  # type: ignore[union-attr]
             "manages": manages,
             "serves": can_bill(request.user, order.canteen),
+            "form": form,
         },
+        status=status,
     )
 
 
@@ -282,27 +299,35 @@ def _managed_sites(request: HttpRequest) -> list[Site]:
 @login_required
 def index(request: HttpRequest) -> HttpResponse:
     """Canteens of the user's subtree, a new canteen at a site, and the diner report:
-    person-times per day and meal, meals at the age price, cash and points."""
+    person-times per day and meal, meals at the age price, cash and points. A refused
+    new canteen comes back with its messages and what was typed."""
     require_staff(request)
     unit = None
     if (unit_id := key_from_text(request.GET.get("unit", ""))) is not None:
         unit = get_scoped_or_404(request.user, Unit, pk=unit_id)
     error = ""
+    sites = _managed_sites(request)
+    form = CanteenForm(sites=sites)
+    status = 200
     if request.method == "POST":
-        site = get_scoped_or_404(request.user, Site, pk=request.POST.get("site") or 0)
-        try:
-            canteen = canteen_create(
-                actor=request.user,
-                site=site,
-                name=request.POST.get("name", ""),
-                lunch=(request.POST.get("lunch_from", ""), request.POST.get("lunch_until", "")),
-                dinner=(request.POST.get("dinner_from", ""), request.POST.get("dinner_until", "")),
-            )
-        except DomainError as exc:
-            error = _error(exc)
-        else:
-            messages.success(request, _("食堂已设立。"))
-            return redirect("canteen:canteen", pk=canteen.pk)
+        form = CanteenForm(request.POST, sites=sites)
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            site = get_scoped_or_404(request.user, Site, pk=key_from_text(data["site"]) or 0)
+            try:
+                canteen = canteen_create(
+                    actor=request.user,
+                    site=site,
+                    name=data["name"],
+                    lunch=(data["lunch_from"], data["lunch_until"]),
+                    dinner=(data["dinner_from"], data["dinner_until"]),
+                )
+            except DomainError as exc:
+                status = form.refuse(exc)
+            else:
+                messages.success(request, _("食堂已设立。"))
+                return redirect("canteen:canteen", pk=canteen.pk)
     try:
         report = diner_report(
             actor=request.user,
@@ -315,7 +340,8 @@ def index(request: HttpRequest) -> HttpResponse:
         message = _error(exc)
         if label:
             message = _("%(field)s：%(message)s") % {"field": label, "message": message}
-        error = error or message
+        error = message
+        status = max(status, 400)
         report = diner_report(actor=request.user, unit=unit)
     chart = {
         "dates": [d["date"].isoformat() for d in report.days],
@@ -337,32 +363,56 @@ def index(request: HttpRequest) -> HttpResponse:
             "canteens": canteen_list(actor=request.user, unit=unit)[:200],
             "report": report,
             "chart": chart,
-            "sites": _managed_sites(request),
+            "sites": sites,
+            "form": form,
             "error": error,
         },
-        status=400 if error else 200,
+        status=status,
     )
+
+
+# The forms of a canteen's page, by the ``action`` each posts.
+CANTEEN_FORMS: dict[str, type[ServiceForm]] = {"dish": DishForm, "rule": RuleForm}
 
 
 @login_required
 def canteen_page(request: HttpRequest, pk: int) -> HttpResponse:
     """A canteen: the week's menus, dishes (add, change), price rules (add, a new
-    version, end one) with their history, and today's bills."""
+    version, end one) with their history, and today's bills. A refused form comes back
+    with its messages and what was typed (the other form empty); an accepted one
+    redirects."""
     require_staff(request)
     canteen = canteen_detail(actor=request.user, canteen_id=pk)
     manages = can_manage_canteen(request.user, canteen)
+    today = timeutils.local_today()
+    dishes = list(dish_list(actor=request.user, canteen=canteen))
+    rules = list(rule_list(actor=request.user, canteen=canteen))
+    choices: dict[str, dict[str, Any]] = {
+        "dish": {"dishes": dishes},
+        "rule": {"dishes": dishes, "rules": rules, "today": today},
+    }
+    forms_ = {action: form_class(**choices[action]) for action, form_class in CANTEEN_FORMS.items()}
+    bound: ServiceForm | None = None
     error = ""
+    status = 200
     if request.method == "POST":
         if not manages:
             raise Http404
-        try:
-            _canteen_post(request, canteen)
-        except DomainError as exc:
-            error = _error(exc)
+        action = request.POST.get("action", "")
+        if action not in CANTEEN_FORMS:
+            error, status = _("未知的操作。"), 400
         else:
-            messages.success(request, _("已保存。"))
-            return redirect(request.get_full_path())
-    start = _date(request.GET.get("week")) or timeutils.local_today()
+            bound = forms_[action] = CANTEEN_FORMS[action](request.POST, **choices[action])
+            status = 400
+            if bound.is_valid():
+                try:
+                    _canteen_post(request, canteen, action, bound.cleaned_data)
+                except DomainError as exc:
+                    status = bound.refuse(exc)
+                else:
+                    messages.success(request, _("已保存。"))
+                    return redirect(request.get_full_path())
+    start = _date(request.GET.get("week")) or today
     return render(
         request,
         "canteen/canteen.html",
@@ -374,60 +424,55 @@ def canteen_page(request: HttpRequest, pk: int) -> HttpResponse:
             "start": start,
             "prev": start - dt.timedelta(days=7),
             "next": start + dt.timedelta(days=7),
-            "dishes": dish_list(actor=request.user, canteen=canteen),
-            "rules": rule_list(actor=request.user, canteen=canteen),
+            "dishes": dishes,
+            "rules": rules,
             "history": rule_list(actor=request.user, canteen=canteen, history=True)[:50],
-            "orders": order_list(
-                actor=request.user, canteen=canteen, day=timeutils.local_today()
-            ).prefetch_related("lines")[:50],
-            "groups": DinerGroup.choices,
-            "targets": RuleTarget.choices,
-            "kinds": DishKind.choices,
-            "meal_choices": Meal.choices,
-            "today": timeutils.local_today(),
+            "orders": order_list(actor=request.user, canteen=canteen, day=today).prefetch_related(
+                "lines"
+            )[:50],
+            "dish_form": forms_["dish"],
+            "rule_form": forms_["rule"],
+            "bound": bound,
             "error": error,
         },
+        status=status,
     )
 
 
-def _canteen_post(request: HttpRequest, canteen: Canteen) -> None:
-    action = request.POST.get("action")
-    post = request.POST
+def _canteen_post(
+    request: HttpRequest, canteen: Canteen, action: str, data: dict[str, Any]
+) -> None:
     if action == "dish":
-        dish = _own_dish(canteen, post.get("dish", ""))
         dish_save(
             actor=request.user,
             canteen=canteen,
-            dish=dish,
-            name=post.get("name", ""),
-            kind=post.get("kind", ""),
-            price_fen=_fen(post.get("price_yuan", "")),
-            is_active=post.get("is_active", "1") == "1",
+            dish=_own_dish(canteen, data["dish"]),
+            name=data["name"],
+            kind=data["kind"],
+            price_fen=fen(data["price_yuan"]),
+            is_active=(data["is_active"] or "1") == "1",
         )
-    elif action == "rule":
-        supersedes = None
-        if post.get("supersedes"):
-            rule_id = key_from_text(post["supersedes"]) or 0
-            supersedes = PriceRule.objects.filter(pk=rule_id, canteen=canteen).first()
-            if supersedes is None:
-                raise ValidationError(_("所选价格规则不存在。"), field="supersedes")
-        dish = _own_dish(canteen, post.get("dish", ""))
-        price_rule_set(
-            actor=request.user,
-            canteen=canteen,
-            group=post.get("group", ""),
-            target=post.get("target", ""),
-            dish=dish,
-            meal=post.get("meal", ""),
-            price_fen=_fen(post.get("price_yuan", "")),
-            priority=post.get("priority", "") or 0,
-            valid_from=post.get("valid_from", "") or timeutils.local_today(),
-            valid_until=post.get("valid_until", ""),
-            supersedes=supersedes,
-            is_active=post.get("is_active", "1") == "1",
-        )
-    else:
-        raise ValidationError(_("未知的操作。"), field="action")
+        return
+    supersedes = None
+    if data["supersedes"]:
+        rule_id = key_from_text(data["supersedes"]) or 0
+        supersedes = PriceRule.objects.filter(pk=rule_id, canteen=canteen).first()
+        if supersedes is None:
+            raise ValidationError(_("所选价格规则不存在。"), field="supersedes")
+    price_rule_set(
+        actor=request.user,
+        canteen=canteen,
+        group=data["group"],
+        target=data["target"],
+        dish=_own_dish(canteen, data["dish"]),
+        meal=data["meal"],
+        price_fen=fen(data["price_yuan"]),
+        priority=data["priority"] if data["priority"] is not None else 0,
+        valid_from=data["valid_from"] or timeutils.local_today(),
+        valid_until=data["valid_until"],
+        supersedes=supersedes,
+        is_active=(data["is_active"] or "1") == "1",
+    )
 
 
 def _own_dish(canteen: Canteen, raw: str) -> Dish | None:
@@ -442,7 +487,8 @@ def _own_dish(canteen: Canteen, raw: str) -> Dish | None:
 
 @login_required
 def menu_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    """Publish the menu of one meal of one day: dishes and the portions prepared."""
+    """Publish the menu of one meal of one day: dishes and the portions prepared. A
+    refused menu comes back with the dishes ticked and the portions typed."""
     require_staff(request)
     canteen = canteen_detail(actor=request.user, canteen_id=pk)
     if not can_manage_canteen(request.user, canteen):
@@ -455,20 +501,21 @@ def menu_edit(request: HttpRequest, pk: int) -> HttpResponse:
         meal = meals[0][0]
     dishes = list(dish_list(actor=request.user, canteen=canteen).filter(is_active=True))
     current = {item.dish_id: item for item in menu_items(canteen, day, meal)}
-    error = ""
+    form = MenuForm(dishes=dishes, current=current)
+    status = 200
     if request.method == "POST":
-        wanted = [
-            (d.pk, request.POST.get(f"portions_{d.pk}", "").strip())
-            for d in dishes
-            if request.POST.get(f"on_{d.pk}")
-        ]
-        try:
-            menu_publish(actor=request.user, canteen=canteen, date=day, meal=meal, items=wanted)
-        except DomainError as exc:
-            error = _error(exc)
-        else:
-            messages.success(request, _("菜单已发布。"))
-            return redirect(f"{reverse('canteen:canteen', args=[pk])}?week={day.isoformat()}")
+        form = MenuForm(request.POST, dishes=dishes, current=current)
+        status = 400
+        if form.is_valid():
+            try:
+                menu_publish(
+                    actor=request.user, canteen=canteen, date=day, meal=meal, items=form.wanted()
+                )
+            except DomainError as exc:
+                status = form.refuse(exc)
+            else:
+                messages.success(request, _("菜单已发布。"))
+                return redirect(f"{reverse('canteen:canteen', args=[pk])}?week={day.isoformat()}")
     return render(
         request,
         "canteen/menu_edit.html",
@@ -477,9 +524,10 @@ def menu_edit(request: HttpRequest, pk: int) -> HttpResponse:
             "day": day,
             "meal": meal,
             "meals": meals,
-            "rows": [(d, current.get(d.pk)) for d in dishes],
-            "error": error,
+            "form": form,
+            "rows": [(d, on, portions, current.get(d.pk)) for d, on, portions in form.rows()],
         },
+        status=status,
     )
 
 

@@ -11,6 +11,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from doorstep.core.models import BaseModel
 from doorstep.orgs.models import Unit
@@ -42,7 +43,7 @@ class Team(BaseModel):
     )
     serves = models.ForeignKey(
         Unit,
-        verbose_name=_("服务对象"),
+        verbose_name=pgettext_lazy("team", "服务对象"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -206,8 +207,8 @@ class Signup(BaseModel):
     )
 
     class Meta:
-        verbose_name = _("报名")
-        verbose_name_plural = _("报名")
+        verbose_name = pgettext_lazy("volunteer", "报名")
+        verbose_name_plural = pgettext_lazy("volunteer", "报名")
         ordering = ["activity", "id"]
         constraints = [
             models.UniqueConstraint(

@@ -262,7 +262,7 @@ def test_ids_that_str_isdigit_passes_but_int_refuses_are_no_ids(world: World) ->
         "team": "²",
     }
     refused = staff.post("/console/volunteers/", form)
-    assert refused.status_code == 200 and "请选择社区/村。" in refused.content.decode()
+    assert refused.status_code == 400 and "请选择社区/村。" in refused.content.decode()
     assert not Activity.objects.exists()
     assert (
         staff.post("/console/volunteers/", form | {"unit": world.a.community.pk}).status_code == 302
