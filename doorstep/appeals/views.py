@@ -327,7 +327,8 @@ def _receipt_page(
             "code": code,
             "row": row,
             "timeline": timeline,
-            "not_found": code and row is None,
+            # A code typed into the search, or sent with a rating, that names no case.
+            "not_found": (code or rate_form is not None) and row is None,
             "rate_form": rate_form if row is not None else None,
         },
         status=status,

@@ -26,7 +26,7 @@ from django.db.models import Count, Q, Sum
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, pgettext_lazy
 from django.views.decorators.http import require_POST
 
 from doorstep.accounts.rules import is_staff_user
@@ -269,17 +269,19 @@ def site_page(request: HttpRequest, pk: int) -> HttpResponse:
                     return redirect("sites:mine")
             elif action == "appoint":
                 appoint = AppointmentForm(request.POST)
-                if appoint.is_valid():
-                    slot = site_slot(site.pk, appoint.cleaned_data["slot"])
-                    if slot is None:
-                        raise ValidationError(_("该阵地没有这个预约时段。"), field="slot")
-                    request_submit(
-                        actor=request.user, site_id=site.pk, category=slot.category.code,
-                        mode=RequestMode.APPOINTMENT, matter=slot.service, slot_id=slot.pk,
-                        idempotency_key=appoint.cleaned_data["key"],
-                    )  # fmt: skip
-                    messages.success(request, _("预约成功。"))
-                    return redirect("sites:mine")
+                # The slot and the key come with the page, not from the person: a form
+                # without them (or with garbage in them) names no slot of this site.
+                valid = appoint.is_valid()
+                slot = site_slot(site.pk, appoint.cleaned_data["slot"]) if valid else None
+                if slot is None:
+                    raise ValidationError(_("该阵地没有这个预约时段。"), field="slot")
+                request_submit(
+                    actor=request.user, site_id=site.pk, category=slot.category.code,
+                    mode=RequestMode.APPOINTMENT, matter=slot.service, slot_id=slot.pk,
+                    idempotency_key=appoint.cleaned_data["key"],
+                )  # fmt: skip
+                messages.success(request, _("预约成功。"))
+                return redirect("sites:mine")
             elif action == "proxy":
                 proxy = forms_["proxy"] = ProxyForm(request.POST, prefix="p")
                 if proxy.is_valid():
@@ -306,6 +308,8 @@ def site_page(request: HttpRequest, pk: int) -> HttpResponse:
                 )  # fmt: skip
                 messages.success(request, _("报名成功。"))
                 return redirect("sites:mine")
+            else:
+                raise ValidationError(_("未知的操作。"), field="action")
         except DomainError as exc:
             _error(request, exc)
     slots = AppointmentSlot.objects.filter(site=site, starts_at__gt=moment).order_by("starts_at")[
@@ -591,6 +595,8 @@ def console_site(request: HttpRequest, pk: int) -> HttpResponse:
                     )  # fmt: skip
                     messages.success(request, _("已添加。"))
                     return redirect("sites:console-site", pk=site.pk)
+            else:
+                raise ValidationError(_("未知的操作。"), field="action")
         except DomainError as exc:
             _to_form(request, form, exc)
     moment = timeutils.now()
@@ -646,7 +652,7 @@ def console_site(request: HttpRequest, pk: int) -> HttpResponse:
 # Written out as gettext_lazy (not an alias) so that makemessages extracts them.
 EVENT_ACTIONS = {
     "created": gettext_lazy("新建"),
-    "updated": gettext_lazy("修改"),
+    "updated": pgettext_lazy("change history", "修改"),
     "moved": gettext_lazy("调整位置"),
     "hours_set": gettext_lazy("设置开放时间"),
     "closure_added": gettext_lazy("添加闭馆或特别开放"),
@@ -1018,6 +1024,8 @@ def console_settings(request: HttpRequest) -> HttpResponse:
                     circle_settings_update(actor=request.user, **circle_form.cleaned_data)
                     messages.success(request, _("参数已保存。"))
                     return redirect("sites:console-settings")
+            else:
+                raise ValidationError(_("未知的操作。"), field="action")
         except DomainError as exc:
             _error(request, exc)
     today = timeutils.now().astimezone(LOCAL_TZ).date()

@@ -103,3 +103,24 @@ def test_revoking_twice_is_a_conflict(world: World) -> None:
     role_revoke(actor=None, assignment_id=assignment.pk)
     with pytest.raises(Conflict):
         role_revoke(actor=None, assignment_id=assignment.pk)
+
+
+def test_a_refused_grant_on_the_roles_page_says_why_in_an_alert(world: World) -> None:
+    """Every field of the grant form announces its refusal, the note's too (it once came
+    back unsaved with no word)."""
+    from django.test import Client
+
+    from doorstep.core.testing import alerts
+
+    make_user("newbie")
+    client = Client()
+    client.force_login(world.user(Role.SECURITY_ADMIN))
+    before = RoleAssignment.objects.count()
+    response = client.post(
+        "/console/roles/grant/",
+        {"username": "newbie", "role": Role.COMMUNITY_STAFF, "scope": world.a.community.pk,
+         "note": "长" * 201},
+    )  # fmt: skip
+    assert response.status_code == 400
+    assert alerts(response) == ["确保该变量包含不超过 200 字符 (目前字符数 201)。"]
+    assert RoleAssignment.objects.count() == before

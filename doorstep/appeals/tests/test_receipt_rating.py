@@ -17,6 +17,7 @@ from doorstep.appeals.choices import Action, CaseState, Level
 from doorstep.appeals.models import Case, CaseEvent, Rating
 from doorstep.appeals.services import RECEIPT_MAX_FAILURES
 from doorstep.conftest import World
+from doorstep.core.testing import alerts
 
 from .factories import proxy_submit, step, submit
 
@@ -154,3 +155,17 @@ def test_intake_phone_must_be_a_phone_and_person_phone_is_used(world: World) -> 
     # Entered for a registered person without typing a phone: the person's phone counts.
     case = _resolve(world, proxy_submit(world, world.a, world.user(Role.GRID_MEMBER)))
     assert _rate(case.receipt_code, "0000").status_code == 302
+
+
+def test_a_refused_rating_says_why_in_an_alert(world: World) -> None:
+    """A rating sent without a code (the page's hidden field lost) is told the code
+    found nothing; a comment too long is told so beside the comment; both announced."""
+    case = _resolve(world, _intake(world))
+    no_code = _rate("", "5678")
+    assert no_code.status_code == 400
+    assert alerts(no_code) == ["没有找到该回执码对应的诉求，请核对后重试。"]
+    long_comment = _rate(case.receipt_code, "5678", 5, "长" * 2001)
+    assert long_comment.status_code == 400
+    assert alerts(long_comment) == ["确保该变量包含不超过 2000 字符 (目前字符数 2001)。"]
+    case.refresh_from_db()
+    assert case.state == CaseState.RESOLVED and not Rating.objects.exists()

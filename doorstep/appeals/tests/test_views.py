@@ -16,6 +16,7 @@ from doorstep.appeals.models import Case, MonthlyClassification
 from doorstep.appeals.services import joint_task_add
 from doorstep.conftest import World, make_user
 from doorstep.core import timeutils
+from doorstep.core.testing import alerts
 
 from .factories import step, submit
 
@@ -329,3 +330,29 @@ def test_party_secretary_brings_in_a_department(world: World) -> None:
         reverse("appeals:task-add", args=[case.pk]), {"department": world.b.department.pk}
     )
     assert response.status_code == 404
+
+
+def test_a_refused_report_says_why_in_an_alert_and_makes_nothing(world: World) -> None:
+    """Each refused field's message is announced (``role="alert"``), the hidden ones'
+    too: a person hears what is wrong, not just that the page came back."""
+    resident = _client(world.user(Role.RESIDENT))
+    response = resident.post(
+        reverse("appeals:report"), _report(world, kind="x", unit="楼", lng="东", idempotency_key="")
+    )
+    assert response.status_code == 400
+    assert alerts(response) == [
+        "选择一个有效的选项。 x 不在可用的选项中。",
+        "输入整数。",
+        "输入一个数字。",
+        "该字段是必填项。",
+    ]
+    staff = _client(world.user(Role.GRID_MEMBER))
+    response = staff.post(
+        reverse("appeals:intake"), {**_report(world), "channel": "", "reporter_phone": "1" * 31}
+    )
+    assert response.status_code == 400
+    assert alerts(response) == [
+        "该字段是必填项。",
+        "确保该变量包含不超过 30 字符 (目前字符数 31)。",
+    ]
+    assert not Case.objects.exists()

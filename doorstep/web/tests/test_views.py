@@ -255,3 +255,23 @@ def test_full_demo_matches_the_case_studies(tmp_path: Path) -> None:
         MobileRegistration.objects.filter(party_org__kind="functional", status="active").count()
         == 60
     )
+
+
+def test_an_error_message_is_an_alert_and_other_news_a_status() -> None:
+    """A refusal reported through Django's messages (as the sites pages do) is announced
+    at once; a confirmation waits its turn."""
+    from django.contrib import messages
+    from django.contrib.messages.storage.fallback import FallbackStorage
+    from django.template.loader import render_to_string
+    from django.test import RequestFactory
+
+    from doorstep.core.testing import alerts
+
+    request = RequestFactory().get("/")
+    request.session = {}  # type: ignore[assignment]
+    request._messages = FallbackStorage(request)  # type: ignore[attr-defined]
+    messages.error(request, "结束日期早于开始日期。")
+    messages.success(request, "已保存。")
+    html = render_to_string("web/_messages.html", request=request)
+    assert alerts(html) == ["结束日期早于开始日期。"]
+    assert '<p class="message success" role="status">已保存。</p>' in html
