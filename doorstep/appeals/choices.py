@@ -10,13 +10,14 @@ from dataclasses import dataclass
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class CaseKind(models.TextChoices):
     PROBLEM = "problem", _("问题反映")
     COMPLAINT = "complaint", _("投诉")
     WISH = "wish", _("心愿")
-    SUGGESTION = "suggestion", _("金点子")
+    SUGGESTION = "suggestion", pgettext_lazy("singular", "金点子")
     DISPUTE = "dispute", _("矛盾纠纷")
     CONSULTATION = "consultation", _("咨询")
 
@@ -169,7 +170,7 @@ class TaskState(models.TextChoices):
 
 
 class ClaimantKind(models.TextChoices):
-    PARTY_MEMBER = "party_member", _("党员")
+    PARTY_MEMBER = "party_member", pgettext_lazy("singular", "党员")
     VOLUNTEER = "volunteer", _("志愿者")
     PARTNER = "partner", _("社区合伙人")
 
@@ -182,8 +183,8 @@ class MediationOutcome(models.TextChoices):
 
 class CategoryChangeAction(models.TextChoices):
     CREATE = "create", _("新增")
-    UPDATE = "update", _("修改")
-    DEACTIVATE = "deactivate", _("停用")
+    UPDATE = "update", pgettext_lazy("change history", "修改")
+    DEACTIVATE = "deactivate", pgettext_lazy("change history", "停用")
     ACTIVATE = "activate", _("启用")
 
 

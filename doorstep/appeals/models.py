@@ -15,6 +15,7 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from doorstep.core.models import BaseModel
 from doorstep.grids.models import Grid, Wish
@@ -70,7 +71,7 @@ class Category(BaseModel):
     is_active = models.BooleanField(_("启用"), default=True)
 
     class Meta:
-        verbose_name = _("诉求类别")
+        verbose_name = pgettext_lazy("singular", "诉求类别")
         verbose_name_plural = _("诉求类别")
         ordering = ["order", "code"]
         constraints = [
@@ -163,7 +164,7 @@ class Case(BaseModel):
     )
     party_org = models.ForeignKey(
         PartyOrg,
-        verbose_name=_("党组织"),
+        verbose_name=pgettext_lazy("singular", "党组织"),
         null=True,
         blank=True,
         on_delete=models.PROTECT,
@@ -254,7 +255,7 @@ class Case(BaseModel):
     is_public = models.BooleanField(_("公示"), default=True)
 
     class Meta:
-        verbose_name = _("诉求")
+        verbose_name = pgettext_lazy("singular", "诉求")
         verbose_name_plural = _("诉求")
         ordering = ["-id"]
         constraints = [
@@ -307,7 +308,10 @@ class CaseEvent(models.Model):
     follows, even when a sweep records it later); ``recorded_at`` is when it was written."""
 
     case = models.ForeignKey(
-        Case, verbose_name=_("诉求"), on_delete=models.PROTECT, related_name="events"
+        Case,
+        verbose_name=pgettext_lazy("singular", "诉求"),
+        on_delete=models.PROTECT,
+        related_name="events",
     )
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -347,7 +351,10 @@ class JointTask(BaseModel):
     """A department's part in a joint (会办) red case: one lead, several assisting."""
 
     case = models.ForeignKey(
-        Case, verbose_name=_("诉求"), on_delete=models.PROTECT, related_name="tasks"
+        Case,
+        verbose_name=pgettext_lazy("singular", "诉求"),
+        on_delete=models.PROTECT,
+        related_name="tasks",
     )
     department = models.ForeignKey(
         Department, verbose_name=_("部门"), on_delete=models.PROTECT, related_name="appeal_tasks"
@@ -398,7 +405,10 @@ class Follow(BaseModel):
     """A user following a case: they are told of its public updates."""
 
     case = models.ForeignKey(
-        Case, verbose_name=_("诉求"), on_delete=models.CASCADE, related_name="follows"
+        Case,
+        verbose_name=pgettext_lazy("singular", "诉求"),
+        on_delete=models.CASCADE,
+        related_name="follows",
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -427,7 +437,10 @@ class Rating(BaseModel):
     rated again after it is resolved again."""
 
     case = models.ForeignKey(
-        Case, verbose_name=_("诉求"), on_delete=models.PROTECT, related_name="ratings"
+        Case,
+        verbose_name=pgettext_lazy("singular", "诉求"),
+        on_delete=models.PROTECT,
+        related_name="ratings",
     )
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -620,7 +633,10 @@ class CasePhoto(BaseModel):
     """A photo of the problem or of the result, re-encoded without metadata."""
 
     case = models.ForeignKey(
-        Case, verbose_name=_("诉求"), on_delete=models.PROTECT, related_name="photos"
+        Case,
+        verbose_name=pgettext_lazy("singular", "诉求"),
+        on_delete=models.PROTECT,
+        related_name="photos",
     )
     kind = models.CharField(
         _("类型"), max_length=10, choices=PhotoKind.choices, default=PhotoKind.REPORT
@@ -649,7 +665,7 @@ class Notification(BaseModel):
     )
     case = models.ForeignKey(
         Case,
-        verbose_name=_("诉求"),
+        verbose_name=pgettext_lazy("singular", "诉求"),
         null=True,
         blank=True,
         on_delete=models.CASCADE,

@@ -6,6 +6,7 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ApiKey(models.Model):
@@ -67,7 +68,7 @@ class ServiceAttribute(models.Model):
 
     category = models.ForeignKey(
         "appeals.Category",
-        verbose_name=_("诉求类别"),
+        verbose_name=pgettext_lazy("singular", "诉求类别"),
         on_delete=models.CASCADE,
         related_name="open311_attributes",
     )
@@ -77,7 +78,7 @@ class ServiceAttribute(models.Model):
     required = models.BooleanField(_("必填"), default=False)
     datatype_description = models.CharField(_("填写说明"), max_length=200, blank=True)
     order = models.PositiveSmallIntegerField(_("顺序"), default=1)
-    description = models.CharField(_("问题"), max_length=300)
+    description = models.CharField(pgettext_lazy("attribute", "问题"), max_length=300)
     # [{"key": "...", "name": "..."}] for the two list datatypes.
     values = models.JSONField(_("选项"), default=list, blank=True)
     updated_at = models.DateTimeField(auto_now=True)
@@ -118,7 +119,7 @@ class ServiceOption(models.Model):
 
     category = models.OneToOneField(
         "appeals.Category",
-        verbose_name=_("诉求类别"),
+        verbose_name=pgettext_lazy("singular", "诉求类别"),
         on_delete=models.CASCADE,
         related_name="open311_option",
     )
@@ -143,7 +144,7 @@ class Submission(models.Model):
 
     case = models.OneToOneField(
         "appeals.Case",
-        verbose_name=_("诉求"),
+        verbose_name=pgettext_lazy("singular", "诉求"),
         on_delete=models.PROTECT,
         related_name="open311_submission",
     )

@@ -5,6 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from doorstep.core.models import BaseModel
 from doorstep.core.tree import TreeNode
@@ -92,7 +93,7 @@ class PartyOrg(TreeNode, BaseModel):
     is_active = models.BooleanField(_("启用"), default=True)
 
     class Meta:
-        verbose_name = _("党组织")
+        verbose_name = pgettext_lazy("singular", "党组织")
         verbose_name_plural = _("党组织")
         ordering = ["path"]
         constraints = [

@@ -41,7 +41,7 @@ class RegistrySearchForm(forms.Form):
         super().__init__(*args, **kwargs)
         tag_field = cast(forms.MultipleChoiceField, self.fields["tag"])
         tag_field.choices = [
-            (tag.code, tag.name) for tag in Tag.objects.filter(is_active=True).order_by("code")
+            (tag.code, tag.label) for tag in Tag.objects.filter(is_active=True).order_by("code")
         ]
         within_field = cast(forms.TypedChoiceField, self.fields["within"])
         within_field.choices = [("", _("全部"))] + [(u.pk, u.name) for u in units or []]

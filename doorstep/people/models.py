@@ -13,11 +13,23 @@ from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from doorstep.core.models import BaseModel
 from doorstep.orgs.models import PartyOrg, Unit
 
 from .choices import CHILD_AGE, ELDERLY_AGE, Gender, MobileStatus, PartyMemberKind, Relation
+
+# The tags every deployment starts with (migration 0002), in the reader's language.
+BUILTIN_TAG_NAMES = {
+    "disability": ("残疾人", _("残疾人")),
+    "veteran": ("退役军人", _("退役军人")),
+    "courier": ("快递员", _("快递员")),
+    "rider": ("外卖骑手", _("外卖骑手")),
+    "ride_hailing": ("网约车司机", _("网约车司机")),
+    "low_income": ("低收入", _("低收入")),
+    "living_alone": ("独居", _("独居")),
+}
 
 
 class Tag(BaseModel):
@@ -33,6 +45,16 @@ class Tag(BaseModel):
         ordering = ["code"]
 
     def __str__(self) -> str:
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The name shown on pages: a built-in tag still under its first name in the
+        reader's language; a tag added or renamed in the admin as it was written. Files
+        (exports, import templates) keep ``name``, which the importer reads back."""
+        builtin = BUILTIN_TAG_NAMES.get(self.code)
+        if builtin is not None and builtin[0] == self.name:
+            return str(builtin[1])
         return self.name
 
 
@@ -57,7 +79,7 @@ class Household(BaseModel):
 
     class Meta:
         verbose_name = _("住户")
-        verbose_name_plural = _("住户")
+        verbose_name_plural = pgettext_lazy("plural", "住户")
         ordering = ["unit__path", "entrance", "room"]
         constraints = [
             models.UniqueConstraint(
@@ -191,7 +213,7 @@ class PartyMember(BaseModel):
     joined_on = models.DateField(_("入党日期"), null=True, blank=True)
 
     class Meta:
-        verbose_name = _("党员")
+        verbose_name = pgettext_lazy("singular", "党员")
         verbose_name_plural = _("党员")
 
     def __str__(self) -> str:

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import random
+import re
 
 import pytest
 from django.test import Client
@@ -85,6 +86,27 @@ def test_registry_tag_filter_is_a_row_of_checkboxes(world: World, wang: Person) 
     assert '<input type="checkbox" name="tag" value="veteran"' in page
     assert "checked" in page.split('value="veteran"', 1)[1].split(">", 1)[0]
     assert "<option" not in page.split('class="registry-tags"', 1)[1].split("</fieldset>", 1)[0]
+
+
+def test_built_in_tags_read_in_the_readers_language_and_renamed_ones_as_written(
+    world: World, wang: Person
+) -> None:
+    from doorstep.people.models import Tag
+
+    staff = world.user(Role.COMMUNITY_STAFF)
+    english = Client(HTTP_ACCEPT_LANGUAGE="en")
+    english.force_login(staff)
+    main = english.get("/console/registry/").content.decode().split("<main", 1)[1]
+    assert '<span class="tag-pill">Veteran</span>' in main and "退役军人" not in main
+    assert re.search(r'value="veteran"[^>]*>\s*Veteran</label>', main)
+    person = english.get(f"/console/registry/people/{wang.pk}/").content.decode()
+    assert '<span class="tag-pill">Veteran</span>' in person
+
+    Tag.objects.filter(code="veteran").update(name="退役军人（优抚对象）")
+    main = english.get("/console/registry/").content.decode().split("<main", 1)[1]
+    assert '<span class="tag-pill">退役军人（优抚对象）</span>' in main and "Veteran" not in main
+    chinese = _as(staff).get("/console/registry/").content.decode()
+    assert '<span class="tag-pill">退役军人（优抚对象）</span>' in chinese
 
 
 def test_a_bad_whole_id_number_gets_a_clear_message(world: World) -> None:

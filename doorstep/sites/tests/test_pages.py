@@ -496,5 +496,5 @@ def test_english_site_page_says_enrol_and_keeps_its_brackets(world: Any) -> None
     client.force_login(resident)
     html = client.get(f"/sites/{site.pk}/").content.decode()
     main = html.split("<main", 1)[1]
-    assert ">Enrol</button>" in main and "Enrolment</button>" not in main
+    assert ">Sign up</button>" in main and "Enrolment</button>" not in main
     assert "(closes 21:00)" in main and "（" not in main

@@ -212,6 +212,30 @@ def test_fill_zh_catalog_drops_a_wrapped_previous_msgid(
     assert "旧的" not in text and "fuzzy" not in text
 
 
+def _translations_by_catalog() -> dict[
+    tuple[str | None, tuple[str, ...]], dict[str, tuple[str, ...]]
+]:
+    """(context, msgid) → {catalog: its English}, over the project's and every app's."""
+    found: dict[tuple[str | None, tuple[str, ...]], dict[str, tuple[str, ...]]] = {}
+    for locale_dir, name in zip(LOCALE_DIRS, LOCALE_IDS, strict=True):
+        for message in _messages(_load(_po(locale_dir, "en"), "en")):
+            found.setdefault((message.context, _ids(message)), {})[name] = _strings(message)
+    return found
+
+
+def test_a_message_has_one_english_across_catalogs() -> None:
+    """Django merges the catalogs into one, where the project's and then the first app
+    in INSTALLED_APPS win: a Chinese text translated two ways shows one of them on every
+    page, e.g. a withdraw button reading "Log out". The same words that need different
+    English take a context (``pgettext``, ``{% translate … context … %}``)."""
+    clashes = {
+        f"{context + '|' if context else ''}{ids[0]}": english
+        for (context, ids), english in _translations_by_catalog().items()
+        if len(set(english.values())) > 1
+    }
+    assert clashes == {}
+
+
 def test_catalogs_have_the_same_messages(en_catalog: Catalog, zh_catalog: Catalog) -> None:
     def ids(catalog: Catalog) -> set[tuple[str, ...]]:
         return {_ids(message) for message in _messages(catalog)}
