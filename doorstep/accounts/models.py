@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.contrib.auth.models import AbstractUser
@@ -169,6 +170,9 @@ class AuditEvent(models.Model):
         indexes = [
             models.Index(fields=["action", "at"], name="accounts_audit_action_at"),
             models.Index(fields=["actor_username", "at"], name="accounts_audit_username_at"),
+            models.Index(
+                fields=["object_type", "object_id", "at"], name="accounts_audit_object_at"
+            ),
         ]
 
     def __str__(self) -> str:
@@ -181,3 +185,13 @@ class AuditEvent(models.Model):
 
     def delete(self, *args: Any, **kwargs: Any) -> Any:
         raise AppendOnlyError("audit events are append-only")
+
+    @property
+    def detail_items(self) -> list[tuple[str, str]]:
+        """The detail as (key, value) pairs for a page; a list or a mapping as JSON."""
+        if not isinstance(self.detail, dict):
+            return [("", json.dumps(self.detail, ensure_ascii=False))] if self.detail else []
+        return [
+            (str(key), value if isinstance(value, str) else json.dumps(value, ensure_ascii=False))
+            for key, value in self.detail.items()
+        ]

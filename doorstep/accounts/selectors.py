@@ -22,8 +22,17 @@ def audit_event_list(
     outcome: str = "",
     since: dt.datetime | None = None,
     until: dt.datetime | None = None,
+    object_type: str = "",
+    object_id: str = "",
 ) -> QuerySet[AuditEvent]:
+    """The audit events the actor may read, newest first; ``object_type`` and
+    ``object_id`` together give everything that happened to one row (who revealed this
+    person's ID number, who changed this role)."""
     qs = scoped(actor, AuditEvent).select_related("actor")
+    if object_type:
+        qs = qs.filter(object_type=object_type)
+        if object_id:
+            qs = qs.filter(object_id=object_id)
     if action:
         qs = qs.filter(action=action)
     if username:

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import csv
 import datetime as dt
+import json
+import re
 from typing import Any
 
 from django.conf import settings
@@ -166,6 +168,9 @@ def role_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
 # --- Auditor: audit log -------------------------------------------------------------------
 
 
+OBJECT_TYPE = re.compile(r"[a-z_][a-z0-9_]*\.[a-z_][a-z0-9_]*")
+
+
 def _audit_filters(request: HttpRequest) -> dict[str, Any]:
     def day(name: str) -> dt.datetime | None:
         # A malformed or impossible date (2026-13-01, 9999-12-31) filters nothing rather
@@ -179,7 +184,12 @@ def _audit_filters(request: HttpRequest) -> dict[str, Any]:
         return dt.datetime(value.year, value.month, value.day, tzinfo=LOCAL_TZ)
 
     until = day("until")
+    object_type = request.GET.get("object_type", "")
+    object_id = request.GET.get("object_id", "")
     return {
+        # "app_label.model"; anything else filters nothing.
+        "object_type": object_type if OBJECT_TYPE.fullmatch(object_type) else "",
+        "object_id": object_id if len(object_id) <= 64 and object_type else "",
         "action": request.GET.get("action", "")
         if request.GET.get("action") in AuditAction.values
         else "",
@@ -195,7 +205,8 @@ def _audit_filters(request: HttpRequest) -> dict[str, Any]:
 @login_required
 def audit_log(request: HttpRequest) -> HttpResponse:
     _require(can_read_audit_log, request)
-    events = audit_event_list(actor=request.user, **_audit_filters(request))
+    filters = _audit_filters(request)
+    events = audit_event_list(actor=request.user, **filters)
     page = Paginator(events, 50).get_page(request.GET.get("page"))
     return render_page(
         request,
@@ -205,9 +216,22 @@ def audit_log(request: HttpRequest) -> HttpResponse:
             "actions": AuditAction.choices,
             "outcomes": AuditOutcome.choices,
             "filters": request.GET,
+            "object_filter": _object_filter(events, filters),
         },
         fragment="accounts/_audit_rows.html",
     )
+
+
+def _object_filter(events: Any, filters: dict[str, Any]) -> dict[str, str] | None:
+    """The one object the log is narrowed to, named as its newest event names it."""
+    if not filters["object_type"]:
+        return None
+    newest = events.exclude(object_repr="").values_list("object_repr", flat=True).first()
+    return {
+        "type": filters["object_type"],
+        "id": filters["object_id"],
+        "name": newest or f"{filters['object_type']} {filters['object_id']}".strip(),
+    }
 
 
 class _Echo:
@@ -236,7 +260,9 @@ def audit_log_export(request: HttpRequest) -> StreamingHttpResponse:
         _("结果"),
         _("对象类型"),
         _("对象编号"),
+        _("对象"),
         _("来源IP"),
+        _("详情"),
     ]
 
     def rows() -> Any:
@@ -250,7 +276,11 @@ def audit_log_export(request: HttpRequest) -> StreamingHttpResponse:
                     event.outcome,
                     event.object_type,
                     event.object_id,
+                    event.object_repr,
                     event.ip or "",
+                    json.dumps(event.detail, ensure_ascii=False, sort_keys=True)
+                    if event.detail
+                    else "",
                 ]
             )
 

@@ -91,3 +91,67 @@ def test_audit_log_days_past_the_calendar_filter_nothing(day: str) -> None:
     for query in (f"since={day}", f"until={day}"):
         assert client.get(f"/console/audit/?{query}").status_code == 200
         assert client.get(f"/console/audit/export.csv?{query}").status_code == 200
+
+
+def _events_about_two_people() -> tuple[Client, AuditEvent]:
+    auditor = make_user("auditor", "auditor")
+    clerk = make_user("clerk")
+    reveal = audit_record(
+        action=AuditAction.REVEAL,
+        actor=clerk,
+        object_type="people.person",
+        object_id=41,
+        detail={"field": "id_number"},
+    )
+    audit_record(
+        action=AuditAction.EXPORT,
+        actor=clerk,
+        object_type="people.person",
+        object_id=42,
+        detail={"rows": 3, "filters": {"tag": "veteran"}},
+    )
+    audit_record(action=AuditAction.LOGIN, actor=clerk, username="clerk")
+    client = Client()
+    client.force_login(auditor)
+    return client, reveal
+
+
+def test_audit_log_shows_each_events_detail() -> None:
+    client, _reveal = _events_about_two_people()
+    html = client.get("/console/audit/").content.decode()
+    rows = html.split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    assert '<span class="muted">field</span> id_number' in rows
+    assert '<span class="muted">filters</span> {&quot;tag&quot;: &quot;veteran&quot;}' in rows
+    assert '<span class="muted">rows</span> 3' in rows
+
+
+def test_audit_log_narrows_to_one_object_from_its_row() -> None:
+    """Who revealed this person's ID number: a row's object links to every event on it."""
+    client, _reveal = _events_about_two_people()
+    html = client.get("/console/audit/").content.decode()
+    link = "?object_type=people.person&amp;object_id=41"
+    assert f'<a href="{link}"' in html
+    page = client.get("/console/audit/", {"object_type": "people.person", "object_id": "41"})
+    rows = page.content.decode().split("<tbody>", 1)[1].split("</tbody>", 1)[0]
+    assert page.status_code == 200
+    assert rows.count("<tr") == 1 and "id_number" in rows and "rows" not in rows
+    assert 'name="object_id" value="41"' in page.content.decode()  # kept by the filters
+    export = client.get(
+        "/console/audit/export.csv", {"object_type": "people.person", "object_id": "41"}
+    )
+    body = b"".join(export.streaming_content)  # type: ignore[attr-defined]
+    csv_rows = body.decode("utf-8-sig").splitlines()
+    assert len(csv_rows) == 2 and '"{""field"": ""id_number""}"' in csv_rows[1]
+    assert csv_rows[1].split(",")[:3][2] == AuditAction.REVEAL
+
+
+@pytest.mark.parametrize("object_type", ["people", "x'; drop", "people.person.x", "P.Q"])
+def test_audit_log_ignores_a_malformed_object_type(object_type: str) -> None:
+    client, _reveal = _events_about_two_people()
+
+    def rows(query: dict[str, str]) -> int:
+        page = client.get("/console/audit/", query)
+        assert page.status_code == 200
+        return page.content.decode().split("<tbody>", 1)[1].split("</tbody>", 1)[0].count("<tr")
+
+    assert rows({"object_type": object_type, "object_id": "41"}) == rows({}) > 3
