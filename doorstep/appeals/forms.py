@@ -45,7 +45,8 @@ class Textarea(forms.Textarea):
 
 def _category_choices() -> list[tuple[str, Any]]:
     return [("", "—")] + [
-        (c.code, f"{c.parent.name} · {c.name}" if c.parent else c.name) for c in leaf_categories()
+        (c.code, f"{c.parent.label} · {c.label}" if c.parent else c.label)
+        for c in leaf_categories()
     ]
 
 

@@ -42,6 +42,35 @@ from .choices import (
 TEXT_MAX = 4000
 
 
+# The default categories (migration 0002) by their Chinese names, in the reader's
+# language. A category added or renamed by staff is shown as written; keyed by name, so
+# that rows read with ``values("category__name")`` can be labelled too.
+DEFAULT_CATEGORY_NAMES = {
+    "人居环境": _("人居环境"),
+    "环境卫生": _("环境卫生"),
+    "物业管理": _("物业管理"),
+    "设施维修": _("设施维修"),
+    "平安法治": _("平安法治"),
+    "治安安全": _("治安安全"),
+    "邻里纠纷": _("邻里纠纷"),
+    "发展保障": _("发展保障"),
+    "征地拆迁安置": _("征地拆迁安置"),
+    "渔船与海域使用": _("渔船与海域使用"),
+    "就业创业": _("就业创业"),
+    "民生服务": _("民生服务"),
+    "养老服务": _("养老服务"),
+    "政务服务咨询": _("政务服务咨询"),
+    "微心愿": _("微心愿"),
+    "金点子": _("金点子"),
+    "其他": _("其他"),
+}
+
+
+def category_label(name: str) -> str:
+    label = DEFAULT_CATEGORY_NAMES.get(name)
+    return str(label) if label is not None else name
+
+
 class Category(BaseModel):
     """A configurable category (service) with the color and level a new case gets."""
 
@@ -85,6 +114,11 @@ class Category(BaseModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def label(self) -> str:
+        """The name shown on pages, in the reader's language (see ``category_label``)."""
+        return category_label(self.name)
 
 
 class CategoryChange(models.Model):

@@ -7,6 +7,7 @@ from django.utils.html import format_html
 from django.utils.safestring import SafeString
 
 from doorstep.appeals.choices import Action, CaseKind, CaseState, Color, Level
+from doorstep.appeals.models import category_label as _category_label
 
 register = template.Library()
 
@@ -35,3 +36,9 @@ def level_label(level: str) -> str:
 @register.filter
 def action_label(action: str) -> str:
     return str(Action(action).label) if action in Action.values else action
+
+
+@register.filter
+def category_label(name: str) -> str:
+    """A category's name (``category__name`` of a values row) in the reader's language."""
+    return _category_label(name)

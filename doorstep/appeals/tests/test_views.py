@@ -356,3 +356,39 @@ def test_a_refused_report_says_why_in_an_alert_and_makes_nothing(world: World) -
         "确保该变量包含不超过 30 字符 (目前字符数 31)。",
     ]
     assert not Case.objects.exists()
+
+
+def test_default_categories_read_in_the_readers_language_and_renamed_ones_as_written(
+    world: World,
+) -> None:
+    """The default category tree is rows in Chinese; an English reader sees it in English
+    on the report form, the case, the board and the staff's queue. A category staff
+    renamed is shown as they wrote it."""
+    from doorstep.appeals.models import Category
+    from doorstep.appeals.selectors import forget_intake_categories
+
+    case = submit(world)
+    resident = Client(HTTP_ACCEPT_LANGUAGE="en")
+    resident.force_login(world.user(Role.RESIDENT))
+    form = resident.get(reverse("appeals:report")).content.decode()
+    assert ">Living environment · Sanitation</option>" in form and "环境卫生" not in form
+    page = resident.get(reverse("appeals:case", args=[case.pk])).content.decode()
+    assert "Sanitation</h1>" in page
+    board = Client(HTTP_ACCEPT_LANGUAGE="en").get(
+        reverse("appeals:board", args=[world.a.community.pk])
+    )
+    assert 'data-label="Category">Sanitation</td>' in board.content.decode()
+    staff = Client(HTTP_ACCEPT_LANGUAGE="en")
+    staff.force_login(world.user(Role.COMMUNITY_STAFF))
+    assert (
+        "Sanitation" in staff.get(reverse("appeals:console-case", args=[case.pk])).content.decode()
+    )
+
+    Category.objects.filter(code="sanitation").update(name="楼道杂物")
+    forget_intake_categories()
+    board = Client(HTTP_ACCEPT_LANGUAGE="en").get(
+        reverse("appeals:board", args=[world.a.community.pk])
+    )
+    assert 'data-label="Category">楼道杂物</td>' in board.content.decode()
+    chinese = _client(world.user(Role.RESIDENT)).get(reverse("appeals:report")).content.decode()
+    assert ">人居环境 · 楼道杂物</option>" in chinese
