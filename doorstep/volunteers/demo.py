@@ -2,7 +2,8 @@
 clearing clutter, security patrol, the love classroom for children) and Dongshan's
 villages (environment supervisors, 邻里帮帮行 elderly help, 有德评理人 mediators and the
 joint patrol teams), with party-member posts, and hours confirmed into points through
-the ledger. Deterministic for a given ``rng``; everyone is synthetic."""
+the ledger; and each team's next activities in the two weeks after the day it is built,
+open for sign-up. Deterministic for a given ``rng`` and day; everyone is synthetic."""
 
 from __future__ import annotations
 
@@ -24,6 +25,9 @@ from .services import signup_confirm, team_create
 
 YEAR_END = dt.date(2026, 11, 1)  # the people demo's "today"
 DAYS = 365
+# Each team's next activities, in the two weeks after the day the demo is built, open
+# for sign-up: a resident trying the demo finds something to join.
+UPCOMING, UPCOMING_DAYS = 2, 14
 
 # (activity type, points per time, per hour, daily cap, monthly cap): Baiyin converts
 # times and hours of public work into points; mediation is paid per case.
@@ -68,6 +72,7 @@ class DemoVolunteering:
     points: int = 0
     hours: float = 0.0
     by_unit: dict[int, int] = field(default_factory=dict)
+    upcoming: int = 0
 
 
 def _adults(unit: Unit) -> list[Person]:
@@ -96,10 +101,11 @@ def _year(
     party_ids: set[int],
     crew: tuple[int, int],
     titles: list[str],
-) -> None:
-    """A year of one team's activities, their sign-ups and confirmed hours."""
+) -> list[Person]:
+    """A year of one team's activities, their sign-ups and confirmed hours; the team's
+    regulars."""
     if not pool:
-        return
+        return []
     start = YEAR_END - dt.timedelta(days=DAYS)
     regulars = rng.sample(pool, min(len(pool), max(crew[1] * 2, 12)))
     for member in regulars[: crew[1]]:
@@ -161,6 +167,48 @@ def _year(
             if confirmed.transfer is not None:
                 result.points += confirmed.transfer.amount
                 result.by_unit[unit.pk] = result.by_unit.get(unit.pk, 0) + confirmed.transfer.amount
+    return regulars
+
+
+def _upcoming(
+    rng: random.Random,
+    result: DemoVolunteering,
+    *,
+    unit: Unit,
+    team: Team,
+    activity_type: str,
+    place: str,
+    regulars: list[Person],
+    crew: tuple[int, int],
+    titles: list[str],
+) -> None:
+    """The team's next activities, open for sign-up and partly filled by its regulars."""
+    if not regulars:
+        return
+    tomorrow = timeutils.local_today() + dt.timedelta(days=1)
+    rule = rule_for(unit=unit, activity_type=activity_type)
+    for index in range(UPCOMING):
+        day = tomorrow + dt.timedelta(days=rng.randrange(UPCOMING_DAYS))
+        begins = _moment(day, rng.choice([9, 14, 15, 19]))
+        activity = Activity.objects.create(
+            unit=unit,
+            team=team,
+            title=titles[index % len(titles)],
+            activity_type=activity_type,
+            place=place,
+            starts_at=begins,
+            ends_at=begins + dt.timedelta(hours=rng.choice([1, 2, 2, 3])),
+            slots=crew[1],
+            points_rule=rule,
+            status=ActivityStatus.OPEN,
+            checkin_token=f"demo{unit.pk:06d}{team.pk:04d}u{result.upcoming:07d}",
+        )
+        result.upcoming += 1
+        taken = rng.sample(regulars, min(len(regulars), rng.randint(1, max(1, crew[0] - 1))))
+        Signup.objects.bulk_create(
+            Signup(activity=activity, person=person, status=SignupStatus.SIGNED_UP)
+            for person in taken
+        )
 
 
 def build(rng: random.Random, tree: DemoTree, *, scale: float = 1.0) -> DemoVolunteering:
@@ -187,7 +235,7 @@ def build(rng: random.Random, tree: DemoTree, *, scale: float = 1.0) -> DemoVolu
     for name, activity_type, place, per_year, crew in YIHE_TEAMS:
         team = team_create(actor=None, unit=yihe, name=name, serves=units["mianfang"])
         result.teams.append(team)
-        _year(
+        regulars = _year(
             rng,
             result,
             unit=yihe,
@@ -200,6 +248,8 @@ def build(rng: random.Random, tree: DemoTree, *, scale: float = 1.0) -> DemoVolu
             crew=crew,
             titles=TITLES[activity_type],
         )
+        _upcoming(rng, result, unit=yihe, team=team, activity_type=activity_type, place=place,
+                  regulars=regulars, crew=crew, titles=TITLES[activity_type])  # fmt: skip
     # Dongshan: the villages that have residents in the demo.
     villages = sorted(
         (u for k, u in units.items() if k.startswith("village_") and k.count("_") == 2),
@@ -212,7 +262,7 @@ def build(rng: random.Random, tree: DemoTree, *, scale: float = 1.0) -> DemoVolu
         for name, activity_type, place, per_year, crew in VILLAGE_TEAMS:
             team = team_create(actor=None, unit=village, name=name)
             result.teams.append(team)
-            _year(
+            regulars = _year(
                 rng,
                 result,
                 unit=village,
@@ -225,6 +275,8 @@ def build(rng: random.Random, tree: DemoTree, *, scale: float = 1.0) -> DemoVolu
                 crew=crew,
                 titles=TITLES[activity_type],
             )
+            _upcoming(rng, result, unit=village, team=team, activity_type=activity_type,
+                      place=place, regulars=regulars, crew=crew, titles=TITLES[activity_type])  # fmt: skip
     return result
 
 
@@ -235,4 +287,5 @@ def summary(result: DemoVolunteering) -> dict[str, Any]:
         "confirmed": result.confirmed,
         "hours": round(result.hours),
         "points": result.points,
+        "upcoming": result.upcoming,
     }

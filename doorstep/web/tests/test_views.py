@@ -203,6 +203,11 @@ def test_seed_demo_builds_the_case_study_places_once(tmp_path: Path) -> None:
     client.post("/accounts/login/", {"username": clerk[0], "password": clerk[1]})
     assert "颐和爱心屋" in client.get("/console/counter/").content.decode()
     assert "颐和食堂" in client.get("/console/canteen/counter/").content.decode()
+    # The demo resident finds volunteering to sign up for, whatever day the demo is built.
+    demo_resident = Client()
+    demo_resident.force_login(resident.user)
+    mine = demo_resident.get("/me/volunteering/").content.decode()
+    assert 'name="activity"' in mine and "近期没有可报名的活动。" not in mine
 
 
 def test_production_settings_pass_the_deploy_check() -> None:
