@@ -327,8 +327,11 @@ def _receipt_page(
             "code": code,
             "row": row,
             "timeline": timeline,
-            # A code typed into the search, or sent with a rating, that names no case.
-            "not_found": (code or rate_form is not None) and row is None,
+            # A code typed into the search, or sent with a rating, that names no case;
+            # unless the rating was refused before the code was looked at (too many
+            # tries), which is then what the page says.
+            "not_found": (code or rate_form is not None) and row is None and status != 429,
+            "refusal": rate_form.non_field_errors() if row is None and status == 429 else [],
             "rate_form": rate_form if row is not None else None,
         },
         status=status,

@@ -87,20 +87,23 @@ def _date(value: str | None) -> dt.date | None:
         return None
 
 
-def _fen(value: str) -> Any:
-    """Yuan as typed (``12.5``) to fen; anything else is passed on for the service to
-    refuse with its message."""
+def _fen(value: str) -> int | None:
+    """Cash as the clerk typed it, in yuan (``12.5``), to fen; blank is None (the service
+    works out what is due). Anything else is refused here, in the yuan the clerk typed:
+    the service would speak of a whole number of fen."""
     from decimal import Decimal, InvalidOperation
 
     text = (value or "").strip()
+    if not text:
+        return None
     try:
         amount = Decimal(text)
-        # Infinity, or too many digits to count in fen (1e308), fails the quantize.
-        if amount != amount.quantize(Decimal("0.01")):
-            return text
+        # NaN, Infinity, or too many digits to count in fen (1e308) fail the quantize.
+        if amount == amount.quantize(Decimal("0.01")):
+            return int(amount * 100)
     except (InvalidOperation, ValueError):
-        return text
-    return int(amount * 100)
+        pass
+    raise ValidationError(_("现金金额请按元填写，最多两位小数，如 12.50。"), field="cash_fen")
 
 
 # --- The counter ----------------------------------------------------------------------------

@@ -169,3 +169,15 @@ def test_a_refused_rating_says_why_in_an_alert(world: World) -> None:
     assert alerts(long_comment) == ["确保该变量包含不超过 2000 字符 (目前字符数 2001)。"]
     case.refresh_from_db()
     assert case.state == CaseState.RESOLVED and not Rating.objects.exists()
+
+
+def test_too_many_tries_from_one_address_say_so_whatever_the_code(world: World) -> None:
+    """Past the hourly limit, a guessed code is not answered with "not found" (which
+    would invite the next guess) but with the limit."""
+    from doorstep.appeals.views import RECEIPT_RATE_PER_HOUR
+
+    for n in range(RECEIPT_RATE_PER_HOUR):
+        assert _rate(f"NOPE{n:04d}", "5678").status_code == 404
+    throttled = _rate("NOPE9999", "5678")
+    assert throttled.status_code == 429
+    assert alerts(throttled) == ["尝试次数过多，请一小时后再试。"]

@@ -363,6 +363,27 @@ def test_a_refused_quote_is_told_beside_the_buttons(place: dict[str, Any]) -> No
     assert _error_before_buttons(response.content.decode(), "bill-error")
 
 
+@pytest.mark.parametrize("cash", ["12.345", "十元", "NaN", "1e308"])
+def test_cash_that_is_no_amount_of_yuan_is_refused_in_yuan(
+    place: dict[str, Any], cash: str
+) -> None:
+    """The clerk types yuan: a refusal speaks of yuan (the service counts fen, and would
+    ask for a whole number), and nothing is billed."""
+    f.funded(place["elder"], 20, "cash")
+    client = _client(place["clerk"])
+    ticket = client.get("/console/canteen/counter/", {"q": "5678"}).context["ticket"]
+    form = {"canteen": place["canteen"].pk, "meal": "lunch", "ticket": ticket, "key": "cash-1",
+            f"qty_{place['dishes']['noodles'].pk}": "1", "action": "pay", "cash_yuan": cash}  # fmt: skip
+    response = client.post("/console/canteen/counter/", form)
+    assert response.status_code == 400
+    page = response.content.decode()
+    assert (
+        _error_before_buttons(page, "bill-error") == "现金金额请按元填写，最多两位小数，如 12.50。"
+    )
+    assert _typed(page, "cash_yuan") == cash
+    assert not MealOrder.objects.exists()
+
+
 def test_my_meals_is_a_list_of_cards_on_a_phone(place: dict[str, Any]) -> None:
     """Each bill is a card on a narrow screen: the stylesheet is loaded, every cell but
     the title names its column, short values do not wrap, and the price rule is a tag."""
