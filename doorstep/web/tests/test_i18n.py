@@ -341,3 +341,42 @@ def test_set_language_ignores_unknown_languages(client) -> None:
     response = client.post("/i18n/setlang/", {"language": "xx", "next": "/"})
     assert "doorstep_language" not in response.cookies
     assert HOME_HEADING_ZH in client.get("/").content.decode()
+
+
+# --- the templates --------------------------------------------------------------------
+
+# Chinese punctuation: what English writes half-width, with a space after.
+FULL_WIDTH = re.compile(r"[：，；（）、。！？]")
+_TRANSLATED_OR_CODE = re.compile(
+    r"\{%\s*blocktranslate.*?\{%\s*endblocktranslate\s*%\}"
+    r"|\{%\s*comment\s*%\}.*?\{%\s*endcomment\s*%\}|\{#.*?#\}|\{%.*?%\}|\{\{.*?\}\}",
+    re.S,
+)
+
+
+def _bare_punctuation(template: str) -> list[str]:
+    """Full-width punctuation in a template's own markup (not inside a translated
+    string, a tag or a variable), which an English page would show as it is."""
+    markup = _TRANSLATED_OR_CODE.sub("", template)
+    return [markup[max(0, m.start() - 12) : m.end() + 12] for m in FULL_WIDTH.finditer(markup)]
+
+
+def test_templates_keep_no_bare_chinese_punctuation() -> None:
+    """A label's colon, a list's 、 and brackets around a note are translated
+    ({% translate "：" %} is ": " in English), or the English page reads "Documents：…"."""
+    templates = sorted((Path(settings.BASE_DIR) / "doorstep").glob("*/templates/**/*.html"))
+    assert len(templates) > 100
+    bare = {
+        str(path.relative_to(settings.BASE_DIR)): found
+        for path in templates
+        if (found := _bare_punctuation(path.read_text(encoding="utf-8")))
+    }
+    assert bare == {}
+
+
+def test_the_punctuation_check_sees_markup_only() -> None:
+    assert _bare_punctuation("<p>{% translate '材料' %}：{{ x }}</p>") == ["<p>：</p>"]
+    assert (
+        _bare_punctuation('{% translate "材料：" %}{% translate "：" %}{{ a|default:"，" }}') == []
+    )
+    assert _bare_punctuation("{% blocktranslate %}共（{{ n }}）{% endblocktranslate %}") == []
