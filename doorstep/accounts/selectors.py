@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 from django.db.models import Q, QuerySet
+from django.utils.translation import gettext
 
 from doorstep.orgs.models import Department, PartyOrg, Unit
 
@@ -85,7 +86,9 @@ def scope_options(*, role: str, query: str = "", limit: int = 200) -> list[tuple
         qs = Unit.objects.filter(kind__in=sorted(UNIT_ROLE_KINDS[role]), is_active=True)
         if query:
             qs = qs.filter(name__icontains=query)
-        return [(u.pk, f"{u.name}（{u.get_kind_display()}）") for u in qs.order_by("path")[:limit]]
+        return [
+            (u.pk, _bracketed(u.name, u.get_kind_display())) for u in qs.order_by("path")[:limit]
+        ]
     if kind == "party_org":
         qs2 = PartyOrg.objects.filter(is_active=True)
         if query:
@@ -95,7 +98,7 @@ def scope_options(*, role: str, query: str = "", limit: int = 200) -> list[tuple
         qs3 = Department.objects.filter(is_active=True).select_related("unit")
         if query:
             qs3 = qs3.filter(name__icontains=query)
-        return [(d.pk, f"{d.name}（{d.unit.name}）") for d in qs3[:limit]]
+        return [(d.pk, _bracketed(d.name, d.unit.name)) for d in qs3[:limit]]
     registered = scope_kind(kind or "")
     model = registered.model if registered else None
     if model is None:
@@ -131,3 +134,8 @@ def role_holders(
         .select_related("user")
         .order_by("scope_id", "user_id")
     )
+
+
+def _bracketed(name: str, note: Any) -> str:
+    """``name（note）`` in Chinese, ``name (note)`` in English."""
+    return gettext("%(name)s（%(note)s）") % {"name": name, "note": note}

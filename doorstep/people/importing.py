@@ -1227,7 +1227,7 @@ class _PersonsImporter(_Importer):
                 _(
                     "该身份证号码已登记，但%(fields)s不同：导入不会覆盖已有信息，请在人员详情中修改。"
                 )
-                % {"fields": "、".join(differs)},
+                % {"fields": _("、").join(differs)},
             )
             return
         self.existing_pk[row["id"]] = existing.pk

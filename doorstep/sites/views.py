@@ -883,7 +883,12 @@ def console_partners(request: HttpRequest) -> HttpResponse:
                 for field, errors in settle.errors.items():
                     label = settle.fields[field].label if field in settle.fields else ""
                     for error in errors:
-                        messages.error(request, f"{label}：{error}" if label else str(error))
+                        messages.error(
+                            request,
+                            _("%(field)s：%(message)s") % {"field": label, "message": error}
+                            if label
+                            else str(error),
+                        )
         except DomainError as exc:
             _to_form(request, form, exc)
     agreements = (
