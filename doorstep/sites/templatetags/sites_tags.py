@@ -4,17 +4,13 @@ from __future__ import annotations
 
 from django import template
 
+from doorstep.core.templatetags.money import yuan
+
 register = template.Library()
 
 
-@register.filter
-def yuan(fen: int | None) -> str:
-    """An amount in fen shown in yuan with two decimals (integers throughout)."""
-    if fen is None:
-        return ""
-    sign = "-" if fen < 0 else ""
-    whole, cents = divmod(abs(int(fen)), 100)
-    return f"{sign}{whole}.{cents:02d}"
+# The pages of this app load this library; the filter is the one all money shares.
+register.filter("yuan", yuan)
 
 
 @register.filter
