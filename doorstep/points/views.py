@@ -23,13 +23,14 @@ from doorstep.accounts.rules import require_staff
 from doorstep.accounts.scoping import get_scoped_or_404, has_role, scoped
 from doorstep.core import timeutils
 from doorstep.core.errors import DomainError, ValidationError
+from doorstep.core.forms import ServiceForm
 from doorstep.core.inputs import key_from_text
 from doorstep.core.pages import render_page
 from doorstep.orgs.choices import GRASSROOTS_KINDS
 from doorstep.orgs.models import Unit
 from doorstep.people.selectors import person_search
 
-from .choices import ActivityType, OutletKind
+from .forms import GoodsForm, GrantForm, OutletForm, RestockForm, ReverseForm, RuleForm
 from .models import Goods, Outlet, Transfer
 from .rules import can_manage_points, can_serve_outlet, clerk_outlet_ids
 from .selectors import (
@@ -231,23 +232,30 @@ def counter_redeem(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def receipt_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """A receipt (print from the browser); managers may reverse it. A refused reversal
+    comes back with its message beside the reason typed."""
     redemption = receipt(actor=request.user, redemption_id=pk)
     reversal = Transfer.objects.filter(reverses_id=redemption.transfer_id).first()
+    form = ReverseForm()
+    status = 200
     if request.method == "POST":
         if not can_manage_points(request.user, redemption.outlet.unit):
             raise Http404
-        try:
-            redemption_reverse(
-                actor=request.user,
-                redemption=redemption,
-                reason=request.POST.get("reason", ""),
-                request=request,
-            )
-        except DomainError as exc:
-            messages.error(request, _error(exc))
-        else:
-            messages.success(request, _("已撤销该兑换，积分已退回，商品已回库。"))
-        return redirect("points:receipt", pk=pk)
+        form = ReverseForm(request.POST)
+        status = 400
+        if form.is_valid():
+            try:
+                redemption_reverse(
+                    actor=request.user,
+                    redemption=redemption,
+                    reason=form.cleaned_data["reason"],
+                    request=request,
+                )
+            except DomainError as exc:
+                status = form.refuse(exc)
+            else:
+                messages.success(request, _("已撤销该兑换，积分已退回，商品已回库。"))
+                return redirect("points:receipt", pk=pk)
     return render(
         request,
         "points/receipt.html",
@@ -259,7 +267,9 @@ def receipt_page(request: HttpRequest, pk: int) -> HttpResponse:
             "can_reverse": reversal is None
             and can_manage_points(request.user, redemption.outlet.unit),
             "yuan": redemption.value_fen / 100,
+            "form": form,
         },
+        status=status,
     )
 
 
@@ -279,18 +289,34 @@ def _managed_units(request: HttpRequest) -> list[Unit]:
 @login_required
 def points_home(request: HttpRequest) -> HttpResponse:
     """Report (issued, redeemed, yuan value, person-times per outlet), outlets, rules,
-    the leaderboard of a community, and a resident search for grants."""
+    the leaderboard of a community, and a resident search for grants. A refused new
+    outlet or rule comes back with its messages and what was typed (the other form
+    empty); an accepted one redirects."""
     require_staff(request)
     unit = None
     if (unit_id := key_from_text(request.GET.get("unit", ""))) is not None:
         unit = get_scoped_or_404(request.user, Unit, pk=unit_id)
     start = _date_param(request, "start")
     end = _date_param(request, "end")
+    managed = _managed_units(request)
+    forms_ = {action: form_class(units=managed) for action, form_class in HOME_FORMS.items()}
+    bound: ServiceForm | None = None
     error = ""
+    status = 200
     if request.method == "POST":
-        error = _points_home_post(request)
-        if not error:
-            return redirect(request.get_full_path())
+        action = request.POST.get("action", "")
+        if action not in HOME_FORMS:
+            error, status = _("未知的操作。"), 400
+        else:
+            bound = forms_[action] = HOME_FORMS[action](request.POST, units=managed)
+            status = 400
+            if bound.is_valid():
+                try:
+                    _points_home_post(request, action, bound.cleaned_data)
+                except DomainError as exc:
+                    status = bound.refuse(exc)
+                else:
+                    return redirect(request.get_full_path())
     report = points_report(actor=request.user, unit=unit, start=start, end=end)
     year = (end or timeutils.local_today()).year
     monthly = [
@@ -304,7 +330,6 @@ def points_home(request: HttpRequest) -> HttpResponse:
             people = list(person_search(actor=request.user, q=q).select_related("unit")[:20])
         except DomainError as exc:
             error = _error(exc)
-    managed = _managed_units(request)
     board_unit = unit if unit is not None and unit.kind in GRASSROOTS_KINDS else None
     return render(
         request,
@@ -320,8 +345,9 @@ def points_home(request: HttpRequest) -> HttpResponse:
             "outlets": outlet_list(actor=request.user, unit=unit)[:200],
             "rules": rule_list(actor=request.user, unit=unit)[:300],
             "managed": managed,
-            "activity_types": ActivityType.choices,
-            "outlet_kinds": OutletKind.choices,
+            "outlet_form": forms_["outlet"],
+            "rule_form": forms_["rule"],
+            "bound": bound,
             "units": scoped(request.user, Unit)
             .filter(kind__in=sorted(GRASSROOTS_KINDS))
             .order_by("path")[:300],
@@ -330,78 +356,77 @@ def points_home(request: HttpRequest) -> HttpResponse:
             "q": q,
             "error": error,
         },
+        status=status,
     )
 
 
-def _points_home_post(request: HttpRequest) -> str:
-    action = request.POST.get("action")
-    unit_id = key_from_text(request.POST.get("unit", ""))
+# The forms of the overview, by the ``action`` each posts.
+HOME_FORMS: dict[str, type[OutletForm | RuleForm]] = {"outlet": OutletForm, "rule": RuleForm}
+
+
+def _posted_unit(request: HttpRequest, raw: str) -> Unit:
+    """The community a form names: not an id is refused beside the field, an id out of
+    the user's scope is 404."""
+    unit_id = key_from_text(raw)
     if unit_id is None:
-        return _("请选择社区/村。")
-    unit = get_scoped_or_404(request.user, Unit, pk=unit_id)
-    try:
-        if action == "rule":
-            earning_rule_set(
-                actor=request.user,
-                unit=unit,
-                activity_type=request.POST.get("activity_type", ""),
-                points_per_time=request.POST.get("points_per_time", ""),
-                points_per_hour=request.POST.get("points_per_hour", ""),
-                daily_cap=request.POST.get("daily_cap", ""),
-                monthly_cap=request.POST.get("monthly_cap", ""),
-            )
-            messages.success(request, _("积分规则已保存。"))
-        elif action == "outlet":
-            outlet_create(
-                actor=request.user,
-                unit=unit,
-                kind=request.POST.get("kind", ""),
-                name=request.POST.get("name", ""),
-                address=request.POST.get("address", ""),
-            )
-            messages.success(request, _("兑换点已设立。"))
-        else:
-            return _("未知的操作。")
-    except DomainError as exc:
-        return _error(exc)
-    return ""
+        raise ValidationError(_("请选择社区/村。"), field="unit")
+    return get_scoped_or_404(request.user, Unit, pk=unit_id)
+
+
+def _points_home_post(request: HttpRequest, action: str, data: dict[str, Any]) -> None:
+    unit = _posted_unit(request, data["unit"])
+    if action == "rule":
+        earning_rule_set(
+            actor=request.user,
+            unit=unit,
+            activity_type=data["activity_type"],
+            points_per_time=data["points_per_time"],
+            points_per_hour=data["points_per_hour"],
+            daily_cap=data["daily_cap"],
+            monthly_cap=data["monthly_cap"],
+        )
+        messages.success(request, _("积分规则已保存。"))
+        return
+    outlet_create(
+        actor=request.user,
+        unit=unit,
+        kind=data["kind"],
+        name=data["name"],
+        address=data["address"],
+    )
+    messages.success(request, _("兑换点已设立。"))
 
 
 @login_required
 def outlet_page(request: HttpRequest, pk: int) -> HttpResponse:
-    """An outlet's goods (add, change, restock) and its latest receipts."""
+    """An outlet's goods (add, restock) and its latest receipts. A refused form comes back
+    with its messages and what was typed (in the goods' row for a restock; the other
+    forms empty); an accepted one redirects."""
     require_staff(request)
     outlet = get_scoped_or_404(
         request.user, Outlet, queryset=Outlet.objects.select_related("unit"), pk=pk
     )
     manages = can_manage_points(request.user, outlet.unit)
-    error = ""
+    goods = list(outlet_goods(actor=request.user, outlet=outlet))
+    goods_form = GoodsForm()
+    bound: GoodsForm | RestockForm | None = None
+    status = 200
     if request.method == "POST":
         if not manages:
             raise Http404
-        try:
-            if request.POST.get("action") == "restock":
-                goods_id = key_from_text(request.POST.get("goods", ""))
-                goods = Goods.objects.filter(pk=goods_id or 0, outlet=outlet).first()
-                if goods is None:
-                    raise ValidationError(_("所选商品不存在。"), field="goods")
-                goods_restock(
-                    actor=request.user, goods=goods, quantity=request.POST.get("quantity")
-                )
-            else:
-                goods_save(
-                    actor=request.user,
-                    outlet=outlet,
-                    name=request.POST.get("name", ""),
-                    points_price=request.POST.get("points_price", ""),
-                    value_fen=_fen(request.POST.get("value_yuan", "")),
-                    stock=request.POST.get("stock", ""),
-                )
-        except DomainError as exc:
-            error = _error(exc)
+        status = 400
+        if request.POST.get("action") == "restock":
+            bound = RestockForm(request.POST, auto_id=_restock_id(request.POST.get("goods")))
         else:
-            messages.success(request, _("已保存。"))
-            return redirect("points:outlet", pk=pk)
+            bound = goods_form = GoodsForm(request.POST)
+        if bound.is_valid():
+            try:
+                _outlet_post(request, outlet, bound)
+            except DomainError as exc:
+                status = bound.refuse(exc)
+            else:
+                messages.success(request, _("已保存。"))
+                return redirect("points:outlet", pk=pk)
     from .models import Redemption
 
     recent = (
@@ -414,35 +439,76 @@ def outlet_page(request: HttpRequest, pk: int) -> HttpResponse:
         "points/outlet.html",
         {
             "outlet": outlet,
-            "goods": outlet_goods(actor=request.user, outlet=outlet),
+            "goods": [(g, _restock_form(g, bound)) for g in goods],
+            "goods_form": goods_form,
+            "bound": bound,
             "manages": manages,
             "serves": can_serve_outlet(request.user, outlet),
             "recent": recent,
-            "error": error,
             "report": points_report(actor=request.user, outlet=outlet),
         },
+        status=status,
     )
 
 
-def _fen(value: str) -> Any:
-    """Yuan as typed (``12.5``) to fen; anything else is passed on for the service to refuse."""
+def _restock_id(goods: Any) -> str:
+    """The ids of a goods' row's restock form (``restock-7-quantity``)."""
+    key = key_from_text(str(goods or ""))
+    return f"restock-{key}-%s" if key is not None else "restock-%s"
+
+
+def _restock_form(goods: Goods, bound: Any) -> RestockForm:
+    """The restock form of a goods' row: the one refused, if it was this row's."""
+    if (
+        isinstance(bound, RestockForm)
+        and key_from_text(str(bound.data.get("goods", ""))) == goods.pk
+    ):
+        return bound
+    return RestockForm(initial={"goods": goods.pk}, auto_id=_restock_id(goods.pk))
+
+
+def _outlet_post(request: HttpRequest, outlet: Outlet, form: GoodsForm | RestockForm) -> None:
+    data = form.cleaned_data
+    if isinstance(form, RestockForm):
+        goods_id = key_from_text(data["goods"])
+        goods = Goods.objects.filter(pk=goods_id or 0, outlet=outlet).first()
+        if goods is None:
+            raise ValidationError(_("所选商品不存在。"), field="goods")
+        goods_restock(actor=request.user, goods=goods, quantity=data["quantity"])
+        return
+    goods_save(
+        actor=request.user,
+        outlet=outlet,
+        name=data["name"],
+        points_price=data["points_price"],
+        value_fen=_fen(data["value_yuan"]),
+        stock=data["stock"],
+    )
+
+
+def _fen(value: str) -> int:
+    """A value as typed, in yuan (``12.5``), to fen; blank is none. Anything else is
+    refused here, in the yuan that was typed: the service would speak of a whole number
+    of fen. Whether the amount is too large, or below zero, is the service's to say."""
+    from decimal import Decimal, InvalidOperation
+
     text = (value or "").strip()
     if not text:
         return 0
     try:
-        from decimal import Decimal, InvalidOperation
-
         amount = Decimal(text)
-        if amount < 0 or amount != amount.quantize(Decimal("0.01")):
-            return text
-        return int(amount * 100)
+        # NaN, Infinity, or too many digits to count in fen (1e308) fail the quantize.
+        if amount == amount.quantize(Decimal("0.01")):
+            return int(amount * 100)
     except (InvalidOperation, ValueError):
-        return text
+        pass
+    raise ValidationError(_("价值请按元填写，最多两位小数，如 12.50。"), field="value_yuan")
 
 
 @login_required
 def person_points(request: HttpRequest, person_pk: int) -> HttpResponse:
-    """A resident's account as staff see it: balance, history, a manual grant."""
+    """A resident's account as staff see it: balance, history, a manual grant. A refused
+    grant comes back with its messages and what was typed."""
     require_staff(request)
     from doorstep.people.selectors import person_detail
 
@@ -454,24 +520,28 @@ def person_points(request: HttpRequest, person_pk: int) -> HttpResponse:
         return redirect("points:home")
     get_scoped_or_404(request.user, type(account), pk=account.pk)
     manages = can_manage_points(request.user, account.unit)
-    error = ""
+    form = GrantForm()
+    status = 200
     if request.method == "POST":
         if not manages:
             raise Http404
-        try:
-            points_grant(
-                actor=request.user,
-                account=account,
-                amount=request.POST.get("amount", ""),
-                reason=request.POST.get("reason", ""),
-                idempotency_key=request.POST.get("key", ""),
-                request=request,
-            )
-        except DomainError as exc:
-            error = _error(exc)
-        else:
-            messages.success(request, _("积分已发放。"))
-            return redirect("points:person", person_pk=person_pk)
+        form = GrantForm(request.POST)
+        status = 400
+        if form.is_valid():
+            try:
+                points_grant(
+                    actor=request.user,
+                    account=account,
+                    amount=form.cleaned_data["amount"],
+                    reason=form.cleaned_data["reason"],
+                    idempotency_key=request.POST.get("key", ""),
+                    request=request,
+                )
+            except DomainError as exc:
+                status = form.refuse(exc)
+            else:
+                messages.success(request, _("积分已发放。"))
+                return redirect("points:person", person_pk=person_pk)
         account.refresh_from_db()
     page = Paginator(account_history(account), HISTORY_PAGE).get_page(request.GET.get("page"))
     return render_page(
@@ -484,10 +554,12 @@ def person_points(request: HttpRequest, person_pk: int) -> HttpResponse:
             "rows": history_rows(account, page.object_list),
             "filters": request.GET,
             "manages": manages,
-            "error": error,
+            "form": form,
+            # A fresh key for each form shown: one refused may have been refused for its key.
             "key": uuid.uuid4().hex,
         },
         fragment="points/_history.html",
+        status=status,
     )
 
 

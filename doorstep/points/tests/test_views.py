@@ -302,7 +302,7 @@ def test_a_unit_that_is_no_id_is_refused_with_the_pages_message(
     assert staff.get("/console/points/", {"unit": "²"}).status_code == 200
     rule = {"action": "rule", "unit": "²", "activity_type": "patrol", "points_per_hour": "6"}
     response = staff.post("/console/points/", rule)
-    assert response.status_code == 200 and "请选择社区/村。" in response.content.decode()
+    assert response.status_code == 400 and "请选择社区/村。" in response.content.decode()
     assert not EarningRule.objects.filter(activity_type="patrol").exists()
 
 
@@ -325,7 +325,7 @@ def test_restocking_goods_that_are_no_id_is_refused_by_name(
     stock = counter["soap"].stock
     for goods in ["x", "²", str(2**70), "0"]:
         response = staff.post(outlet_page, {"action": "restock", "goods": goods, "quantity": "5"})
-        assert response.status_code == 200 and "所选商品不存在。" in response.content.decode()
+        assert response.status_code == 400 and "所选商品不存在。" in response.content.decode()
     counter["soap"].refresh_from_db()
     assert counter["soap"].stock == stock
     english = staff.post(
