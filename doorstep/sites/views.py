@@ -158,18 +158,17 @@ FIELD_ALIASES = {"location": "lat", "starts_at": "starts", "ends_at": "ends",
 
 def _to_form(request: HttpRequest, form: Any, exc: DomainError) -> None:
     """A refused service call shown on its form: each message beside the field it names
-    (and in the summary above the form); messages about no field of the form go to the
-    page's messages."""
+    and in the summary above the form; a message about no field of the form in that
+    summary too, so that it stands by the form that was sent. With no form, the page's
+    messages."""
     errors = exc.errors if isinstance(exc, ValidationError) else {exc.field: [exc.message]}
     for field, messages_ in errors.items():
         name = FIELD_ALIASES.get(field or "", field)
         for message in messages_:
-            if form is not None and name in form.fields:
-                form.add_error(name, str(message))
-            elif form is not None and name in (None, "__all__"):
-                form.add_error(None, str(message))
-            else:
+            if form is None:
                 messages.error(request, str(message))
+            else:
+                form.add_error(name if name in form.fields else None, str(message))
 
 
 def home_point(user: Any) -> tuple[float, float] | None:

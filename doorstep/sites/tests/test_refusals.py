@@ -104,3 +104,24 @@ def test_the_settings_page_says_why_it_refused(world: Any) -> None:
     )  # fmt: skip
     assert minutes.status_code == 400 and alerts(minutes) == ["分钟数应在 5 到 60 之间。"]
     assert not CircleSettings.objects.exists()
+
+
+def test_a_refusal_about_no_field_of_the_form_stands_in_the_forms_summary(rf: Any) -> None:
+    """A service may name a field the form does not have (the program, the site): its
+    message joins the summary of the form that was sent, not the top of the page."""
+    from django import forms
+
+    from doorstep.core.errors import Conflict, ValidationError
+    from doorstep.sites.views import _to_form
+
+    class Form(forms.Form):
+        capacity = forms.IntegerField(label="名额")
+
+    form = Form({"capacity": "3"})
+    assert form.is_valid()
+    refusal = ValidationError("名额不能少于已报名人数。", field="capacity")
+    refusal.errors["program"] = ["名额已满。"]
+    _to_form(rf.post("/"), form, refusal)
+    _to_form(rf.post("/"), form, Conflict("该项目已结束。", field="program"))
+    assert form.errors["capacity"] == ["名额不能少于已报名人数。"]
+    assert form.non_field_errors() == ["名额已满。", "该项目已结束。"]
