@@ -417,6 +417,10 @@ def outlet_page(request: HttpRequest, pk: int) -> HttpResponse:
         status = 400
         if request.POST.get("action") == "restock":
             bound = RestockForm(request.POST, auto_id=_restock_id(request.POST.get("goods")))
+            restocked = key_from_text(request.POST.get("goods", ""))
+            for g in goods:
+                if g.pk == restocked:  # the summary above the page names the goods
+                    bound.fields["quantity"].label = _("%(goods)s的入库数量") % {"goods": g.name}
         else:
             bound = goods_form = GoodsForm(request.POST)
         if bound.is_valid():

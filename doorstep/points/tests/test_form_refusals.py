@@ -233,7 +233,7 @@ def test_a_refused_restock_is_told_in_its_row(world: World) -> None:
     assert _goods() == before
     page = response.content.decode()
     assert error_beside(page, f"restock-{oil.pk}-quantity") == "必须为正整数。"
-    assert summary(page) == ["入库数量：必须为正整数。"]
+    assert summary(page) == ["食用油的入库数量：必须为正整数。"]
     assert value(page, f"restock-{oil.pk}-quantity") == "0"
     assert value(page, f"restock-{oil.pk}-goods") == str(oil.pk)
     # The other row and the goods form stay as new.
