@@ -18,6 +18,7 @@ from .choices import (
     PartnerKind,
     Pricing,
     ProgramKind,
+    RequestMode,
     SiteLevel,
     StationSetting,
 )
@@ -69,6 +70,43 @@ class ProxyForm(forms.Form):
         max_length=2000,
         widget=forms.Textarea(attrs={"rows": 3}),
     )
+
+    def document_list(self) -> list[str]:
+        return [
+            line.strip() for line in self.cleaned_data["documents"].splitlines() if line.strip()
+        ]
+
+
+class DeskForm(forms.Form):
+    """A matter a resident brings to the site's desk, registered by its staff: handled
+    on receipt (done at once, one service record) or taken for proxy handling with a
+    checklist of documents."""
+
+    key = forms.CharField(required=False, max_length=64, widget=forms.HiddenInput)
+    person = forms.IntegerField(
+        required=False, min_value=1, max_value=MAX_KEY, widget=forms.HiddenInput
+    )
+    mode = forms.ChoiceField(
+        label=_("办理方式"),
+        choices=[(m.value, m.label) for m in (RequestMode.ON_RECEIPT, RequestMode.PROXY)],
+        initial=RequestMode.ON_RECEIPT,
+        widget=forms.RadioSelect,
+    )
+    category = forms.ChoiceField(label=_("服务类别"))
+    matter = forms.CharField(label=_("事项"), max_length=100)
+    documents = forms.CharField(
+        label=_("代办所需材料（每行一项）"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+    )
+    note = forms.CharField(
+        label=_("备注"), required=False, max_length=1000, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+    def __init__(self, *args: Any, categories: Any = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["category"].choices = [(c.code, c.name) for c in categories]  # type: ignore[attr-defined]
 
     def document_list(self) -> list[str]:
         return [

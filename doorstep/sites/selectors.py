@@ -15,10 +15,13 @@ from django.db.models.functions import TruncMonth
 
 from doorstep.accounts.scoping import scoped
 from doorstep.core import geo, timeutils
+from doorstep.core.errors import ValidationError
 from doorstep.core.timeutils import LOCAL_TZ
 from doorstep.core.tree import ancestor_paths, subtree_q
 from doorstep.orgs.models import Unit
 from doorstep.people.models import Household, Person
+from doorstep.people.selectors import counter_match
+from doorstep.people.services import id_hash_of
 
 from . import circle, hours, network
 from .choices import SiteLevel
@@ -240,6 +243,41 @@ def household_persons(actor: Any) -> QuerySet[Person]:
     households = scoped(actor, Household).filter(members__user_id=actor.pk, is_active=True)
     return Person.objects.filter(pseudonymized_at__isnull=True).filter(
         Q(user_id=actor.pk) | Q(household__in=households.values("pk"))
+    )
+
+
+DESK_CANDIDATES = 10
+
+
+def desk_people(*, actor: Any, q: str, limit: int = DESK_CANDIDATES) -> list[Person]:
+    """The residents a site's desk may register a matter for: persons in the actor's
+    registry scope who match what the clerk typed (a name of two characters or more, a
+    pinyin prefix, a whole phone number or its last four digits; anything vaguer is
+    refused, naming ``q``) or the 18-digit ID number on the card they were handed, at
+    most ``limit``, pseudonymized persons never."""
+    text = (q or "").strip().replace(" ", "").upper()
+    if len(text) == 18 and text[:17].isdigit():
+        try:
+            match = Q(id_number_hash=id_hash_of(text))
+        except ValidationError as exc:
+            raise ValidationError(exc.message, field="q") from None
+    else:
+        match = counter_match(q)[1]
+    return list(
+        scoped(actor, Person)
+        .filter(match, pseudonymized_at__isnull=True)
+        .select_related("unit", "household__unit")
+        .order_by("name_pinyin", "pk")[:limit]
+    )
+
+
+def desk_person(*, actor: Any, person_id: int) -> Person | None:
+    """One person the desk may register a matter for (see :func:`desk_people`)."""
+    return (
+        scoped(actor, Person)
+        .filter(pk=person_id, pseudonymized_at__isnull=True)
+        .select_related("unit", "household__unit")
+        .first()
     )
 
 

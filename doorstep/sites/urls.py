@@ -14,6 +14,7 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("console/sites/report/", views.console_report, name="console-report"),
     path("console/sites/<int:pk>/", views.console_site, name="console-site"),
     path("console/sites/<int:pk>/edit/", views.console_site_edit, name="console-site-edit"),
+    path("console/sites/<int:pk>/desk/", views.console_desk, name="console-desk"),
     path("console/sites/requests/<int:pk>/", views.console_request, name="console-request"),
     path("console/sites/programs/<int:pk>/", views.console_program, name="console-program"),
     path("console/sites/partners/", views.console_partners, name="console-partners"),

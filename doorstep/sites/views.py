@@ -57,6 +57,7 @@ from .forms import (
     CalendarForm,
     CircleForm,
     ClosureForm,
+    DeskForm,
     EnrolForm,
     HoursForm,
     NearForm,
@@ -93,8 +94,11 @@ from .models import (
 )
 from .rules import can_configure_sites, can_manage_site, is_site_manager
 from .selectors import (
+    DESK_CANDIDATES,
     Candidate,
     circle_report,
+    desk_people,
+    desk_person,
     household_persons,
     person_times,
     public_programs,
@@ -604,13 +608,13 @@ def console_site(request: HttpRequest, pk: int) -> HttpResponse:
     bookings = (
         scoped(request.user, Booking)
         .filter(room__site=site, ends_at__gte=moment, status="confirmed")
-        .select_related("room", "booked_by")
+        .select_related("room", "booked_by__person")
         .order_by("starts_at")[:50]
     )
     queue = (
         scoped(request.user, ServiceRequest)
         .filter(site=site, status__in=sorted(OPEN_STATUSES))
-        .select_related("category", "slot", "person")
+        .select_related("category", "slot", "person", "requester__person")
         .order_by("created_at")[:100]
     )
     totals = [
@@ -695,6 +699,88 @@ def _parse_schedule(text: str) -> list[tuple[Any, ...]]:
             raise ValidationError(_("第 %(n)d 行格式不对。") % {"n": number}, field="hours")
         out.append((int(parts[0]) - 1, parts[1], parts[2], len(parts) == 4))
     return out
+
+
+@login_required
+def console_desk(request: HttpRequest, pk: int) -> HttpResponse:
+    """The site's desk (办事登记): staff find the resident in front of them (or register
+    no one, for a passer-by), then record a matter handled on receipt or taken for proxy
+    handling. Below, what this user registered at this site today."""
+    _staff(request)
+    site = get_scoped_or_404(request.user, Site, Site.objects.select_related("unit"), pk=pk)
+    if not can_manage_site(request.user, site):
+        raise Http404
+    categories = list(site.categories.filter(is_active=True)) or list(
+        ServiceCategory.objects.filter(is_active=True)
+    )
+    q = request.GET.get("q", "").strip()[:40]
+    people: list[Person] = []
+    search_error = ""
+    if q:
+        try:
+            people = desk_people(actor=request.user, q=q)
+        except ValidationError as exc:
+            search_error = str(exc.message)
+    status = 200
+    form = DeskForm(
+        initial={"key": uuid.uuid4().hex, "person": request.GET.get("person") or None},
+        categories=categories,
+    )
+    if request.method == "POST":
+        form = DeskForm(request.POST, categories=categories)
+        if form.is_valid():
+            d = form.cleaned_data
+            try:
+                person = None
+                if d["person"]:
+                    person = desk_person(actor=request.user, person_id=d["person"])
+                    if person is None:
+                        raise ValidationError(
+                            _("服务对象不存在，或不在您管辖的范围内。"), field="person"
+                        )
+                req = request_submit(
+                    actor=request.user, site_id=site.pk, category=d["category"], mode=d["mode"],
+                    matter=d["matter"], person=person, documents=form.document_list(),
+                    note=d["note"], idempotency_key=d["key"],
+                )  # fmt: skip
+                messages.success(
+                    request,
+                    _("已登记：%(matter)s（%(status)s）。")
+                    % {"matter": req.matter, "status": req.get_status_display()},
+                )
+                return redirect("sites:console-desk", pk=site.pk)
+            except DomainError as exc:
+                _to_form(request, form, exc)
+        status = 400
+    selected = None
+    chosen = form["person"].value()
+    if chosen and key_from_text(str(chosen)) is not None:
+        selected = desk_person(actor=request.user, person_id=int(chosen))
+    day_start = dt.datetime.combine(
+        timeutils.now().astimezone(LOCAL_TZ).date(), dt.time(0), tzinfo=LOCAL_TZ
+    )
+    today = (
+        scoped(request.user, ServiceRequest)
+        .filter(site=site, submitted_by_id=request.user.pk, created_at__gte=day_start)
+        .select_related("category", "person")
+        .order_by("-created_at", "-id")[:50]
+    )
+    return render(
+        request,
+        "sites/console_desk.html",
+        {
+            "site": site,
+            "form": form,
+            "q": q,
+            "people": people,
+            "search_error": search_error,
+            "limit": DESK_CANDIDATES,
+            "selected": selected,
+            "today": today,
+            "today_date": day_start.date(),
+        },
+        status=status,
+    )
 
 
 @login_required

@@ -499,3 +499,126 @@ def test_the_report_and_create_pages_answer_every_role_that_runs_sites(
     assert client.get("/console/sites/report/").status_code == 200
     assert client.get("/console/sites/new/").status_code == 200
     assert client.get("/console/sites/partners/").status_code == 200
+
+
+def desk_post(key: str, **overrides: Any) -> dict[str, Any]:
+    data: dict[str, Any] = {"key": key, "person": "", "mode": "on_receipt",
+                            "category": "general", "matter": "开具居住证明", "documents": "",
+                            "note": ""}  # fmt: skip
+    data.update(overrides)
+    return data
+
+
+def test_the_desk_registers_a_matter_for_the_resident_it_found(world: Any) -> None:
+    site = f.site(world.a.community, "甲社区党群服务中心")
+    site.categories.set([f.category("general"), f.category("elderly")])
+    staff = client_for(world.user(Role.COMMUNITY_STAFF))
+    resident = world.a.person
+    url = f"/console/sites/{site.pk}/desk/"
+    # The site's page leads to the desk.
+    assert url in staff.get(f"/console/sites/{site.pk}/").content.decode()
+    # Found by name, by whole phone number and by its last four digits; shown masked.
+    for q in (resident.name, "13800000000", "0000"):
+        page = staff.get(url, {"q": q}).content.decode()
+        assert resident.name in page and "138****0000" in page, q
+        # Choosing carries the person, not what was typed (a phone, an ID number).
+        assert f'href="?person={resident.pk}"' in page
+    assert "13800000000" not in staff.get(url, {"q": resident.name}).content.decode()
+    # Nobody outside the clerk's scope is found.
+    elsewhere = staff.get(url, {"q": world.b.person.name}).content.decode()
+    assert f"person={world.b.person.pk}" not in elsewhere and "找到 0 位居民" in elsewhere
+    vague = staff.get(url, {"q": "甲"})
+    assert vague.status_code == 200 and 'id="q-error"' in vague.content.decode()
+    chosen = staff.get(url, {"person": resident.pk}).content.decode()
+    assert f"为 <strong>{resident.name}</strong> 登记" in chosen
+    assert f'name="person" value="{resident.pk}"' in chosen
+
+    # Handled on receipt: done at once, one service record, counted for the resident.
+    done = staff.post(url, desk_post("k1", person=resident.pk), follow=True)
+    assert done.status_code == 200 and "已登记" in done.content.decode()
+    req = ServiceRequest.objects.get(site=site)
+    assert (req.status, req.mode, req.person, req.requester) == (
+        "done",
+        "on_receipt",
+        resident,
+        None,
+    )
+    assert req.done_at == NOW and ServiceRecord.objects.filter(request=req).count() == 1
+    # The same form sent twice (a double click) registers it once.
+    assert staff.post(url, desk_post("k1", person=resident.pk)).status_code == 302
+    assert ServiceRequest.objects.filter(site=site).count() == 1
+    # Today's list at the desk shows it.
+    today = staff.get(url).content.decode()
+    assert "开具居住证明" in today and resident.name in today
+
+    # A passer-by's matter for proxy handling joins the queue with its checklist.
+    staff.post(url, desk_post("k2", mode="proxy", category="elderly", matter="高龄津贴申请",
+                              documents="身份证复印件\n户口簿\n", note="下午来取"))  # fmt: skip
+    proxy = ServiceRequest.objects.get(site=site, mode="proxy")
+    assert proxy.status == "submitted" and proxy.person is None
+    assert [d["name"] for d in proxy.documents] == ["身份证复印件", "户口簿"]
+    assert not ServiceRecord.objects.filter(request=proxy).exists()
+    queue = staff.get(f"/console/sites/{site.pk}/").content.decode()
+    assert "高龄津贴申请" in queue and "不记名" in queue and "下午来取" in queue
+
+
+def test_the_desk_refuses_bad_input_beside_the_field_and_registers_nothing(world: Any) -> None:
+    site = f.site(world.a.community, "甲社区党群服务中心")
+    staff = client_for(world.user(Role.COMMUNITY_STAFF))
+    url = f"/console/sites/{site.pk}/desk/"
+    cases = [
+        (desk_post("b1", matter=""), "matter"),
+        (desk_post("b2", category="nonexistent"), "category"),
+        (desk_post("b3", mode="appointment"), "mode"),
+        (desk_post("b4", person=world.b.person.pk), "person"),  # outside the clerk's scope
+        (desk_post("b5", person="abc"), "person"),
+        (desk_post("b6", mode="proxy", documents="\n".join(f"材料{i}" for i in range(40))),
+         "documents"),
+    ]  # fmt: skip
+    for data, field in cases:
+        response = staff.post(url, data)
+        html = response.content.decode()
+        assert response.status_code == 400, field
+        assert 'role="alert"' in html, field
+        assert f'value="{data["matter"]}"' in html or not data["matter"], field  # kept
+    assert not ServiceRequest.objects.filter(site=site).exists()
+    # Someone out of scope: named, not found.
+    html = staff.post(url, desk_post("b7", person=world.b.person.pk)).content.decode()
+    assert "不在您管辖的范围内" in html and world.b.person.name not in html
+
+
+def test_the_desk_is_404_for_those_who_do_not_run_the_site(world: Any) -> None:
+    site = f.site(world.a.community, "甲社区党群服务中心")
+    url = f"/console/sites/{site.pk}/desk/"
+    for user in (outsider(world), world.user(Role.RESIDENT), world.user(Role.GRID_MEMBER)):
+        assert client_for(user).get(url).status_code == 404
+        assert client_for(user).post(url, desk_post("x")).status_code == 404
+    assert not ServiceRequest.objects.exists()
+
+
+def test_the_site_page_says_who_booked_and_who_asked(world: Any) -> None:
+    from doorstep.people.services import person_link_account
+
+    site = f.site(world.a.community, "甲社区党群服务中心")
+    resident = world.user(Role.RESIDENT)
+    person_link_account(person=world.a.person, user=resident)
+    f.booking(f.room(site), resident, start=NOW + dt.timedelta(days=1))
+    f.request(site, resident)
+    page = client_for(world.user(Role.COMMUNITY_STAFF)).get(f"/console/sites/{site.pk}/")
+    html = page.content.decode()
+    # The registry's name and the masked phone to call back, in both tables.
+    assert html.count(world.a.person.name) >= 2 and html.count("138****0000") >= 2
+    assert "13800000000" not in html
+
+
+def test_the_desk_lists_at_most_ten_and_says_so(world: Any) -> None:
+    from doorstep.people.services import person_create
+
+    site = f.site(world.a.community, "甲社区党群服务中心")
+    for i in range(12):
+        person_create(name=f"王秀{'一二三四五六七八九十甲乙'[i]}", household=world.a.household)
+    page = client_for(world.user(Role.COMMUNITY_STAFF)).get(
+        f"/console/sites/{site.pk}/desk/", {"q": "王秀"}
+    )
+    html = page.content.decode()
+    assert html.count('href="?person=') == 10 and "只列出前 10 位" in html
