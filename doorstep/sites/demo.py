@@ -229,11 +229,17 @@ ROOMS = {
     "jiale_station": [("小哥能量站休息区", 12)],
     "yihe": [("爱心课堂", 40), ("议事厅", 20)],
 }
+# The demo resident's own community's center: where they book a room and ask online.
+RESIDENT_SITE = "yihe"
 PURPOSES = ["议事协商", "党员活动", "合唱排练", "书法班", "健康讲座", "亲子活动", "读书会",
             "法律咨询会", "太极拳", "邻里茶话会"]  # fmt: skip
 
 
 def _rooms_and_bookings(rng: random.Random, out: DemoSites, users: list[Any], scale: float) -> None:
+    """A year of bookings and two weeks ahead. The staff book for their groups; the demo
+    resident (``users[0]``) now and then books a room at their own community's center,
+    and has at least one booking coming up there."""
+    resident, staff = users[0], users[-1]
     now = timeutils.now()
     first_future = now.astimezone(LOCAL_TZ).date() + dt.timedelta(days=1)
     bookings: list[Booking] = []
@@ -249,12 +255,19 @@ def _rooms_and_bookings(rng: random.Random, out: DemoSites, users: list[Any], sc
                     continue
                 hour = rng.choice([9, 10, 15, 16])
                 start = dt.datetime.combine(day, dt.time(hour), tzinfo=LOCAL_TZ)
+                by_resident = key == RESIDENT_SITE and room.bookable_by_residents
                 bookings.append(Booking(
-                    room=room, booked_by=rng.choice(users), purpose=rng.choice(PURPOSES),
+                    room=room, booked_by=resident if by_resident and rng.random() < 0.1 else staff,
+                    purpose=rng.choice(PURPOSES),
                     attendees=rng.randint(3, capacity), starts_at=start,
                     ends_at=start + dt.timedelta(hours=1),
                     status=BookingStatus.CANCELLED if rng.random() < 0.05 else BookingStatus.CONFIRMED,
                 ))  # fmt: skip
+    ahead = [b for b in bookings if b.room.site_id == out.sites[RESIDENT_SITE].pk
+             and b.room.bookable_by_residents and b.starts_at > now
+             and b.status == BookingStatus.CONFIRMED]  # fmt: skip
+    if ahead and not any(b.booked_by is resident for b in ahead):
+        ahead[0].booked_by = resident
     Booking.objects.bulk_create(bookings, batch_size=1000)
     out.bookings = len(bookings)
 
@@ -268,12 +281,26 @@ MATTERS = {
 }
 
 
-def _requests(rng: random.Random, out: DemoSites, residents: list[Any], scale: float) -> None:
+def _served(site: Site) -> list[int]:
+    """Persons living in the unit a site stands in, whom its desk serves in the demo."""
+    return list(
+        Person.objects.filter(
+            site.unit.subtree_q(field="unit__path"), pseudonymized_at__isnull=True
+        ).values_list("pk", flat=True)[:2000]
+    )
+
+
+def _requests(rng: random.Random, out: DemoSites, users: list[Any], scale: float) -> None:
+    """A year of matters at six sites. Most are registered at the desk for a resident of
+    the site's area (or a passer-by, unnamed); the demo resident (``users[0]``) asks
+    online now and then at their own community's center."""
+    resident = users[0]
     requests: list[ServiceRequest] = []
     now = timeutils.now()
     keys = ["area_center", "shangping", "jiangyue", "lianhua", "jiale_station", "yihe"]
     for key in keys:
         site = out.sites[key]
+        served = _served(site)
         count = max(5, round(300 * scale))
         for _i in range(count):
             day = START + dt.timedelta(days=rng.randrange(365))
@@ -294,9 +321,12 @@ def _requests(rng: random.Random, out: DemoSites, residents: list[Any], scale: f
                 [{"name": n, "received": status != RequestStatus.SUBMITTED} for n in ("身份证复印件", "户口簿")]
                 if mode == RequestMode.PROXY else []
             )  # fmt: skip
+            online = mode != RequestMode.ON_RECEIPT and key == RESIDENT_SITE and rng.random() < 0.08
+            requester = resident if online else None
+            person = None if online or not served or rng.random() < 0.2 else rng.choice(served)
             requests.append(ServiceRequest(
                 site=site, category_id=_category_id(category), mode=mode, status=status,
-                matter=rng.choice(MATTERS[category]), requester=rng.choice(residents) if mode != RequestMode.ON_RECEIPT else None,
+                matter=rng.choice(MATTERS[category]), requester=requester, person_id=person,
                 documents=documents, done_at=at + dt.timedelta(days=rng.randint(0, 5) if mode == RequestMode.PROXY else 0)
                 if status == RequestStatus.DONE else None,
             ))  # fmt: skip

@@ -13,6 +13,7 @@ from django.db.models import Sum
 
 from doorstep.accounts.roles import Role
 from doorstep.conftest import make_user
+from doorstep.core import timeutils
 from doorstep.orgs import demo as orgs_demo
 from doorstep.people import demo as people_demo
 from doorstep.people.models import Person
@@ -24,6 +25,7 @@ from doorstep.sites.models import (
     HolidayDay,
     Program,
     ServiceRecord,
+    ServiceRequest,
     Settlement,
     Site,
 )
@@ -84,6 +86,24 @@ def test_the_demo_network_and_its_year() -> None:
         "summer_care",
     }
     assert Booking.objects.count() > 100
+    # The staff book rooms for their groups; the resident books at their own center now
+    # and then, with one booking coming up.
+    mine = Booking.objects.filter(booked_by=users[0])
+    assert 0 < mine.count() < Booking.objects.count() / 10
+    assert set(mine.values_list("room__site__name", flat=True)) == {"颐和社区党群服务中心"}
+    assert mine.filter(starts_at__gt=timeutils.now(), status="confirmed").exists()
+    # Matters at the desks are registered for residents of the site's area, or unnamed;
+    # the resident's own online requests are few and at their center.
+    asked = ServiceRequest.objects.filter(requester=users[0])
+    assert asked.count() < 30
+    assert set(asked.values_list("site__name", flat=True)) <= {"颐和社区党群服务中心"}
+    assert not ServiceRequest.objects.filter(requester=users[1]).exists()
+    named = ServiceRequest.objects.filter(person__isnull=False)
+    assert named.count() > ServiceRequest.objects.count() / 3
+    assert all(
+        r.person.unit.path.startswith(r.site.unit.path)
+        for r in named.select_related("person__unit", "site__unit")[:200]
+    )
     assert ServiceRecord.objects.aggregate(n=Sum("person_times"))["n"] > 1000
     statement = Settlement.objects.filter(agreement__partner=partners["state_enterprise"]).first()
     assert (
