@@ -24,6 +24,7 @@ urlpatterns = [
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
     path("healthz", web_views.healthz, name="healthz"),
+    path("favicon.ico", web_views.favicon, name="favicon"),
     path("", include("doorstep.accounts.urls")),
     path("", include("doorstep.people.urls")),
     path("", include("doorstep.people.urls_import")),

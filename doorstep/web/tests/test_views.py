@@ -34,6 +34,11 @@ def test_healthz_checks_the_database(world: World) -> None:
     assert response.status_code == 200 and response.json() == {"status": "ok", "database": "ok"}
 
 
+def test_favicon_ico_leads_to_the_icon() -> None:
+    response = Client().get("/favicon.ico")
+    assert response.status_code == 301 and response["Location"].endswith("favicon.svg")
+
+
 def test_console_navigation_follows_roles(world: World) -> None:
     expectations = {
         Role.COMMUNITY_STAFF: (
