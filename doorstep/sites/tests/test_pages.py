@@ -445,6 +445,8 @@ def test_my_page_lists_what_is_on_and_pages_through_the_past(world: Any) -> None
     assert "过去的预订（25）" in html and "第 1 / 3 页" in html
     assert past.split("</section>", 1)[0].count('class="card"') == 10
     assert "?bp=2#bookings" in html and "/cancel/" not in past.split("</section>", 1)[0]
+    # A booking that has taken place says so, not "booked".
+    assert past.split("</section>", 1)[0].count("已结束") == 10 and "已预订" in current
     third = client.get("/sites/mine/", {"bp": 3, "rp": 2}).content.decode()
     assert "第 3 / 3 页" in third
     assert third.split("过去的预订", 1)[1].split("</section>", 1)[0].count('class="card"') == 5
