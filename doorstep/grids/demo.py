@@ -1,13 +1,17 @@
 """Demo grids: every community and village with households is balanced into grids of
-at most 50 households by the same planner staff use (grids.balancing)."""
+at most 50 households by the same planner staff use (grids.balancing); the demo grid
+gets a year of home visits."""
 
 from __future__ import annotations
+
+import datetime as dt
+import random
 
 from doorstep.orgs.demo import DemoTree
 from doorstep.orgs.selectors import grassroots_units
 
-from .models import Grid
-from .selectors import balance_plan
+from .models import Grid, GridHousehold, Visit
+from .selectors import balance_plan, overdue_days
 from .services import grid_balance_apply
 
 
@@ -28,3 +32,54 @@ def link_members(tree: DemoTree) -> None:
     """Once grid members hold their roles, spread their grid's households over them."""
     plan = balance_plan(unit=tree.units["yihe"])
     grid_balance_apply(plan=plan)
+
+
+VISIT_NOTES = [
+    "入户了解家庭情况，一切正常。",
+    "老人身体状况良好，叮嘱按时服药。",
+    "宣传防范电信诈骗知识，发放宣传单。",
+    "了解孩子上学情况，家长反映良好。",
+    "核对家庭成员信息，无变化。",
+    "宣传垃圾分类，住户表示支持。",
+    "询问近期生活困难，暂无需求。",
+]
+VISIT_NEEDS = [
+    "独居老人希望有人定期上门看望。",
+    "楼道灯不亮，需要报修。",
+    "想了解社区食堂助餐优惠。",
+    "孩子放学后无人照看，想报名四点半课堂。",
+    "希望帮忙申请高龄津贴。",
+]
+
+
+def visits(rng: random.Random, grid: Grid, *, today: dt.date) -> int:
+    """A year of home visits (入户走访) in the demo grid by the members its households
+    are spread over: most households seen within the overdue window, some overdue, a few
+    never visited yet. Returns how many visits were written."""
+    window = overdue_days()
+    rows: list[Visit] = []
+    links = GridHousehold.objects.filter(grid=grid, member__isnull=False).order_by("id")
+    for link in links:
+        visitor = link.member_id
+        if visitor is None:  # filtered out above; for the type checker
+            continue
+        roll = rng.random()
+        if roll < 0.08:
+            continue  # a household not visited yet
+        # The last visit: within the window for most, beyond it for about one in five.
+        ago = rng.randint(window + 5, 200) if roll < 0.28 else rng.randint(1, window - 5)
+        day = today - dt.timedelta(days=ago)
+        while day >= today - dt.timedelta(days=365):
+            rows.append(
+                Visit(
+                    household_id=link.household_id,
+                    grid=grid,
+                    visitor_id=visitor,
+                    visited_on=day,
+                    notes=rng.choice(VISIT_NOTES),
+                    needs=rng.choice(VISIT_NEEDS) if rng.random() < 0.15 else "",
+                )
+            )
+            day -= dt.timedelta(days=rng.randint(45, 100))
+    Visit.objects.bulk_create(rows, batch_size=1000)
+    return len(rows)

@@ -213,6 +213,17 @@ def test_seed_demo_builds_the_case_study_places_once(tmp_path: Path) -> None:
     demo_resident.force_login(resident.user)
     mine = demo_resident.get("/me/volunteering/").content.decode()
     assert 'name="activity"' in mine and "近期没有可报名的活动。" not in mine
+    # The demo grid member has been visiting: most households seen lately, some overdue.
+    member = next(row for row in lines if row[2] == Role.GRID_MEMBER)
+    walker = Client()
+    walker.post("/accounts/login/", {"username": member[0], "password": member[1]})
+    grid = walker.get("/console/my-grid/").content.decode()
+    assert grid.count("最近走访") > 3 * grid.count("从未走访") and "待走访" in grid
+    from doorstep.grids.models import Visit
+
+    visits = Visit.objects.filter(visitor__username=member[0])
+    assert visits.count() > 20
+    assert visits.values("household").distinct().count() > 10
 
 
 def test_production_settings_pass_the_deploy_check() -> None:

@@ -11,6 +11,7 @@ from typing import Any
 from django.conf import settings
 from django.core.management.base import BaseCommand
 from django.db import transaction
+from django.utils import timezone
 
 from doorstep.accounts import demo as accounts_demo
 from doorstep.accounts.models import User
@@ -83,6 +84,7 @@ class Command(BaseCommand):
                 note="demo",
             )
             grids_demo.link_members(tree)
+            grids_demo.visits(rng, grids["yihe_1"], today=timezone.localdate())
             resident = next(a for a in accounts if a.role == Role.RESIDENT)
             person_link_account(
                 person=people.persons[0], user=User.objects.get(username=resident.username)
