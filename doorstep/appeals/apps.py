@@ -8,6 +8,10 @@ class AppealsConfig(AppConfig):
     verbose_name = _("诉求")
 
     def ready(self) -> None:
+        from doorstep.core import todo
+
+        from . import todo as todos
         from .scope_rules import register
 
         register()
+        todo.register(todos.todos)

@@ -8,6 +8,10 @@ class GridsConfig(AppConfig):
     verbose_name = _("网格")
 
     def ready(self) -> None:
+        from doorstep.core import todo
+
+        from . import todo as todos
         from .scope_rules import register
 
         register()
+        todo.register(todos.todos)

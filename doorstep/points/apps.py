@@ -8,6 +8,10 @@ class PointsConfig(AppConfig):
     verbose_name = _("积分")
 
     def ready(self) -> None:
+        from doorstep.core import todo
+
+        from . import todo as todos
         from .scope_rules import register
 
         register()
+        todo.register(todos.todos)

@@ -8,6 +8,10 @@ class SitesConfig(AppConfig):
     verbose_name = _("服务阵地")
 
     def ready(self) -> None:
+        from doorstep.core import todo
+
+        from . import todo as todos
         from .scope_rules import register
 
         register()
+        todo.register(todos.todos)

@@ -19,7 +19,9 @@ from doorstep.accounts.scope_rules import anchor_unit
 from doorstep.accounts.scoping import get_scoped_or_404, grants, scoped
 from doorstep.accounts.selectors import my_grants_display
 from doorstep.accounts.services import user_set_preferences
+from doorstep.core import timeutils
 from doorstep.core.pages import render_page
+from doorstep.core.todo import todos_for
 from doorstep.orgs.choices import DepartmentKind, PartyOrgKind, UnitKind
 from doorstep.orgs.models import Department, PartyOrg, Unit
 from doorstep.orgs.selectors import kind_counts, public_grassroots_directory, unit_ancestors
@@ -70,7 +72,13 @@ def console(request: HttpRequest) -> HttpResponse:
             }
         )
     return render(
-        request, "web/console.html", {"places": places, "my_roles": my_grants_display(request.user)}
+        request,
+        "web/console.html",
+        {
+            "todos": todos_for(request.user, timeutils.now()),
+            "places": places,
+            "my_roles": my_grants_display(request.user),
+        },
     )
 
 

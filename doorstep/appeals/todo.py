@@ -1,0 +1,51 @@
+"""What waits in appeals for a staff user, for the console's home (``core.todo``): the
+grid's open cases and the overdue among them, wishes noted on visits and not yet cases,
+cases to accept and overdue cases for those who triage, and open joint tasks for a
+department."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.urls import reverse
+from django.utils.translation import gettext as _
+
+from doorstep.accounts.scoping import grants, scoped
+from doorstep.core.todo import Todo, counted
+
+from . import selectors
+from .choices import CaseState, TaskState
+from .models import Case
+from .rules import GRID_ROLES, TRIAGE_ROLES, department_ids
+
+
+def todos(user: Any, now: dt.datetime) -> list[Todo]:
+    roles = {grant.role for grant in grants(user)}
+    items: list[Todo] = []
+    if roles & set(GRID_ROLES):
+        queue = selectors.grid_queue(actor=user)
+        url = reverse("appeals:queue")
+        items += [
+            counted(_("网格待办诉求"), queue, url, weight=10),
+            counted(_("其中已超期"), queue.filter(deadline__lt=now), url, urgent=True, weight=11),
+            counted(_("走访记下、尚未立案的心愿"), selectors.wishes_waiting(actor=user), url,
+                    weight=12),
+        ]  # fmt: skip
+    if roles & TRIAGE_ROLES:
+        submitted = scoped(user, Case).filter(state=CaseState.SUBMITTED)
+        items += [
+            counted(_("待受理的诉求"), submitted,
+                    reverse("appeals:triage") + "?state=" + CaseState.SUBMITTED, weight=20),
+            counted(_("超期未办结的诉求"), selectors.overdue_cases(actor=user, now=now),
+                    reverse("appeals:overdue"), urgent=True, weight=21),
+        ]  # fmt: skip
+    if department_ids(user):
+        tasks = selectors.department_tasks(actor=user, state=TaskState.OPEN)
+        url = reverse("appeals:joint") + "?state=" + TaskState.OPEN
+        items += [
+            counted(_("待答复的会办任务"), tasks, url, weight=30),
+            counted(_("其中已过答复期限"), tasks.filter(deadline__lt=now), url, urgent=True,
+                    weight=31),
+        ]  # fmt: skip
+    return items
