@@ -71,9 +71,21 @@ class ReportForm(Form):
         kwargs.setdefault("initial", {}).setdefault("idempotency_key", uuid.uuid4().hex)
         super().__init__(*args, **kwargs)
         self.fields["category"].choices = _category_choices()  # type: ignore[attr-defined]
-        self.fields["unit"].widget.choices = [("", _("在地图上选择或选择小区"))] + [
-            (u.pk, u.name) for u in places or []
+        self.fields["unit"].widget.choices = [
+            ("", _("在地图上选择或选择小区")),
+            *place_groups(places),
         ]
+
+
+def place_groups(places: list[Unit] | None) -> list[tuple[str, list[tuple[int, str]]]]:
+    """Compounds and natural villages grouped under their community or village, in the
+    order given (by place), so that a resident finds theirs and two compounds of the
+    same name in different communities can be told apart."""
+    groups: dict[str, list[tuple[int, str]]] = {}
+    for unit in places or []:
+        parent = unit.parent.name if unit.parent_id and unit.parent else ""
+        groups.setdefault(parent, []).append((unit.pk, unit.name))
+    return list(groups.items())
 
 
 class ProxyForm(ReportForm):

@@ -18,8 +18,9 @@ from doorstep.accounts.scoping import scoped
 from doorstep.core import timeutils
 from doorstep.core.errors import ValidationError
 from doorstep.core.geo import Point, haversine_m
-from doorstep.core.tree import subtree_q
+from doorstep.core.tree import ancestor_paths, subtree_q
 from doorstep.orgs.models import Unit
+from doorstep.people.models import Person
 
 from .choices import OPEN_STATES, CaseKind, CaseState, Color, MediationOutcome
 from .conf import conf
@@ -519,11 +520,36 @@ def scoped_case(*, actor: Any, pk: int) -> Case | None:
 
 
 def report_places(limit: int = 3000) -> list[Unit]:
-    """Compounds and natural villages a resident can pick from (active ones, by place)."""
+    """Compounds and natural villages a resident can pick from (active ones, by place),
+    each with its community or village (``parent``) to group them by, and its point."""
     return list(
         Unit.objects.filter(kind__in=["compound", "natural_village"], is_active=True)
+        .select_related("parent")
         .order_by("path")
-        .only("id", "name", "path")[:limit]
+        .only("id", "name", "path", "lat", "lng", "parent__name")[:limit]
+    )
+
+
+def home_place(user: Any) -> Unit | None:
+    """The compound or natural village a resident lives in (from their registry record's
+    household), for the report form to start at; None when the account is linked to no
+    household."""
+    if not getattr(user, "is_authenticated", False):
+        return None
+    unit_path = (
+        scoped(user, Person)
+        .filter(user_id=user.pk, household__isnull=False, pseudonymized_at=None)
+        .values_list("household__unit__path", flat=True)
+        .first()
+    )
+    if not unit_path:
+        return None
+    return (
+        Unit.objects.filter(
+            path__in=ancestor_paths(unit_path), kind__in=["compound", "natural_village"]
+        )
+        .order_by("-path")
+        .first()
     )
 
 
@@ -535,6 +561,7 @@ def console_places(*, actor: Any, limit: int = 3000) -> list[Unit]:
             kind__in=["community", "village", "compound", "natural_village", "building"],
             is_active=True,
         )
+        .select_related("parent")
         .order_by("path")[:limit]
     )
 

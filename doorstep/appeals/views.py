@@ -102,7 +102,13 @@ def report(request: HttpRequest) -> HttpResponse:
     near the place are shown before the case is made, once."""
     places = selectors.report_places()
     duplicates: list[dict[str, Any]] = []
-    form = ReportForm(request.POST or None, request.FILES or None, places=places)
+    home = selectors.home_place(request.user)
+    form = ReportForm(
+        request.POST or None,
+        request.FILES or None,
+        places=places,
+        initial={"unit": home.pk} if home is not None else {},
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         unit = Unit.objects.filter(pk=data["unit"]).first() if data["unit"] else None
@@ -136,9 +142,19 @@ def report(request: HttpRequest) -> HttpResponse:
     return render_page(
         request,
         "appeals/report.html",
-        {"form": form, "duplicates": duplicates, "tile_url": _tile_url()},
+        {
+            "form": form,
+            "duplicates": duplicates,
+            "tile_url": _tile_url(),
+            "map_places": _map_places(places),
+        },
         status=status,
     )
+
+
+def _map_places(places: list[Unit]) -> list[list[Any]]:
+    """The places with a point, for the report map to draw: ``[id, name, lat, lng]``."""
+    return [[u.pk, u.name, u.lat, u.lng] for u in places if u.lat is not None and u.lng is not None]
 
 
 def _tile_url() -> str:
@@ -670,7 +686,7 @@ def intake(request: HttpRequest) -> HttpResponse:
     return render_page(
         request,
         "appeals/intake.html",
-        {"form": form, "tile_url": _tile_url()},
+        {"form": form, "tile_url": _tile_url(), "map_places": _map_places(places)},
         status=400 if form.is_bound and form.errors else 200,
     )
 

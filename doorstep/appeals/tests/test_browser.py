@@ -71,3 +71,43 @@ def test_resident_reports_a_problem_and_follows_it(page: Page, resident: Any) ->
     expect(page.locator("main")).to_contain_text("<b>垃圾</b>")
     assert page.locator("main b", has_text="垃圾").count() == 0
     _assert_accessible(page, "the case page")
+
+
+def test_the_report_map_starts_at_home_and_a_dot_chooses_its_compound(
+    page: Page, resident: Any, community: Any
+) -> None:
+    from doorstep.appeals.models import Case
+    from doorstep.orgs.models import Unit
+    from doorstep.orgs.services import unit_create
+    from doorstep.people.services import household_create, person_create, person_link_account
+
+    home = Unit.objects.get(name="棉纺厂小区")
+    household = household_create(unit=unit_create(kind="building", name="8号楼", parent=home))
+    person_link_account(person=person_create(name="居民", household=household), user=resident)
+    unit_create(kind="compound", name="光明小区", parent=community, lat=36.560, lng=104.186)
+
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", resident.username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.form button[type=submit]")
+    page.wait_for_load_state()
+    page.goto("/appeals/report/")
+    # The resident's own compound is chosen, under its community's heading.
+    unit = page.locator("select[name=unit]")
+    expect(unit.locator("option:checked")).to_have_text("棉纺厂小区")
+    assert unit.locator(f"optgroup[label='{community.name}'] option").count() == 2
+    # Each compound is a dot on the map; tapping one chooses it and puts the pin on it.
+    dots = page.locator("#appeal-map path.leaflet-interactive")
+    expect(dots).to_have_count(2)
+    dots.nth(1).click()
+    expect(unit.locator("option:checked")).to_have_text("光明小区")
+    assert page.input_value("#id_lat") == "36.560000"
+    # Choosing in the list moves the pin.
+    unit.select_option(label="棉纺厂小区")
+    assert page.input_value("#id_lng") == "104.176000"
+    unit.select_option(label="光明小区")
+    page.select_option("select[name=category]", label="人居环境 · 环境卫生")
+    page.fill("textarea[name=text]", "小区门口的路灯坏了")
+    page.get_by_role("button", name="提交", exact=True).click()
+    page.wait_for_url("**/appeals/*/")
+    assert Case.objects.values_list("compound__name", flat=True).get() == "光明小区"
