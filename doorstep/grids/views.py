@@ -19,6 +19,7 @@ from doorstep.core.errors import Conflict, DomainError, ValidationError
 from doorstep.core.pages import render_page
 from doorstep.orgs.choices import GRASSROOTS_KINDS
 from doorstep.orgs.models import Unit
+from doorstep.people.selectors import household_detail
 
 from .forms import BalanceForm, VisitForm
 from .models import Grid, GridHousehold
@@ -172,7 +173,8 @@ def my_grid(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def my_household(request: HttpRequest, pk: int) -> HttpResponse:
-    """One household: the visit form, its visit history and its wish list."""
+    """One household: who lives there (as far as the user may see), the visit form, its
+    visit history and its wish list."""
     require_staff(request)
     link = get_scoped_or_404(
         request.user,
@@ -205,12 +207,17 @@ def my_household(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("grids:my-household", pk=household.pk)
     else:
         form = VisitForm(initial={"visited_on": timezone.localdate()})
+    today = timezone.localdate()
+    members = household_detail(actor=request.user, household_id=household.pk).members
+    for person in members:
+        person.display_age = person.age_on(today)  # type: ignore[attr-defined]
     return render(
         request,
         "grids/my_household.html",
         {
             "link": link,
             "household": household,
+            "members": members,
             "form": form,
             "visits": household_visits(actor=request.user, household=household)[:50],
             "wishes": household_wishes(actor=request.user, household=household)[:100],

@@ -233,3 +233,26 @@ def test_my_grid_query_count_does_not_grow_with_households(
     with django_assert_max_num_queries(len(small.captured_queries)):
         response = client.get("/console/my-grid/")
     assert response.content.decode().count("5单元") == 45
+
+
+def test_the_household_page_says_who_lives_there(world: Any) -> None:
+    from doorstep.people.services import person_create
+
+    household = world.a.household
+    person_create(name="甲老人", household=household, relation="parent",
+                  birth_date=dt.date(1940, 5, 1), tags=["living_alone"])  # fmt: skip
+    page = client_for(world.user(Role.GRID_LEADER)).get(
+        f"/console/my-grid/households/{household.pk}/"
+    )
+    html = page.content.decode()
+    members = html.split('id="members-title"', 1)[1].split("</section>", 1)[0]
+    assert world.a.person.name in members and "户主" in members
+    assert "甲老人" in members and "独居" in members
+    age = (
+        timezone.localdate().year
+        - 1940
+        - (timezone.localdate() < dt.date(timezone.localdate().year, 5, 1))
+    )
+    assert f"{age}岁" in members
+    # The phone is masked; the full number is the registry's audited reveal.
+    assert "138****0000" in members and "13800000000" not in html
