@@ -134,12 +134,18 @@ class BoardFilterForm(Form):
     )
     state = forms.ChoiceField(required=False, label=_("状态"), choices=())
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, open_first: bool = False, **kwargs: Any) -> None:
+        """``open_first``: the staff's board, which shows the open cases unless told
+        otherwise, so "open" comes first and "all" has a value of its own."""
         from .choices import CaseState
 
         super().__init__(*args, **kwargs)
-        choices = [("", _("全部")), ("open", _("未办结")), *CaseState.choices]
-        self.fields["state"].choices = choices  # type: ignore[attr-defined]
+        first = (
+            [("open", _("未办结")), ("all", _("全部"))]
+            if open_first
+            else [("", _("全部")), ("open", _("未办结"))]
+        )
+        self.fields["state"].choices = [*first, *CaseState.choices]  # type: ignore[attr-defined]
 
 
 class ReceiptRateForm(Form):

@@ -264,7 +264,9 @@ def public_board(
     qs = public_cases().filter(subtree_q(unit.path, field="unit_path"))
     if f.get("color") in Color.values:
         qs = qs.filter(color=f["color"])
-    if f.get("state") in CaseState.values:
+    if f.get("state") == "open":
+        qs = qs.filter(state__in=sorted(OPEN_STATES))
+    elif f.get("state") in CaseState.values:
         qs = qs.filter(state=f["state"])
     result = paginate(qs.order_by("-id").values(*PUBLIC_FIELDS), page, size)
     mask_rows(result.rows)

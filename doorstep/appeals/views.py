@@ -406,10 +406,10 @@ def triage(request: HttpRequest) -> HttpResponse:
     """The triage board: open cases by color and state, filtered with HTMX."""
     require_staff(request)
     unit = _console_unit(request)
-    form = BoardFilterForm(request.GET or None)
+    form = BoardFilterForm(request.GET or None, open_first=True)
     filters = form.cleaned_data if form.is_valid() else {}
     if not filters.get("state"):
-        filters = {**filters, "state": "open"}
+        filters = {**filters, "state": "open"}  # what the board shows unless told otherwise
     page = selectors.triage_board(
         actor=request.user, unit=unit, filters=filters, page=request.GET.get("page")
     )

@@ -392,3 +392,27 @@ def test_default_categories_read_in_the_readers_language_and_renamed_ones_as_wri
     assert 'data-label="Category">楼道杂物</td>' in board.content.decode()
     chinese = _client(world.user(Role.RESIDENT)).get(reverse("appeals:report")).content.decode()
     assert ">人居环境 · 楼道杂物</option>" in chinese
+
+
+def test_the_state_filters_mean_what_they_say_on_both_boards(world: World) -> None:
+    """The staff's board shows the open cases unless told otherwise, and says so in its
+    select; "all" shows the closed ones too. On the public board "open" filters."""
+    staff = world.user(Role.COMMUNITY_STAFF)
+    open_case = submit(world, text="还开着的")
+    done = submit(world, text="已经办完的")
+    step(done, staff, Action.REJECT, note="不属于本社区受理范围")
+    client = _client(staff)
+    url = f"{reverse('appeals:triage')}?unit={world.a.community.pk}"
+    page = client.get(url).content.decode()
+    assert open_case.receipt_code in page and done.receipt_code not in page
+    options = page.split('name="state"', 1)[1].split("</select>", 1)[0]
+    assert options.index('value="open"') < options.index('value="all"')  # shown first
+    everything = client.get(url + "&state=all").content.decode()
+    assert open_case.receipt_code in everything and done.receipt_code in everything
+    assert 'value="all" selected' in everything
+    Case.objects.update(is_public=True)
+    board = reverse("appeals:board", args=[world.a.community.pk])
+    public_open = Client().get(board, {"state": "open"}).content.decode()
+    public_all = Client().get(board).content.decode()
+    assert open_case.receipt_code in public_open and done.receipt_code not in public_open
+    assert open_case.receipt_code in public_all and done.receipt_code in public_all
