@@ -106,7 +106,7 @@ class DeskForm(forms.Form):
 
     def __init__(self, *args: Any, categories: Any = (), **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["category"].choices = [(c.code, c.name) for c in categories]  # type: ignore[attr-defined]
+        self.fields["category"].choices = [(c.code, c.label) for c in categories]  # type: ignore[attr-defined]
 
     def document_list(self) -> list[str]:
         return [
@@ -168,7 +168,7 @@ class SettlementForm(forms.Form):
 
 
 def _vocabulary(model: Any) -> list[tuple[str, str]]:
-    return [(row.code, row.name) for row in model.objects.filter(is_active=True)]
+    return [(row.code, row.label) for row in model.objects.filter(is_active=True)]
 
 
 FILTER_HINT = _("输入名称筛选")
@@ -319,7 +319,7 @@ class ProgramEditForm(ProgramForm):
         if program.category.code not in dict(fields["category"].choices):
             fields["category"].choices = [
                 *fields["category"].choices,
-                (program.category.code, program.category.name),
+                (program.category.code, program.category.label),
             ]
 
 

@@ -32,6 +32,24 @@ from .choices import (
     StationSetting,
 )
 
+# The names the defaults were seeded with (migration 0002), in the reader's language.
+BUILTIN_NAMES = {
+    name: label
+    for name, label in (
+        ("综合", _("综合")), ("养老", _("养老")), ("教育培训", _("教育培训")),
+        ("医疗健康", _("医疗健康")), ("托育", _("托育")), ("就业", _("就业")),
+        ("文体", _("文体")), ("法律", _("法律")),
+        ("两新党建指导站", _("两新党建指导站")), ("政务服务站", _("政务服务站")),
+        ("联动警务站", _("联动警务站")), ("就业服务站", _("就业服务站")),
+        ("小哥能量站", _("小哥能量站")), ("退役军人服务站", _("退役军人服务站")),
+        ("志愿服务站", _("志愿服务站")), ("法律服务站", _("法律服务站")),
+        ("健康服务站", _("健康服务站")),
+        ("饮用水", _("饮用水")), ("手机充电", _("手机充电")), ("休息区", _("休息区")),
+        ("热饭", _("热饭")), ("急救药箱", _("急救药箱")), ("维修和针线工具", _("维修和针线工具")),
+        ("微波炉", _("微波炉")), ("免费 Wi-Fi", _("免费 Wi-Fi")), ("卫生间", _("卫生间")),
+    )
+}  # fmt: skip
+
 
 class _Vocabulary(BaseModel):
     """A configurable list entry: a stable code, a display name and an order."""
@@ -46,7 +64,15 @@ class _Vocabulary(BaseModel):
         ordering = ["sort", "code"]
 
     def __str__(self) -> str:
-        return self.name
+        return self.label
+
+    @property
+    def label(self) -> str:
+        """The name shown on pages: a default entry still under its first name in the
+        reader's language; one added or renamed in the admin as it was written. The API
+        and files keep ``name``."""
+        builtin = BUILTIN_NAMES.get(self.name)
+        return str(builtin) if builtin is not None else self.name
 
 
 class ServiceCategory(_Vocabulary):

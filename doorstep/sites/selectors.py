@@ -26,6 +26,7 @@ from doorstep.people.services import id_hash_of
 from . import circle, hours, network
 from .choices import SiteLevel
 from .models import (
+    BUILTIN_NAMES,
     AppointmentSlot,
     CircleSettings,
     OpeningHours,
@@ -335,7 +336,9 @@ def person_times(
         .annotate(person_times=Sum("person_times"), records=Count("id"))
         .order_by("-person_times")
     )
-    labels = dict(SiteLevel.choices)
+    labels: dict[str, Any] = dict(SiteLevel.choices) if by == "level" else {}
+    if by == "category":
+        labels = dict(BUILTIN_NAMES)  # the default categories in the reader's language
     return [
         {
             "key": row[fields[0]],

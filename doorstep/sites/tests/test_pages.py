@@ -500,3 +500,19 @@ def test_english_site_page_says_enrol_and_keeps_its_brackets(world: Any) -> None
     main = html.split("<main", 1)[1]
     assert ">Sign up</button>" in main and "Enrolment</button>" not in main
     assert "(closes 21:00)" in main and "（" not in main
+
+
+def test_default_vocabularies_read_in_the_reader_s_language(network_of_sites: Any) -> None:
+    from doorstep.sites.models import Amenity, ServiceCategory
+
+    center = network_of_sites["center"]
+    center.amenities.set(Amenity.objects.filter(code__in=["drinking_water", "wifi"]))
+    english = client_for().get(f"/sites/{center.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "Elderly care" in english and "Drinking water" in english and "Free Wi-Fi" in english
+    assert "养老" not in english
+    chinese = client_for().get(f"/sites/{center.pk}/").content.decode()
+    assert "养老" in chinese and "饮用水" in chinese
+    # An entry renamed in the admin shows as it was written, in every language.
+    ServiceCategory.objects.filter(code="elderly").update(name="为老服务")
+    renamed = client_for().get(f"/sites/{center.pk}/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    assert "为老服务" in renamed and "Elderly care" not in renamed
