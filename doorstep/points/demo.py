@@ -20,8 +20,6 @@ from .choices import AccountKind, OutletKind
 from .models import Account, Goods, Outlet, Redemption
 from .services import goods_save, outlet_create, redemption_create
 
-YEAR_END = dt.date(2026, 11, 1)
-
 # (name, points price, value in fen, stock): one point is worth about one yuan.
 DAILY_GOODS = [
     ("洗衣粉", 15, 1490, 400),
@@ -100,10 +98,16 @@ class DemoPoints:
 
 
 def build(
-    rng: random.Random, tree: DemoTree, outlets: dict[str, Outlet], *, scale: float = 1.0
+    rng: random.Random,
+    tree: DemoTree,
+    outlets: dict[str, Outlet],
+    *,
+    scale: float = 1.0,
+    today: dt.date | None = None,
 ) -> DemoPoints:
-    """Goods on every outlet's shelves, then a year of redemptions by residents who
-    earned points (volunteers' demo runs first), through ``redemption_create``."""
+    """Goods on every outlet's shelves, then a year of redemptions up to ``today`` (the
+    day the demo is built) by residents who earned points (volunteers' demo runs first),
+    through ``redemption_create``."""
     for outlet in outlets.values():
         goods = {
             OutletKind.CANTEEN: CANTEEN_GOODS,
@@ -118,7 +122,7 @@ def build(
                 value_fen=value,
                 stock=max(20, round(stock * max(scale, 0.1))),
             )
-    start = YEAR_END - dt.timedelta(days=365)
+    start = (today or timeutils.local_today()) - dt.timedelta(days=365)
     count = 0
     by_unit: dict[int, list[Outlet]] = {}
     for outlet in outlets.values():

@@ -26,6 +26,7 @@ from doorstep.core import timeutils
 from doorstep.core.timeutils import LOCAL_TZ
 from doorstep.orgs.demo import DemoTree
 from doorstep.people.models import Person
+from doorstep.people.selectors import years_before
 
 from .choices import (
     PROGRAM_AUDIENCE,
@@ -59,8 +60,9 @@ from .models import (
 )
 from .services import holiday_calendar_load, revenue_share_create, settlement_issue
 
-END = dt.date(2026, 11, 1)  # the people demo's fixed "today"
-START = END - dt.timedelta(days=365)
+# The demo's year ends on the day it is built (``build(today=...)`` pins it), so that
+# this month's figures are there whenever the demo is shown.
+YEAR = dt.timedelta(days=365)
 ALL_CATEGORIES = ["general", "elderly", "education", "health", "childcare", "employment",
                   "culture_sports", "legal"]  # fmt: skip
 
@@ -73,6 +75,11 @@ class DemoSites:
     requests: int = 0
     records: int = 0
     holidays: int = 0
+    end: dt.date = field(default_factory=timeutils.local_today)  # the demo's "today"
+
+    @property
+    def start(self) -> dt.date:
+        return self.end - YEAR
 
 
 def build_partners(tree: DemoTree) -> dict[str, Partner]:
@@ -248,7 +255,7 @@ def _rooms_and_bookings(rng: random.Random, out: DemoSites, users: list[Any], sc
             room = Room.objects.create(site=out.sites[key], name=name, capacity=capacity,
                                        bookable_by_residents=name != "党员活动室")  # fmt: skip
             per_week = max(1, round(3 * scale))
-            days = [START + dt.timedelta(days=d) for d in range(365)]
+            days = [out.start + dt.timedelta(days=d) for d in range(365)]
             days += [first_future + dt.timedelta(days=d) for d in range(14)]
             for day in days:
                 if day.weekday() >= 5 or rng.random() > per_week / 5:
@@ -303,7 +310,7 @@ def _requests(rng: random.Random, out: DemoSites, users: list[Any], scale: float
         served = _served(site)
         count = max(5, round(300 * scale))
         for _i in range(count):
-            day = START + dt.timedelta(days=rng.randrange(365))
+            day = out.start + dt.timedelta(days=rng.randrange(365))
             at = dt.datetime.combine(
                 day, dt.time(rng.randint(9, 17), rng.choice([0, 15, 30, 45])), tzinfo=LOCAL_TZ
             )
@@ -311,7 +318,7 @@ def _requests(rng: random.Random, out: DemoSites, users: list[Any], scale: float
             mode = rng.choices([RequestMode.ON_RECEIPT, RequestMode.APPOINTMENT, RequestMode.PROXY],
                                weights=[6, 2, 2])[0]  # fmt: skip
             status = RequestStatus.DONE
-            if mode == RequestMode.PROXY and (END - day).days < 20:
+            if mode == RequestMode.PROXY and (out.end - day).days < 20:
                 status = rng.choice(
                     [RequestStatus.SUBMITTED, RequestStatus.ACCEPTED, RequestStatus.IN_PROGRESS]
                 )
@@ -382,7 +389,7 @@ def _daily_records(rng: random.Random, out: DemoSites, scale: float) -> None:
         base = busy.get(key, 8)
         cats = list(site.categories.values_list("id", flat=True))
         for d in range(365):
-            day = START + dt.timedelta(days=d)
+            day = out.start + dt.timedelta(days=d)
             if day.weekday() >= 5 and site.level not in (SiteLevel.STATION, SiteLevel.HOME):
                 continue
             n = max(1, round(base * scale * rng.uniform(0.5, 1.5)))
@@ -394,13 +401,13 @@ def _daily_records(rng: random.Random, out: DemoSites, scale: float) -> None:
     out.records += len(rows)
 
 
-def _people_under(unit: Any, *, elderly: bool, limit: int) -> list[Person]:
-    cutoff = END.replace(year=END.year - 60)
+def _people_under(unit: Any, *, elderly: bool, limit: int, on: dt.date) -> list[Person]:
+    cutoff = years_before(on, 60)
     qs = Person.objects.filter(household__unit__path__startswith=unit.path)
     qs = (
         qs.filter(birth_date__lte=cutoff)
         if elderly
-        else qs.filter(birth_date__gte=END.replace(year=END.year - 14))
+        else qs.filter(birth_date__gte=years_before(on, 14))
     )
     return list(qs.order_by("id")[:limit])
 
@@ -430,12 +437,16 @@ def _programs(rng: random.Random, tree: DemoTree, out: DemoSites, users: list[An
     for key, kind, name, category, capacity, unit, elderly, partner in specs:
         summer = kind == ProgramKind.SUMMER_CARE
         is_open = kind in OPEN_TO_RESIDENTS
-        starts = dt.date(2026, 7, 6) if summer else START
+        # The last summer holidays before the demo's day.
+        summer_year = out.end.year if out.end > dt.date(out.end.year, 8, 28) else out.end.year - 1
+        starts = dt.date(summer_year, 7, 6) if summer else out.start
         # The classes open to residents run on past the demo's day, so that the site
         # pages offer them to sign up for whenever the demo is served.
-        ends = dt.date(2026, 8, 28) if summer else (END + OPEN_TERM if is_open else END)
+        ends = (
+            dt.date(summer_year, 8, 28) if summer else (out.end + OPEN_TERM if is_open else out.end)
+        )
         people = _people_under(
-            unit, elderly=elderly, limit=capacity - (PLACES_KEPT if is_open else 0)
+            unit, elderly=elderly, limit=capacity - (PLACES_KEPT if is_open else 0), on=out.end
         )
         program = Program.objects.create(
             site=out.sites[key], kind=kind, name=name, category_id=_category_id(category),
@@ -453,7 +464,7 @@ def _programs(rng: random.Random, tree: DemoTree, out: DemoSites, users: list[An
         weekly = {ProgramKind.SENIOR_UNIVERSITY: {1, 3}, ProgramKind.AFTER_SCHOOL: {0, 2, 4}}.get(
             kind, set(WEEKDAYS)
         )
-        while day <= min(ends, END):  # attendance only up to the demo's day
+        while day < min(ends + dt.timedelta(days=1), out.end):  # up to the day before
             if day.weekday() in weekly:
                 present = [e for e in enrolments if rng.random() < 0.7]
                 attendance += [Attendance(enrolment=e, date=day) for e in present]
@@ -467,10 +478,10 @@ def _programs(rng: random.Random, tree: DemoTree, out: DemoSites, users: list[An
         Attendance.objects.bulk_create(attendance, batch_size=2000)
         ServiceRecord.objects.bulk_create(records, batch_size=2000)
         out.records += len(records)
-    _household_enrolments(users)
+    _household_enrolments(users, on=out.end)
 
 
-def _household_enrolments(users: list[Any]) -> None:
+def _household_enrolments(users: list[Any], *, on: dt.date) -> None:
     """The demo residents' households signed up online: each member of the household of
     a demo account linked to a person joins the first open program for their age (the
     senior university for the old, a class for the young) that still has a place."""
@@ -478,7 +489,7 @@ def _household_enrolments(users: list[Any]) -> None:
         user__in=[u.pk for u in users], household__isnull=False
     ).values("household")
     members = Person.objects.filter(household__in=households, pseudonymized_at__isnull=True)
-    programs = list(Program.objects.filter(open_to_residents=True, ends_on__gte=END).order_by("id"))
+    programs = list(Program.objects.filter(open_to_residents=True, ends_on__gte=on).order_by("id"))
     for person in members.order_by("household_id", "id"):
         for program in programs:
             old = PROGRAM_AUDIENCE.get(ProgramKind(program.kind)) == "old"
@@ -487,11 +498,11 @@ def _household_enrolments(users: list[Any]) -> None:
             ).exists()
             if joined:
                 break
-            if (person.is_elderly(END) if old else person.is_child(END)) and (
+            if (person.is_elderly(on) if old else person.is_child(on)) and (
                 program.enrolled < program.capacity
             ):
                 Enrolment.objects.create(
-                    program=program, person=person, enrolled_on=END - dt.timedelta(days=30)
+                    program=program, person=person, enrolled_on=on - dt.timedelta(days=30)
                 )
                 Program.objects.filter(pk=program.pk).update(enrolled=F("enrolled") + 1)
                 program.enrolled += 1
@@ -525,7 +536,7 @@ def _partner_services(rng: random.Random, out: DemoSites) -> None:
     )  # fmt: skip
     records = []
     for d in range(365):
-        day = START + dt.timedelta(days=d)
+        day = out.start + dt.timedelta(days=d)
         for service in services:
             if rng.random() < 0.4:
                 n = rng.randint(1, 12)
@@ -538,16 +549,16 @@ def _partner_services(rng: random.Random, out: DemoSites) -> None:
     out.records += len(records)
     for key, bp in (("state_enterprise", 7000), ("supermarket", 8500)):
         agreement = revenue_share_create(
-            actor=None, partner=partners[key], site=site, partner_share_bp=bp, valid_from=START,
+            actor=None, partner=partners[key], site=site, partner_share_bp=bp, valid_from=out.start,
             terms="场地共享、服务联供、收益分成：合伙人按比例分成，其余留存社区用于公益服务。",
         )  # fmt: skip
-        month = dt.date(START.year, START.month, 1)
-        if month < START:
+        month = dt.date(out.start.year, out.start.month, 1)
+        if month < out.start:
             month = dt.date(month.year + (month.month == 12), month.month % 12 + 1, 1)
         while True:
             following = dt.date(month.year + (month.month == 12), month.month % 12 + 1, 1)
             last = following - dt.timedelta(days=1)
-            if last >= END:
+            if last >= out.end:
                 break
             settlement_issue(
                 actor=None, agreement_id=agreement.pk, period_start=month, period_end=last
@@ -578,11 +589,13 @@ def build(
     users: list[Any],
     *,
     scale: float = 1.0,
+    today: dt.date | None = None,
 ) -> DemoSites:
-    """The network and its year. ``users`` book rooms and file requests (the demo
-    accounts); ``partners`` come from :func:`build_partners`."""
-    out = DemoSites(partners=partners)
-    for year in sorted({START.year, END.year}):
+    """The network and its year up to ``today`` (the day the demo is built). ``users``
+    book rooms and file requests (the demo accounts); ``partners`` come from
+    :func:`build_partners`."""
+    out = DemoSites(partners=partners, end=today or timeutils.local_today())
+    for year in sorted({out.start.year, out.end.year}):
         out.holidays += load_holidays(year)
     _network(tree, rng, out)
     _rooms_and_bookings(rng, out, users, scale)

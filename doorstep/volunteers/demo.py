@@ -16,6 +16,7 @@ from doorstep.core import timeutils
 from doorstep.orgs.demo import DemoTree
 from doorstep.orgs.models import Unit
 from doorstep.people.models import PartyMember, Person
+from doorstep.people.selectors import years_before
 from doorstep.points.choices import ActivityType
 from doorstep.points.services import earning_rule_set, rule_for
 
@@ -23,7 +24,6 @@ from .choices import ActivityStatus, CheckMethod, SignupStatus
 from .models import Activity, Signup, Team, TeamMember
 from .services import signup_confirm, team_create
 
-YEAR_END = dt.date(2026, 11, 1)  # the people demo's "today"
 DAYS = 365
 # Each team's next activities, in the two weeks after the day the demo is built, open
 # for sign-up: a resident trying the demo finds something to join.
@@ -73,10 +73,12 @@ class DemoVolunteering:
     hours: float = 0.0
     by_unit: dict[int, int] = field(default_factory=dict)
     upcoming: int = 0
+    # The demo's "today": its year of volunteering ends the day before.
+    end: dt.date = field(default_factory=timeutils.local_today)
 
 
-def _adults(unit: Unit) -> list[Person]:
-    cutoff = dt.date(YEAR_END.year - 18, YEAR_END.month, YEAR_END.day)
+def _adults(unit: Unit, on: dt.date) -> list[Person]:
+    cutoff = years_before(on, 18)
     return list(
         Person.objects.filter(unit.subtree_q(field="unit__path"), birth_date__lte=cutoff)
         .order_by("pk")
@@ -106,7 +108,7 @@ def _year(
     regulars."""
     if not pool:
         return []
-    start = YEAR_END - dt.timedelta(days=DAYS)
+    start = result.end - dt.timedelta(days=DAYS)
     regulars = rng.sample(pool, min(len(pool), max(crew[1] * 2, 12)))
     for member in regulars[: crew[1]]:
         TeamMember.objects.get_or_create(
@@ -211,9 +213,12 @@ def _upcoming(
         )
 
 
-def build(rng: random.Random, tree: DemoTree, *, scale: float = 1.0) -> DemoVolunteering:
-    """Rules, teams and a year of confirmed volunteering (points paid by the ledger)."""
-    result = DemoVolunteering()
+def build(
+    rng: random.Random, tree: DemoTree, *, scale: float = 1.0, today: dt.date | None = None
+) -> DemoVolunteering:
+    """Rules, teams and a year of confirmed volunteering (points paid by the ledger) up
+    to ``today`` (the day the demo is built), and each team's next activities."""
+    result = DemoVolunteering(end=today or timeutils.local_today())
     units = tree.units
     yihe = units["yihe"]
     dongshan = units["dongshan"]
@@ -231,7 +236,7 @@ def build(rng: random.Random, tree: DemoTree, *, scale: float = 1.0) -> DemoVolu
     party_ids = set(PartyMember.objects.values_list("person_id", flat=True))
     volume = max(scale, 0.1)  # tests build a tenth of the year
     # Baiyin: the old compound's teams.
-    pool = _adults(yihe)
+    pool = _adults(yihe, result.end)
     for name, activity_type, place, per_year, crew in YIHE_TEAMS:
         team = team_create(actor=None, unit=yihe, name=name, serves=units["mianfang"])
         result.teams.append(team)
@@ -256,7 +261,7 @@ def build(rng: random.Random, tree: DemoTree, *, scale: float = 1.0) -> DemoVolu
         key=lambda u: u.path,
     )
     for village in villages:
-        pool = _adults(village)
+        pool = _adults(village, result.end)
         if not pool:
             continue
         for name, activity_type, place, per_year, crew in VILLAGE_TEAMS:

@@ -1,3 +1,4 @@
+import datetime as dt
 import os
 import subprocess
 import sys
@@ -224,6 +225,21 @@ def test_seed_demo_builds_the_case_study_places_once(tmp_path: Path) -> None:
     visits = Visit.objects.filter(visitor__username=member[0])
     assert visits.count() > 20
     assert visits.values("household").distinct().count() > 10
+    # The demo's year runs up to the day it is built: this month's figures are there.
+    from doorstep.core import timeutils
+    from doorstep.points.models import Redemption
+    from doorstep.sites.models import ServiceRecord
+    from doorstep.volunteers.models import Signup
+
+    today = timeutils.local_today()
+    served = ServiceRecord.objects.latest("delivered_at").delivered_at
+    assert today - dt.timedelta(days=3) <= timeutils.local(served).date() < today
+    confirmed = Signup.objects.filter(status="confirmed").latest("checked_out_at")
+    assert confirmed.checked_out_at is not None
+    assert timeutils.local(confirmed.checked_out_at).date() >= today - dt.timedelta(days=30)
+    assert timeutils.local(Redemption.objects.latest("created_at").created_at).date() >= (
+        today - dt.timedelta(days=45)
+    )
 
 
 def test_production_settings_pass_the_deploy_check() -> None:
