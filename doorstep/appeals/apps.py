@@ -15,3 +15,4 @@ class AppealsConfig(AppConfig):
 
         register()
         todo.register(todos.todos)
+        todo.register_mine(todos.mine)

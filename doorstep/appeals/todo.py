@@ -1,7 +1,8 @@
-"""What waits in appeals for a staff user, for the console's home (``core.todo``): the
-grid's open cases and the overdue among them, wishes noted on visits and not yet cases,
-cases to accept and overdue cases for those who triage, and open joint tasks for a
-department."""
+"""What waits in appeals, for the home pages (``core.todo``). For staff: the grid's open
+cases and the overdue among them, wishes noted on visits and not yet cases, cases to
+accept and overdue cases for those who triage, and open joint tasks for a department.
+For a resident: their resolved cases waiting for their rating, their cases still being
+handled, and unread messages."""
 
 from __future__ import annotations
 
@@ -15,7 +16,7 @@ from doorstep.accounts.scoping import grants, scoped
 from doorstep.core.todo import Todo, counted
 
 from . import selectors
-from .choices import CaseState, TaskState
+from .choices import OPEN_STATES, CaseState, TaskState
 from .models import Case
 from .rules import GRID_ROLES, TRIAGE_ROLES, department_ids
 
@@ -49,3 +50,20 @@ def todos(user: Any, now: dt.datetime) -> list[Todo]:
                     weight=31),
         ]  # fmt: skip
     return items
+
+
+def mine(user: Any, now: dt.datetime) -> list[Todo]:
+    # The cases the user reported, as on "my cases" (selectors.my_cases).
+    reported = Case.objects.filter(reporter_user_id=user.pk)
+    to_rate = reported.filter(state=CaseState.RESOLVED).order_by("-id")
+    first = to_rate.values_list("pk", flat=True).first()
+    rate_url = reverse("appeals:case", args=[first]) if first else reverse("appeals:my-cases")
+    if to_rate[:2].count() > 1:
+        rate_url = reverse("appeals:my-cases")
+    return [
+        counted(_("已办结、待您评价的诉求"), to_rate, rate_url, urgent=True, weight=10),
+        counted(_("正在办理的诉求"), reported.filter(state__in=sorted(OPEN_STATES)),
+                reverse("appeals:my-cases"), weight=11),
+        counted(_("未读消息"), selectors.my_notifications(actor=user).filter(read_at__isnull=True),
+                reverse("appeals:notifications"), weight=12),
+    ]  # fmt: skip

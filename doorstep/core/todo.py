@@ -1,4 +1,5 @@
-"""What waits for a staff user: the to-do list on the console's home page (工作台).
+"""What waits for a user: the to-do list on the console's home page (工作台), and a
+resident's own on the home page.
 
 Each app knows what in it waits for whom. It registers a provider at start-up (its
 ``AppConfig.ready``); the console's home asks every provider for the user's items. So the
@@ -13,14 +14,11 @@ say, and a city-wide count must not scan a million rows to say it.
 from __future__ import annotations
 
 import datetime as dt
-import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import QuerySet
-
-logger = logging.getLogger(__name__)
 
 CAP = 999
 
@@ -43,11 +41,21 @@ class Todo:
 Provider = Callable[[Any, dt.datetime], Iterable[Todo]]
 
 _providers: list[Provider] = []
+# What waits for a resident (their own cases to rate, bookings coming up …), for the
+# resident home page: the same kind of items, about the user's own things.
+_mine: list[Provider] = []
 
 
 def register(provider: Provider) -> None:
+    """A provider of what waits for staff (the console's home)."""
     if provider not in _providers:
         _providers.append(provider)
+
+
+def register_mine(provider: Provider) -> None:
+    """A provider of what waits for a resident about their own things (the home page)."""
+    if provider not in _mine:
+        _mine.append(provider)
 
 
 def counted(label: str, qs: QuerySet[Any], url: str, **kwargs: Any) -> Todo:
@@ -56,9 +64,22 @@ def counted(label: str, qs: QuerySet[Any], url: str, **kwargs: Any) -> Todo:
     return Todo(label=label, count=min(n, CAP), url=url, capped=n > CAP, **kwargs)
 
 
-def todos_for(user: Any, now: dt.datetime) -> list[Todo]:
-    """Every provider's items for ``user``, urgent ones with something waiting first."""
+def _collect(providers: list[Provider], user: Any, now: dt.datetime) -> list[Todo]:
     items: list[Todo] = []
-    for provider in _providers:
+    for provider in providers:
         items.extend(provider(user, now))
     return sorted(items, key=lambda t: (not (t.urgent and t.count), t.weight))
+
+
+def todos_for(user: Any, now: dt.datetime) -> list[Todo]:
+    """Every staff provider's items for ``user``, urgent ones with something waiting
+    first."""
+    return _collect(_providers, user, now)
+
+
+def mine_for(user: Any, now: dt.datetime) -> list[Todo]:
+    """What waits for ``user`` about their own things, only the lines with something in
+    them: a resident's home page stays short."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return [item for item in _collect(_mine, user, now) if item.count]

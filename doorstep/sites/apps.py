@@ -15,3 +15,4 @@ class SitesConfig(AppConfig):
 
         register()
         todo.register(todos.todos)
+        todo.register_mine(todos.mine)

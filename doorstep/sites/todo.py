@@ -1,5 +1,6 @@
-"""What waits at the sites for a staff user, for the console's home (``core.todo``): the
-open service requests (proxy matters and appointments) at the sites they run."""
+"""What waits at the sites, for the home pages (``core.todo``): for staff, the open
+service requests (proxy matters and appointments) at the sites they run; for a resident,
+their bookings and appointments coming up and their matters still being handled."""
 
 from __future__ import annotations
 
@@ -12,8 +13,8 @@ from django.utils.translation import gettext as _
 from doorstep.accounts.scoping import scoped
 from doorstep.core.todo import Todo, counted
 
-from .choices import OPEN_STATUSES
-from .models import ServiceRequest
+from .choices import OPEN_STATUSES, BookingStatus
+from .models import Booking, ServiceRequest
 from .rules import is_site_manager
 
 
@@ -25,3 +26,17 @@ def todos(user: Any, now: dt.datetime) -> list[Todo]:
         counted(_("阵地待办理的代办和预约"), open_requests, reverse("sites:console-index"),
                 weight=40),
     ]  # fmt: skip
+
+
+def mine(user: Any, now: dt.datetime) -> list[Todo]:
+    bookings = scoped(user, Booking).filter(
+        booked_by_id=user.pk, status=BookingStatus.CONFIRMED, ends_at__gt=now
+    )
+    requests_ = scoped(user, ServiceRequest).filter(
+        requester_id=user.pk, status__in=sorted(OPEN_STATUSES)
+    )
+    url = reverse("sites:mine")
+    return [
+        counted(_("待使用的功能室预订"), bookings, url, weight=20),
+        counted(_("预约和代办中的事项"), requests_, url, weight=21),
+    ]

@@ -1,6 +1,7 @@
-"""What waits in volunteering for a staff user, for the console's home (``core.todo``):
-volunteers who have checked out and whose hours wait to be confirmed (confirming them
-credits their points). The link opens the activity waiting longest."""
+"""What waits in volunteering, for the home pages (``core.todo``): for staff, volunteers
+who have checked out and whose hours wait to be confirmed (confirming them credits their
+points; the link opens the activity waiting longest); for a resident, the activities
+they have signed up for that are still to come."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from doorstep.core.todo import Todo, counted
 from .choices import SignupStatus
 from .models import Signup
 from .rules import ORGANIZER_ROLES
+from .selectors import my_signups
 
 
 def todos(user: Any, now: dt.datetime) -> list[Todo]:
@@ -29,3 +31,10 @@ def todos(user: Any, now: dt.datetime) -> list[Todo]:
         reverse("volunteers:activity", args=[oldest[0]]) if oldest else reverse("volunteers:index")
     )
     return [counted(_("待确认时长的志愿者"), waiting, url, weight=45)]
+
+
+def mine(user: Any, now: dt.datetime) -> list[Todo]:
+    ahead = my_signups(actor=user).filter(
+        status=SignupStatus.SIGNED_UP, activity__starts_at__gt=now
+    )
+    return [counted(_("已报名、待参加的志愿活动"), ahead, reverse("volunteers:mine"), weight=30)]

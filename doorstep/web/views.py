@@ -21,7 +21,7 @@ from doorstep.accounts.selectors import my_grants_display
 from doorstep.accounts.services import user_set_preferences
 from doorstep.core import timeutils
 from doorstep.core.pages import render_page
-from doorstep.core.todo import todos_for
+from doorstep.core.todo import mine_for, todos_for
 from doorstep.orgs.choices import DepartmentKind, PartyOrgKind, UnitKind
 from doorstep.orgs.models import Department, PartyOrg, Unit
 from doorstep.orgs.selectors import kind_counts, public_grassroots_directory, unit_ancestors
@@ -36,6 +36,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "web/home.html",
         {
             "directory": public_grassroots_directory(),
+            "mine": mine_for(request.user, timeutils.now()),
             "my_roles": my_grants_display(request.user),
             "public_links": PUBLIC_LINKS,
             "resident_links": RESIDENT_LINKS,

@@ -134,3 +134,54 @@ def test_the_list_speaks_english_too(world: World) -> None:
     html = client.get("/console/", HTTP_ACCEPT_LANGUAGE="en").content.decode()
     assert "To do" in html and "Households not visited for over 90 days" in html
     assert "Open cases in my grid" in html and "网格待办诉求" not in html
+
+
+def home_lines(user: Any) -> dict[str, tuple[int, str, bool]]:
+    client = Client()
+    client.force_login(user)
+    html = client.get("/").content.decode()
+    rows = re.findall(
+        r'<li( class="urgent")?><a href="([^"]+)"><span class="todo-count">(\d+)\+?</span> '
+        r'<span class="todo-label">([^<]+)</span>',
+        html,
+    )
+    return {label: (int(n), href, bool(urgent)) for urgent, href, n, label in rows}
+
+
+def test_a_resident_s_home_says_what_waits_for_them(world: World) -> None:
+    from doorstep.appeals.choices import Action
+    from doorstep.appeals.tests.factories import step
+    from doorstep.people.services import person_link_account
+
+    resident = world.user(Role.RESIDENT)
+    assert home_lines(resident) == {}  # nothing waits: no empty lines either
+    staff = world.user(Role.COMMUNITY_STAFF)
+    case = submit(world)
+    other = submit(world, text="另一件")
+    assert home_lines(resident)["正在办理的诉求"] == (2, "/appeals/mine/", False)
+    assert home_lines(resident)["未读消息"][0] >= 2  # "received" for each
+    step(case, staff, Action.ACCEPT)
+    step(case, staff, Action.RESOLVE, result="已清理")
+    lines = home_lines(resident)
+    # One case to rate: the line opens it, and comes first.
+    assert lines["已办结、待您评价的诉求"] == (1, f"/appeals/{case.pk}/", True)
+    assert next(iter(lines)) == "已办结、待您评价的诉求"
+    assert lines["正在办理的诉求"][0] == 1
+    step(other, staff, Action.ACCEPT)
+    step(other, staff, Action.RESOLVE, result="已处理")
+    assert home_lines(resident)["已办结、待您评价的诉求"] == (2, "/appeals/mine/", True)
+    # A booking ahead and a volunteering sign-up ahead.
+    site = sites_f.site(world.a.community)
+    sites_f.booking(sites_f.room(site), resident, start=timeutils.now() + dt.timedelta(days=2))
+    sites_f.booking(
+        sites_f.room(site, "旧"), resident, start=timeutils.now() - dt.timedelta(days=2)
+    )
+    person_link_account(person=world.a.person, user=resident)
+    activity = tree_activity(world.a)  # in 2030
+    Signup.objects.create(activity=activity, person=world.a.person, status="signed_up")
+    lines = home_lines(resident)
+    assert lines["待使用的功能室预订"] == (1, "/sites/mine/", False)
+    assert lines["已报名、待参加的志愿活动"] == (1, "/me/volunteering/", False)
+    # Someone else's things are not counted as theirs.
+    assert "已办结、待您评价的诉求" not in home_lines(world.user(Role.GRID_MEMBER))
+    assert Client().get("/").status_code == 200  # anonymous: no list, no error
