@@ -417,3 +417,52 @@ def services_month_cases(community: Unit, month: dt.date) -> Any:
     from .selectors import month_cases
 
     return month_cases(community=community, year=month.year, month=month.month)
+
+
+def resident_cases(
+    resident: User, household: Household, clerk: User, *, now: dt.datetime | None = None
+) -> list[Case]:
+    """The demo resident's own appeals, reported online from their phone: one handled
+    and rated (so closed) a month ago, one resolved yesterday and waiting for their rating, one
+    accepted this morning and being handled. The home page and "my cases" then show
+    the loop from the resident's side."""
+    end = (now or timeutils.now()).replace(second=0, microsecond=0)
+    categories = {c.code: c for c in Category.objects.all()}
+    plans = [
+        ("repair", "楼道灯不亮，晚上上下楼看不清", dt.timedelta(days=30), ("rated", 5)),
+        ("sanitation", "单元门口的垃圾桶满了，两天没人清运", dt.timedelta(days=2), ("resolved",)),
+        ("repair", "小区东门口的路面有个坑，老人容易绊倒", dt.timedelta(hours=5), ("started",)),
+    ]
+    clock = _Clock(end)
+    out = []
+    with _quiet_clock(clock):
+        for index, (code, text, ago, plan) in enumerate(plans):
+            at = end - ago
+            clock.moment = at
+            case = services.case_submit(
+                actor=resident,
+                kind=CaseKind.PROBLEM,
+                category=categories[code],
+                channel=Channel.ONLINE,
+                text=text,
+                household=household,
+                idempotency_key=f"demo-resident-{index}",
+                at=at,
+            )
+            Case.objects.filter(pk=case.pk).update(created_at=at)
+            hour = dt.timedelta(hours=1)
+            _step(case, clerk, clock, at + hour, Action.ACCEPT)
+            _step(case, clerk, clock, at + 2 * hour, Action.ASSIGN, assignee=clerk)
+            _step(case, clerk, clock, at + 2 * hour, Action.START)
+            if plan[0] in ("rated", "resolved"):
+                _step(case, clerk, clock, at + 20 * hour, Action.RESOLVE, result=_result(case))
+            if plan[0] == "rated":
+                clock.moment = at + 26 * hour
+                case.refresh_from_db()
+                services.case_transition(
+                    actor=resident, case=case, action=Action.RATE, version=case.version,
+                    score=plan[1], comment="处理得很及时，谢谢",
+                )  # fmt: skip
+            case.refresh_from_db()
+            out.append(case)
+    return out

@@ -214,6 +214,15 @@ def test_seed_demo_builds_the_case_study_places_once(tmp_path: Path) -> None:
     demo_resident.force_login(resident.user)
     mine = demo_resident.get("/me/volunteering/").content.decode()
     assert 'name="activity"' in mine and "近期没有可报名的活动。" not in mine
+    # The demo resident has reported online: one case waits for their rating.
+    home = demo_resident.get("/").content.decode()
+    assert "已办结、待您评价的诉求" in home and "正在办理的诉求" in home
+    from doorstep.appeals.models import Case
+
+    own = Case.objects.filter(reporter_user=resident.user)
+    assert sorted(own.values_list("state", flat=True)) == ["closed", "in_progress", "resolved"]
+    listed = demo_resident.get("/appeals/mine/").content.decode()
+    assert all(code in listed for code in own.values_list("receipt_code", flat=True))
     # The demo grid member has been visiting: most households seen lately, some overdue.
     member = next(row for row in lines if row[2] == Role.GRID_MEMBER)
     walker = Client()

@@ -90,7 +90,13 @@ class Command(BaseCommand):
                 person=people.persons[0], user=User.objects.get(username=resident.username)
             )
             # Each app's year of activity follows, in dependency order.
-            appeals_demo.build(rng, tree, people.households, scale=options["scale"])
+            appeals = appeals_demo.build(rng, tree, people.households, scale=options["scale"])
+            if appeals.clerk is not None and people.persons[0].household is not None:
+                appeals_demo.resident_cases(
+                    User.objects.get(username=resident.username),
+                    people.persons[0].household,
+                    appeals.clerk,
+                )
             open311_demo.build()
             sites_demo.build(
                 rng,
