@@ -722,8 +722,11 @@ def console_desk(request: HttpRequest, pk: int) -> HttpResponse:
         except ValidationError as exc:
             search_error = str(exc.message)
     status = 200
+    # The resident chosen from the search (?person=): one the clerk may serve, else none.
+    chosen = key_from_text(request.GET.get("person", ""))
+    selected = desk_person(actor=request.user, person_id=chosen) if chosen else None
     form = DeskForm(
-        initial={"key": uuid.uuid4().hex, "person": request.GET.get("person") or None},
+        initial={"key": uuid.uuid4().hex, "person": selected.pk if selected else None},
         categories=categories,
     )
     if request.method == "POST":
@@ -752,10 +755,8 @@ def console_desk(request: HttpRequest, pk: int) -> HttpResponse:
             except DomainError as exc:
                 _to_form(request, form, exc)
         status = 400
-    selected = None
-    chosen = form["person"].value()
-    if chosen and key_from_text(str(chosen)) is not None:
-        selected = desk_person(actor=request.user, person_id=int(chosen))
+        posted = key_from_text(str(form["person"].value() or ""))
+        selected = desk_person(actor=request.user, person_id=posted) if posted else None
     day_start = dt.datetime.combine(
         timeutils.now().astimezone(LOCAL_TZ).date(), dt.time(0), tzinfo=LOCAL_TZ
     )

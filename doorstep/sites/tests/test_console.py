@@ -532,6 +532,10 @@ def test_the_desk_registers_a_matter_for_the_resident_it_found(world: Any) -> No
     chosen = staff.get(url, {"person": resident.pk}).content.decode()
     assert f"为 <strong>{resident.name}</strong> 登记" in chosen
     assert f'name="person" value="{resident.pk}"' in chosen
+    # Someone the clerk may not serve, or junk, is not chosen: the form stays unnamed.
+    for junk in (world.b.person.pk, "abc", 2**70):
+        page = staff.get(url, {"person": junk}).content.decode()
+        assert 'name="person" value=' not in page and "不记名（过路群众）" in page, junk
 
     # Handled on receipt: done at once, one service record, counted for the resident.
     done = staff.post(url, desk_post("k1", person=resident.pk), follow=True)
