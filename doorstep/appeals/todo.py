@@ -56,10 +56,13 @@ def mine(user: Any, now: dt.datetime) -> list[Todo]:
     # The cases the user reported, as on "my cases" (selectors.my_cases).
     reported = Case.objects.filter(reporter_user_id=user.pk)
     to_rate = reported.filter(state=CaseState.RESOLVED).order_by("-id")
-    first = to_rate.values_list("pk", flat=True).first()
-    rate_url = reverse("appeals:case", args=[first]) if first else reverse("appeals:my-cases")
-    if to_rate[:2].count() > 1:
-        rate_url = reverse("appeals:my-cases")
+    # One case to rate opens it; several open the list.
+    first_two = list(to_rate.values_list("pk", flat=True)[:2])
+    rate_url = (
+        reverse("appeals:case", args=[first_two[0]])
+        if len(first_two) == 1
+        else reverse("appeals:my-cases")
+    )
     return [
         counted(_("已办结、待您评价的诉求"), to_rate, rate_url, urgent=True, weight=10),
         counted(_("正在办理的诉求"), reported.filter(state__in=sorted(OPEN_STATES)),
