@@ -78,9 +78,9 @@ class ReportForm(Form):
 
 
 def place_groups(places: list[Unit] | None) -> list[tuple[str, list[tuple[int, str]]]]:
-    """Compounds and natural villages grouped under their community or village, in the
-    order given (by place), so that a resident finds theirs and two compounds of the
-    same name in different communities can be told apart."""
+    """Places grouped under the unit above them (a compound under its community, a
+    building under its compound), in the order given, so that a resident finds theirs
+    and two places of the same name in different communities can be told apart."""
     groups: dict[str, list[tuple[int, str]]] = {}
     for unit in places or []:
         parent = unit.parent.name if unit.parent_id and unit.parent else ""
