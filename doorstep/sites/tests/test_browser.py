@@ -167,3 +167,32 @@ def test_a_long_list_of_places_is_narrowed_by_typing(
     expect(page.get_by_role("heading", level=1)).to_contain_text("23号小区红立方之家")
     assert Site.objects.get(name="23号小区红立方之家").unit.name == "23号小区"
     _assert_accessible(page, "/console/sites/<id>/ after the filtered form")
+
+
+def test_the_desk_registers_a_walk_in_for_the_resident_found(
+    page: Page, sites: dict[str, Any], worker: Any, community: Any
+) -> None:
+    from doorstep.orgs.services import unit_create
+    from doorstep.people.services import household_create, person_create
+    from doorstep.sites.models import ServiceRecord, ServiceRequest
+
+    building = unit_create(kind="building", name="3号楼", parent=community)
+    household = household_create(unit=building, entrance="1", room="202")
+    elder = person_create(name="任秀珍", household=household, phone="13912345678")
+    center = sites["center"]
+    _login(page, worker.username)
+    page.goto(f"/console/sites/{center.pk}/")
+    page.get_by_role("link", name="办事登记").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("办事登记")
+    page.fill("#q", "5678")
+    page.get_by_role("button", name="查找").click()
+    expect(page.locator("main")).to_contain_text("139****5678")
+    page.get_by_role("link", name="选择").click()
+    expect(page.locator("#selected-person")).to_contain_text("任秀珍")
+    _assert_accessible(page, "the desk")
+    page.fill("#id_matter", "开具居住证明")
+    page.get_by_role("button", name="登记", exact=True).click()
+    expect(page.locator("main")).to_contain_text("已登记：开具居住证明（已办结）")
+    req = ServiceRequest.objects.get(site=center)
+    assert (req.person_id, req.status) == (elder.pk, "done")
+    assert ServiceRecord.objects.filter(request=req).count() == 1
