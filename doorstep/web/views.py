@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -14,9 +16,10 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from doorstep.accounts.roles import Role
 from doorstep.accounts.rules import is_staff_user, require_staff
 from doorstep.accounts.scope_rules import anchor_unit
-from doorstep.accounts.scoping import get_scoped_or_404, grants, scoped
+from doorstep.accounts.scoping import get_scoped_or_404, grants, roles_of, rule_for, scoped
 from doorstep.accounts.selectors import my_grants_display
 from doorstep.accounts.services import user_set_preferences
 from doorstep.core import timeutils
@@ -25,6 +28,8 @@ from doorstep.core.todo import mine_for, todos_for
 from doorstep.orgs.choices import DepartmentKind, PartyOrgKind, UnitKind
 from doorstep.orgs.models import Department, PartyOrg, Unit
 from doorstep.orgs.selectors import kind_counts, public_grassroots_directory, unit_ancestors
+from doorstep.people.models import Household, Person
+from doorstep.people.selectors import registry_summary
 from doorstep.web.nav import PUBLIC_LINKS, RESIDENT_LINKS
 
 from .middleware import ELDER_COOKIE
@@ -70,8 +75,13 @@ def console(request: HttpRequest) -> HttpResponse:
                     for kind in UnitKind.values
                     if counts.get(kind)
                 ],
+                "people": _place_people(request.user, unit),
             }
         )
+    if len(places) > 1:  # the registry link narrows to the place where it can
+        for place in places:
+            if place["people"] and place["unit"].kind in REGISTRY_WITHIN_KINDS:
+                place["people"]["within"] = place["unit"].pk
     return render(
         request,
         "web/console.html",
@@ -81,6 +91,34 @@ def console(request: HttpRequest) -> HttpResponse:
             "my_roles": my_grants_display(request.user),
         },
     )
+
+
+# Places small enough for their residents to be counted on the console's home: a
+# community or village and what lies below it.
+LOCAL_KINDS = frozenset({"community", "village", "compound", "natural_village", "building"})
+# The places the registry's "within" filter offers.
+REGISTRY_WITHIN_KINDS = frozenset({"community", "village", "compound", "natural_village"})
+
+
+def _place_people(user: Any, unit: Unit) -> dict[str, Any] | None:
+    """Households and residents of a local place that the user may see in the registry
+    (None for wider places, or for a role that sees no persons): how many, how many aged
+    60 and over and under 14, and the most frequent tags."""
+    if unit.kind not in LOCAL_KINDS:
+        return None
+    roles = roles_of(user) - {Role.RESIDENT}
+    if not any(rule_for(Person, role) for role in roles):
+        return None
+    summary = registry_summary(actor=user, within=unit.pk)
+    households = (
+        scoped(user, Household).filter(unit.subtree_q(field="unit__path"), is_active=True).count()
+    )
+    return {
+        "households": households,
+        "summary": summary,
+        "tags": [(tag, n) for tag, n in summary.tags if n][:4],
+        "within": None,
+    }
 
 
 @login_required

@@ -185,3 +185,25 @@ def test_a_resident_s_home_says_what_waits_for_them(world: World) -> None:
     # Someone else's things are not counted as theirs.
     assert "已办结、待您评价的诉求" not in home_lines(world.user(Role.GRID_MEMBER))
     assert Client().get("/").status_code == 200  # anonymous: no list, no error
+
+
+def test_a_local_place_on_the_home_counts_its_households_and_residents(world: World) -> None:
+    from doorstep.people.services import person_create
+
+    person_create(name="甲老人", household=world.a.household, birth_date=dt.date(1940, 1, 1),
+                  tags=["living_alone"])  # fmt: skip
+    client = Client()
+    client.force_login(world.user(Role.BUILDING_LEADER))
+    html = client.get("/console/").content.decode()
+    block = html.split("您可查看的住户和居民", 1)[1].split("</dl>", 1)[0]
+    numbers = re.findall(r"<dt>([^<]+)</dt><dd>(?:<a href=\"([^\"]+)\">)?(\d+)", block)
+    assert [(label, n) for label, _href, n in numbers] == [
+        ("住户", "1"), ("居民", "2"), ("60岁及以上", "1"), ("14岁以下", "0"), ("独居", "1"),
+    ]  # fmt: skip
+    assert dict((label, href) for label, href, _n in numbers)["60岁及以上"] == (
+        "/console/registry/?age_group=elderly"
+    )
+    # A city is too wide to count here; a department sees no persons.
+    for role in (Role.CITY_ADMIN, Role.DEPARTMENT_STAFF):
+        client.force_login(world.user(role))
+        assert "您可查看的住户和居民" not in client.get("/console/").content.decode(), role
