@@ -116,7 +116,7 @@ def _place_people(user: Any, unit: Unit) -> dict[str, Any] | None:
     return {
         "households": households,
         "summary": summary,
-        "tags": [(tag, n) for tag, n in summary.tags if n][:4],
+        "tags": sorted(((tag, n) for tag, n in summary.tags if n), key=lambda t: -t[1])[:4],
         "within": None,
     }
 
