@@ -83,14 +83,18 @@ class Channel(Protocol):
 
 
 class LoggingChannel:
-    """Writes one log line per message and its recipients (the log filter masks phone
-    numbers)."""
+    """Writes one log line per message: its recipients, its case and its length, never
+    its text. The text carries receipt codes (with the phone's last four digits they
+    rate a case), results and whatever staff wrote about residents; it is kept in the
+    in-app notifications, which only their recipients read, not in the server's log."""
 
     def send(self, *, user_id: int, text: str, case: Case | None) -> None:
         self.send_many(user_ids=[user_id], text=text, case=case)
 
     def send_many(self, *, user_ids: list[int], text: str, case: Case | None) -> None:
-        logger.info("notify users=%s case=%s: %s", user_ids, getattr(case, "pk", None), text)
+        logger.info(
+            "notify users=%s case=%s chars=%d", user_ids, getattr(case, "pk", None), len(text)
+        )
 
 
 class SmsChannel:
