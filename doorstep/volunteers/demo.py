@@ -103,13 +103,17 @@ def _year(
     party_ids: set[int],
     crew: tuple[int, int],
     titles: list[str],
+    joining: Person | None = None,
 ) -> list[Person]:
     """A year of one team's activities, their sign-ups and confirmed hours; the team's
-    regulars."""
+    regulars, ``joining`` first among them when given (the demo resident)."""
     if not pool:
         return []
     start = result.end - dt.timedelta(days=DAYS)
     regulars = rng.sample(pool, min(len(pool), max(crew[1] * 2, 12)))
+    if joining is not None and joining not in regulars[:1]:
+        # In place of the first drawn: the other draws stay as they were.
+        regulars = [joining, *(p for p in regulars[1:] if p != joining)]
     for member in regulars[: crew[1]]:
         TeamMember.objects.get_or_create(
             team=team, person=member, left_on=None, defaults={"joined_on": start}
@@ -144,7 +148,10 @@ def _year(
             continue
         size = min(len(candidates), rng.randint(*crew))
         signups = []
-        for person in rng.sample(candidates, size):
+        chosen = rng.sample(candidates, size)
+        if joining is not None and joining in candidates and joining not in chosen:
+            chosen[0] = joining  # the demo resident comes to every one of their team's
+        for person in chosen:
             late = dt.timedelta(minutes=rng.choice([0, 0, 5, 10, 20]))
             early = dt.timedelta(minutes=rng.choice([0, 0, 0, 15, 30]))
             signups.append(
@@ -214,10 +221,16 @@ def _upcoming(
 
 
 def build(
-    rng: random.Random, tree: DemoTree, *, scale: float = 1.0, today: dt.date | None = None
+    rng: random.Random,
+    tree: DemoTree,
+    *,
+    scale: float = 1.0,
+    today: dt.date | None = None,
+    resident: Person | None = None,
 ) -> DemoVolunteering:
     """Rules, teams and a year of confirmed volunteering (points paid by the ledger) up
-    to ``today`` (the day the demo is built), and each team's next activities."""
+    to ``today`` (the day the demo is built), and each team's next activities. The demo
+    ``resident``, when they live in 颐和社区, is a regular of its first team."""
     result = DemoVolunteering(end=today or timeutils.local_today())
     units = tree.units
     yihe = units["yihe"]
@@ -237,7 +250,7 @@ def build(
     volume = max(scale, 0.1)  # tests build a tenth of the year
     # Baiyin: the old compound's teams.
     pool = _adults(yihe, result.end)
-    for name, activity_type, place, per_year, crew in YIHE_TEAMS:
+    for index, (name, activity_type, place, per_year, crew) in enumerate(YIHE_TEAMS):
         team = team_create(actor=None, unit=yihe, name=name, serves=units["mianfang"])
         result.teams.append(team)
         regulars = _year(
@@ -252,6 +265,7 @@ def build(
             party_ids=party_ids,
             crew=crew,
             titles=TITLES[activity_type],
+            joining=resident if index == 0 and resident in pool else None,
         )
         _upcoming(rng, result, unit=yihe, team=team, activity_type=activity_type, place=place,
                   regulars=regulars, crew=crew, titles=TITLES[activity_type])  # fmt: skip

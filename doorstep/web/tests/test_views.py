@@ -214,6 +214,11 @@ def test_seed_demo_builds_the_case_study_places_once(tmp_path: Path) -> None:
     demo_resident.force_login(resident.user)
     mine = demo_resident.get("/me/volunteering/").content.decode()
     assert 'name="activity"' in mine and "近期没有可报名的活动。" not in mine
+    # The demo resident volunteers with their compound's first team: hours and points.
+    from doorstep.volunteers.models import Signup as DemoSignup
+
+    assert DemoSignup.objects.filter(person=resident, status="confirmed").exists()
+    assert "还没有积分记录。" not in demo_resident.get("/me/points/").content.decode()
     # The demo resident has reported online: one case waits for their rating.
     home = demo_resident.get("/").content.decode()
     assert "已办结、待您评价的诉求" in home and "正在办理的诉求" in home

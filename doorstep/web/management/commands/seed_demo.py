@@ -108,7 +108,7 @@ class Command(BaseCommand):
                 ],
                 scale=options["scale"],
             )
-            volunteers_demo.build(rng, tree, scale=options["scale"])
+            volunteers_demo.build(rng, tree, scale=options["scale"], resident=people.persons[0])
             points_demo.build(rng, tree, outlets, scale=options["scale"])
             canteen_demo.build(rng, tree, outlets, scale=options["scale"])
         accounts_demo.write_credentials(credentials, accounts)
