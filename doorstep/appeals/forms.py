@@ -9,6 +9,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from doorstep.core import timeutils
+from doorstep.core.inputs import MAX_KEY
 from doorstep.orgs.models import Unit
 
 from .choices import CaseKind, Channel, Color, Level, MediationOutcome
@@ -103,6 +104,11 @@ class ProxyForm(ReportForm):
         label=_("居民电话（可选，居民凭回执码和电话后四位评价）"),
         required=False,
         max_length=30,
+    )
+    # A household the case is for (from a grid member's household page): its place and
+    # its head as the reporter.
+    household = forms.IntegerField(
+        required=False, min_value=1, max_value=MAX_KEY, widget=forms.HiddenInput
     )
 
 

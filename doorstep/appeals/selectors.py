@@ -18,9 +18,10 @@ from doorstep.accounts.scoping import scoped
 from doorstep.core import timeutils
 from doorstep.core.errors import ValidationError
 from doorstep.core.geo import Point, haversine_m
+from doorstep.core.inputs import key_from_text
 from doorstep.core.tree import ancestor_paths, subtree_q
 from doorstep.orgs.models import Unit
-from doorstep.people.models import Person
+from doorstep.people.models import Household, Person
 
 from .choices import OPEN_STATES, CaseKind, CaseState, Color, MediationOutcome
 from .conf import conf
@@ -551,6 +552,20 @@ def home_place(user: Any) -> Unit | None:
             path__in=ancestor_paths(unit_path), kind__in=["compound", "natural_village"]
         )
         .order_by("-path")
+        .first()
+    )
+
+
+def intake_household(*, actor: Any, raw: Any) -> Household | None:
+    """The household a staff member enters a case for (its id as sent), if they may see
+    it and it is still on the register; None otherwise."""
+    pk = key_from_text(str(raw or ""))
+    if pk is None:
+        return None
+    return (
+        scoped(actor, Household)
+        .filter(pk=pk, is_active=True)
+        .select_related("unit", "head")
         .first()
     )
 

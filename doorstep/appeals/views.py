@@ -658,18 +658,31 @@ def intake(request: HttpRequest) -> HttpResponse:
     the resident gets the receipt code."""
     require_staff(request)
     places = selectors.console_places(actor=request.user)
-    form = ProxyForm(request.POST or None, request.FILES or None, places=places)
+    # For a household (?household= from a household page): it must be one the user sees.
+    household = selectors.intake_household(
+        actor=request.user, raw=request.POST.get("household") or request.GET.get("household")
+    )
+    form = ProxyForm(
+        request.POST or None,
+        request.FILES or None,
+        places=places,
+        initial={"household": household.pk, "channel": Channel.VISIT} if household else {},
+    )
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         unit = next((u for u in places if u.pk == data["unit"]), None)
         try:
+            if data["household"] and household is None:
+                raise ValidationError(_("住户不存在。"), field="household")
             case = case_submit(
                 actor=request.user,
                 kind=data["kind"],
                 category=data["category"],
                 channel=data["channel"],
                 text=data["text"],
-                unit=unit,
+                unit=None if household else unit,
+                household=household,
+                reporter_person=household.head if household else None,
                 lat=data["lat"],
                 lng=data["lng"],
                 idempotency_key=data["idempotency_key"],
@@ -686,7 +699,12 @@ def intake(request: HttpRequest) -> HttpResponse:
     return render_page(
         request,
         "appeals/intake.html",
-        {"form": form, "tile_url": _tile_url(), "map_places": _map_places(places)},
+        {
+            "form": form,
+            "household": household,
+            "tile_url": _tile_url(),
+            "map_places": _map_places(places),
+        },
         status=400 if form.is_bound and form.errors else 200,
     )
 

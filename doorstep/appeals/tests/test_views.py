@@ -275,6 +275,40 @@ def test_proxy_intake_page(world: World) -> None:
     assert case.grid_id == world.a.grid.pk
 
 
+def test_a_grid_member_enters_a_case_for_the_household_they_visit(world: World) -> None:
+    member = world.user(Role.GRID_LEADER)
+    client = _client(member)
+    household = world.a.household
+    page = client.get(f"/console/my-grid/households/{household.pk}/").content.decode()
+    link = f"{reverse('appeals:intake')}?household={household.pk}"
+    assert link in page
+    form = client.get(link).content.decode()
+    assert 'id="intake-household"' in form and household.address in form
+    assert f'name="household" value="{household.pk}"' in form and 'name="unit"' not in form
+    assert 'value="visit" selected' in form  # a visit is the channel by default
+    response = client.post(link, {"channel": "visit", "kind": "problem", "category": "repair",
+                                  "household": household.pk, "text": "走访发现：厨房水管漏水",
+                                  "idempotency_key": "visit-1"})  # fmt: skip
+    case = Case.objects.get()
+    assert response.status_code == 302
+    assert (case.household_id, case.reporter_person_id) == (household.pk, world.a.person.pk)
+    assert case.grid_id == world.a.grid.pk and case.channel == "visit"
+    # The head's phone is the one to rate with, by receipt code, without an account.
+    assert case.receipt_check != ""
+    # A household the user may not see is refused, nothing made.
+    other = client.post(link, {"channel": "visit", "kind": "problem", "category": "repair",
+                               "household": world.b.household.pk, "text": "x",
+                               "idempotency_key": "visit-2"})  # fmt: skip
+    assert other.status_code == 400 and "住户不存在" in other.content.decode()
+    assert Case.objects.count() == 1
+    assert (
+        world.b.household.address
+        not in client.get(
+            reverse("appeals:intake"), {"household": world.b.household.pk}
+        ).content.decode()
+    )
+
+
 def test_notifications_page(world: World) -> None:
     case = submit(world)
     client = _client(world.user(Role.RESIDENT))
