@@ -766,11 +766,22 @@ def console_desk(request: HttpRequest, pk: int) -> HttpResponse:
         .select_related("category", "person")
         .order_by("-created_at", "-id")[:50]
     )
+    # What the resident chosen already has under way here (a proxy matter to collect).
+    pending = (
+        scoped(request.user, ServiceRequest)
+        .filter(site=site, status__in=sorted(OPEN_STATUSES))
+        .filter(Q(person_id=selected.pk) | Q(requester__person=selected.pk))
+        .select_related("category")
+        .order_by("created_at")[:20]
+        if selected is not None
+        else []
+    )
     return render(
         request,
         "sites/console_desk.html",
         {
             "site": site,
+            "pending": pending,
             "form": form,
             "q": q,
             "people": people,

@@ -211,6 +211,7 @@ def test_household_detail_shows_members_relation_head_and_grid(world: World, wan
     assert "1号楼1单元101" in html and "第一网格" in html
     assert html.index("甲居民") < html.index("王伟")  # the head first
     assert "户主" in html and "配偶" in html
+    assert f"/console/appeals/new/?household={world.a.household.pk}" in html  # enter a case
     other = f"/console/registry/households/{world.b.household.pk}/"
     assert _as(world.user(Role.COMMUNITY_STAFF)).get(other).status_code == 404
 

@@ -564,6 +564,13 @@ def test_the_desk_registers_a_matter_for_the_resident_it_found(world: Any) -> No
     assert not ServiceRecord.objects.filter(request=proxy).exists()
     queue = staff.get(f"/console/sites/{site.pk}/").content.decode()
     assert "高龄津贴申请" in queue and "不记名" in queue and "下午来取" in queue
+    # When the resident comes back, the desk shows what they have under way here.
+    staff.post(url, desk_post("k3", person=resident.pk, mode="proxy", matter="代办居住证",
+                              documents="身份证复印件"))  # fmt: skip
+    back = staff.get(url, {"person": resident.pk}).content.decode()
+    pending = back.split('id="pending-matters"', 1)[1].split("</ul>", 1)[0]
+    assert "代办居住证" in pending and "身份证复印件" in pending
+    assert "高龄津贴申请" not in pending and "开具居住证明" not in pending  # unnamed; done
 
 
 def test_the_desk_refuses_bad_input_beside_the_field_and_registers_nothing(world: Any) -> None:
