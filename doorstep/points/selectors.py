@@ -45,12 +45,15 @@ def own_account(*, actor: Any) -> Account | None:
 
 
 def account_history(account: Account) -> QuerySet[Transfer]:
-    """The account's transfers, newest first: two index range scans merged by the
-    database (``points_transfer_debit_id``, ``points_transfer_credit_id``)."""
+    """The account's transfers, newest first by when they happened (a transfer written
+    later for an earlier moment — hours confirmed from an import, a backdated entry —
+    takes its place in time), then by the order they were written. Two index range
+    scans merged by the database (``points_transfer_debit_id``,
+    ``points_transfer_credit_id``) and the account's rows sorted."""
     return (
         Transfer.objects.filter(Q(debit_id=account.pk) | Q(credit_id=account.pk))
         .select_related("debit", "credit", "redemption__outlet")
-        .order_by("-id")
+        .order_by("-created_at", "-id")
     )
 
 

@@ -244,6 +244,8 @@ def test_a_history_page_swaps_into_its_box_once(world: World, counter: dict[str,
     client = client_for(world.user(Role.RESIDENT))
     page = client.get("/me/points/").content.decode()
     assert page.count('id="history"') == 1
+    # On a phone each transfer is a card whose cells name their columns.
+    assert '<table class="table card-rows">' in page and '<td data-label="积分">+' in page
     fragment = client.get("/me/points/", {"page": 1}, HTTP_HX_REQUEST="true").content.decode()
     assert 'id="history"' not in fragment and "<table" in fragment and "<html" not in fragment
 
@@ -337,3 +339,26 @@ def test_restocking_goods_that_are_no_id_is_refused_by_name(
 def test_an_account_that_is_no_id_is_no_account_at_the_counter(counter: dict[str, Any]) -> None:
     response = counter["client"].get("/console/counter/", {"account": "²", "ticket": "t"})
     assert response.status_code == 404
+
+
+def test_the_history_lists_transfers_by_when_they_happened(
+    world: World, counter: dict[str, Any]
+) -> None:
+    """Hours confirmed from an import are written after later transfers but dated when
+    the service happened: the statement puts them in their place in time."""
+    import datetime as dt
+
+    from doorstep.core import timeutils
+
+    from ..choices import ActivityType
+    from ..services import points_earn
+
+    person_link_account(person=world.a.person, user=world.user(Role.RESIDENT))
+    earlier = timeutils.now() - dt.timedelta(days=40)
+    points_earn(person=world.a.person, activity_type=ActivityType.SANITATION, minutes=60,
+                occurred_on=earlier.date(), source_type="import", source_id="old-1",
+                reason="补录：上月环境整治", at=earlier)  # fmt: skip
+    page = client_for(world.user(Role.RESIDENT)).get("/me/points/").content.decode()
+    dates = re.findall(r"<td>(\d{4}-\d{2}-\d{2}) \d{2}:\d{2}</td>", page)
+    assert dates == sorted(dates, reverse=True) and len(dates) == 2
+    assert page.index("补录：上月环境整治") > page.rindex("<td>" + dates[0])
