@@ -16,6 +16,7 @@ from django.utils import translation
 from playwright.sync_api import Page, expect
 
 from doorstep.web.middleware import ELDER_COOKIE
+from doorstep.web.tests.conftest import PASSWORD
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -137,3 +138,54 @@ def test_screenshot_console(logged_in_page: Page) -> None:
     """A picture for humans to look at; nothing is compared."""
     SCREENSHOTS.mkdir(parents=True, exist_ok=True)
     logged_in_page.screenshot(path=str(SCREENSHOTS / "console.png"), full_page=True)
+
+
+@pytest.mark.parametrize("elder", [False, True], ids=["normal", "elder"])
+def test_a_resident_s_home_leads_to_the_case_to_rate(
+    page: Page, community: Any, worker: Any, elder: bool
+) -> None:
+    import importlib
+
+    from django.apps import apps
+
+    from doorstep.accounts.services import role_grant, user_create
+    from doorstep.appeals.choices import Action, CaseKind, Channel
+    from doorstep.appeals.models import Category
+    from doorstep.appeals.services import case_submit, case_transition
+    from doorstep.orgs.services import unit_create
+    from doorstep.people.services import household_create, person_create, person_link_account
+
+    # A transactional test flushes the rows the data migration made; put them back.
+    importlib.import_module("doorstep.appeals.migrations.0002_default_categories").create(
+        apps, None
+    )
+    compound = unit_create(
+        kind="compound", name="棉纺厂小区", parent=community, lat=36.55, lng=104.17
+    )
+    building = unit_create(kind="building", name="8号楼", parent=compound)
+    household = household_create(unit=building, entrance="1", room="301")
+    resident = user_create(username="resident", password=PASSWORD, display_name="居民")
+    role_grant(actor=None, user=resident, role="resident")
+    person_link_account(person=person_create(name="居民", household=household), user=resident)
+    case = case_submit(actor=resident, kind=CaseKind.PROBLEM, category=Category.objects.get(code="repair"),
+                       channel=Channel.ONLINE, text="楼道灯不亮", household=household)  # fmt: skip
+    for action, extra in ((Action.ACCEPT, {}), (Action.RESOLVE, {"result": "已更换灯泡"})):
+        case.refresh_from_db()
+        case_transition(actor=worker, case=case, action=action, version=case.version, **extra)
+
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", "resident")
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.form button[type=submit]")
+    page.wait_for_load_state()
+    page.goto("/")
+    if elder:
+        _elder_on(page)
+    line = page.locator(".todo-list .urgent a")
+    expect(line).to_contain_text("已办结、待您评价的诉求")
+    _assert_accessible(
+        page, f"the resident's home with things waiting ({'elder' if elder else 'normal'})"
+    )
+    line.click()
+    page.wait_for_url(f"**/appeals/{case.pk}/")
+    expect(page.locator("main")).to_contain_text("已更换灯泡")
