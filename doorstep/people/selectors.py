@@ -246,17 +246,27 @@ class _RegistryOrderHint(Func):
         return f"likelihood({column} >= '', 0.001)", params
 
 
+def id_number_match(q: str) -> Q | None:
+    """The filter for a whole 18-character ID number typed in ``q`` (found by its keyed
+    hash); None when ``q`` is not shaped like one. A bad check digit or date is refused,
+    naming the field ``q``."""
+    upper = (q or "").strip().replace(" ", "").upper()
+    if not (len(upper) == 18 and upper[:17].isdigit() and upper[17] in ID_SUFFIX_CHARS):
+        return None
+    try:
+        return Q(id_number_hash=id_hash_of(upper))
+    except ValidationError as exc:
+        raise ValidationError(exc.message, field="q") from None
+
+
 def _query_q(q: str, *, wide: bool = False, for_count: bool = False) -> Q | None:
     """The filter for the search box's text, or None when it can match no one."""
     text = q.strip().replace(" ", "")
     if not text:
         return Q()
     upper = text.upper()
-    if len(upper) == 18 and upper[:17].isdigit() and upper[17] in ID_SUFFIX_CHARS:
-        try:
-            return Q(id_number_hash=id_hash_of(upper))
-        except ValidationError as exc:
-            raise ValidationError(exc.message, field="q") from None
+    if (by_id := id_number_match(upper)) is not None:
+        return by_id
     if text.isdigit() and len(text) == 11:
         try:
             return Q(phone_hash=phone_hash_of(text))

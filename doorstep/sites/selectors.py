@@ -15,13 +15,11 @@ from django.db.models.functions import TruncMonth
 
 from doorstep.accounts.scoping import scoped
 from doorstep.core import geo, timeutils
-from doorstep.core.errors import ValidationError
 from doorstep.core.timeutils import LOCAL_TZ
 from doorstep.core.tree import ancestor_paths, subtree_q
 from doorstep.orgs.models import Unit
 from doorstep.people.models import Household, Person
-from doorstep.people.selectors import counter_match
-from doorstep.people.services import id_hash_of
+from doorstep.people.selectors import counter_match, id_number_match
 
 from . import circle, hours, network
 from .choices import SiteLevel
@@ -256,13 +254,8 @@ def desk_people(*, actor: Any, q: str, limit: int = DESK_CANDIDATES) -> list[Per
     pinyin prefix, a whole phone number or its last four digits; anything vaguer is
     refused, naming ``q``) or the 18-digit ID number on the card they were handed, at
     most ``limit``, pseudonymized persons never."""
-    text = (q or "").strip().replace(" ", "").upper()
-    if len(text) == 18 and text[:17].isdigit():
-        try:
-            match = Q(id_number_hash=id_hash_of(text))
-        except ValidationError as exc:
-            raise ValidationError(exc.message, field="q") from None
-    else:
+    match = id_number_match(q)
+    if match is None:
         match = counter_match(q)[1]
     return list(
         scoped(actor, Person)

@@ -529,6 +529,18 @@ def test_the_desk_registers_a_matter_for_the_resident_it_found(world: Any) -> No
     assert f"person={world.b.person.pk}" not in elsewhere and "找到 0 位居民" in elsewhere
     vague = staff.get(url, {"q": "甲"})
     assert vague.status_code == 200 and 'id="q-error"' in vague.content.decode()
+    # The ID card handed over: found by the whole number; a wrong check digit is told.
+    from doorstep.people.idnumber import make_id_number
+    from doorstep.people.services import person_create
+
+    number = make_id_number("510502", dt.date(1950, 3, 15), 123)
+    carded = person_create(name="甲持证人", household=world.a.household, id_number=number)
+    by_card = staff.get(url, {"q": number.lower()}).content.decode()
+    results = by_card.split('id="q"', 1)[1].split("</form>", 1)[1]  # after the search box
+    assert f'href="?person={carded.pk}"' in results and number not in results
+    wrong = number[:-1] + ("0" if number[-1] != "0" else "1")
+    refused = staff.get(url, {"q": wrong}).content.decode()
+    assert 'id="q-error"' in refused and f'href="?person={carded.pk}"' not in refused
     chosen = staff.get(url, {"person": resident.pk}).content.decode()
     assert f"为 <strong>{resident.name}</strong> 登记" in chosen
     assert f'name="person" value="{resident.pk}"' in chosen
