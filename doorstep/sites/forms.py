@@ -72,9 +72,12 @@ class ProxyForm(forms.Form):
     )
 
     def document_list(self) -> list[str]:
-        return [
-            line.strip() for line in self.cleaned_data["documents"].splitlines() if line.strip()
-        ]
+        return document_lines(self.cleaned_data["documents"])
+
+
+def document_lines(text: str) -> list[str]:
+    """A checklist typed one document a line, blank lines dropped."""
+    return [line.strip() for line in text.splitlines() if line.strip()]
 
 
 class DeskForm(forms.Form):
@@ -109,9 +112,7 @@ class DeskForm(forms.Form):
         self.fields["category"].choices = [(c.code, c.label) for c in categories]  # type: ignore[attr-defined]
 
     def document_list(self) -> list[str]:
-        return [
-            line.strip() for line in self.cleaned_data["documents"].splitlines() if line.strip()
-        ]
+        return document_lines(self.cleaned_data["documents"])
 
 
 class HoursForm(forms.Form):
