@@ -53,8 +53,8 @@ def todos(user: Any, now: dt.datetime) -> list[Todo]:
 
 
 def mine(user: Any, now: dt.datetime) -> list[Todo]:
-    # The cases the user reported, as on "my cases" (selectors.my_cases).
-    reported = Case.objects.filter(reporter_user_id=user.pk)
+    # The cases the user reported, read through the checkpoint (a resident's rule: own).
+    reported = scoped(user, Case).filter(reporter_user_id=user.pk)
     to_rate = reported.filter(state=CaseState.RESOLVED).order_by("-id")
     # One case to rate opens it; several open the list.
     first_two = list(to_rate.values_list("pk", flat=True)[:2])
