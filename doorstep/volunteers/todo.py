@@ -24,11 +24,15 @@ def todos(user: Any, now: dt.datetime) -> list[Todo]:
     if not any(grant.role in ORGANIZER_ROLES for grant in grants(user)):
         return []
     waiting = scoped(user, Signup).filter(status=SignupStatus.CHECKED_OUT)
-    oldest = waiting.order_by("activity__starts_at", "activity_id").values_list(
-        "activity_id", flat=True
-    )[:1]
+    oldest = (
+        waiting.order_by("activity__starts_at", "activity_id")
+        .values_list("activity_id", flat=True)
+        .first()
+    )
     url = (
-        reverse("volunteers:activity", args=[oldest[0]]) if oldest else reverse("volunteers:index")
+        reverse("volunteers:activity", args=[oldest])
+        if oldest is not None
+        else reverse("volunteers:index")
     )
     return [counted(_("待确认时长的志愿者"), waiting, url, weight=45)]
 
