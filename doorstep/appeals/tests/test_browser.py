@@ -15,7 +15,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from doorstep.web.tests import conftest as web_fixtures
-from doorstep.web.tests.conftest import PASSWORD
+from doorstep.web.tests.conftest import PASSWORD, log_in
 from doorstep.web.tests.test_browser import _assert_accessible
 
 community = web_fixtures.community
@@ -43,11 +43,7 @@ def resident(community: Any) -> Any:
 def test_resident_reports_a_problem_and_follows_it(page: Page, resident: Any) -> None:
     from doorstep.appeals.models import Case
 
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", resident.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form.form button[type=submit]")
-    page.wait_for_load_state()
+    log_in(page, resident.username)
 
     page.goto("/appeals/report/")
     expect(page.get_by_role("heading", level=1)).to_have_text("反映诉求")
@@ -86,11 +82,7 @@ def test_the_report_map_starts_at_home_and_a_dot_chooses_its_compound(
     person_link_account(person=person_create(name="居民", household=household), user=resident)
     unit_create(kind="compound", name="光明小区", parent=community, lat=36.560, lng=104.186)
 
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", resident.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form.form button[type=submit]")
-    page.wait_for_load_state()
+    log_in(page, resident.username)
     page.goto("/appeals/report/")
     # The resident's own compound is chosen, under its community's heading.
     unit = page.locator("select[name=unit]")

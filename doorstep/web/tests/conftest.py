@@ -29,12 +29,18 @@ def worker(community: Any) -> Any:
     return user
 
 
+def log_in(page: Any, username: str) -> None:
+    """Log in through the login form (every test user's password is PASSWORD)."""
+    page.goto("/accounts/login/")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", PASSWORD)
+    page.click("form.form button[type=submit]")
+    page.wait_for_load_state()
+
+
 @pytest.fixture
 def logged_in_page(page: Any, worker: Any) -> Any:
     """The community worker, logged in through the login form and landed on the console."""
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", worker.username)
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form.form button[type=submit]")
+    log_in(page, worker.username)
     page.wait_for_url("**/console/")
     return page

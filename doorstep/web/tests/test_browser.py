@@ -16,7 +16,7 @@ from django.utils import translation
 from playwright.sync_api import Page, expect
 
 from doorstep.web.middleware import ELDER_COOKIE
-from doorstep.web.tests.conftest import PASSWORD
+from doorstep.web.tests.conftest import PASSWORD, log_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -175,11 +175,7 @@ def test_a_resident_s_home_leads_to_the_case_to_rate(
         actor=worker, case=case, action=Action.RESOLVE, version=case.version, result="已更换灯泡"
     )
 
-    page.goto("/accounts/login/")
-    page.fill("input[name=username]", "resident")
-    page.fill("input[name=password]", PASSWORD)
-    page.click("form.form button[type=submit]")
-    page.wait_for_load_state()
+    log_in(page, "resident")
     page.goto("/")
     if elder:
         _elder_on(page)

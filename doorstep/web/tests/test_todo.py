@@ -30,11 +30,12 @@ from doorstep.volunteers.tests.scope import tree_activity
 pytestmark = pytest.mark.django_db
 
 
-def todos(user: Any) -> dict[str, tuple[int, str, bool]]:
-    """The home page's to-do lines: label → (count, link, marked urgent), in page order."""
+def todos(user: Any, path: str = "/console/") -> dict[str, tuple[int, str, bool]]:
+    """A home page's to-do lines (the console's, or the resident's at ``/``): label →
+    (count, link, marked urgent), in page order."""
     client = Client()
     client.force_login(user)
-    html = client.get("/console/").content.decode()
+    html = client.get(path).content.decode()
     rows = re.findall(
         r'<li( class="urgent")?><a href="([^"]+)"><span class="todo-count">(\d+)\+?</span> '
         r'<span class="todo-label">([^<]+)</span>',
@@ -137,15 +138,7 @@ def test_the_list_speaks_english_too(world: World) -> None:
 
 
 def home_lines(user: Any) -> dict[str, tuple[int, str, bool]]:
-    client = Client()
-    client.force_login(user)
-    html = client.get("/").content.decode()
-    rows = re.findall(
-        r'<li( class="urgent")?><a href="([^"]+)"><span class="todo-count">(\d+)\+?</span> '
-        r'<span class="todo-label">([^<]+)</span>',
-        html,
-    )
-    return {label: (int(n), href, bool(urgent)) for urgent, href, n, label in rows}
+    return todos(user, "/")
 
 
 def test_a_resident_s_home_says_what_waits_for_them(world: World) -> None:
