@@ -60,6 +60,8 @@ def console(request: HttpRequest) -> HttpResponse:
         return redirect("web:home")
     places = []
     seen: set[int] = set()
+    # Whether any of the user's staff roles sees persons (then local places count them).
+    sees_people = any(rule_for(Person, role) for role in roles_of(request.user) - {Role.RESIDENT})
     for grant in grants(request.user):
         unit = anchor_unit(grant)
         if unit is None or unit.pk in seen:
@@ -75,7 +77,7 @@ def console(request: HttpRequest) -> HttpResponse:
                     for kind in UnitKind.values
                     if counts.get(kind)
                 ],
-                "people": _place_people(request.user, unit),
+                "people": _place_people(request.user, unit) if sees_people else None,
             }
         )
     if len(places) > 1:  # the registry link narrows to the place where it can
@@ -102,12 +104,9 @@ REGISTRY_WITHIN_KINDS = frozenset({"community", "village", "compound", "natural_
 
 def _place_people(user: Any, unit: Unit) -> dict[str, Any] | None:
     """Households and residents of a local place that the user may see in the registry
-    (None for wider places, or for a role that sees no persons): how many, how many aged
-    60 and over and under 14, and the most frequent tags."""
+    (None for wider places): how many, how many aged 60 and over and under 14, and the
+    most frequent tags."""
     if unit.kind not in LOCAL_KINDS:
-        return None
-    roles = roles_of(user) - {Role.RESIDENT}
-    if not any(rule_for(Person, role) for role in roles):
         return None
     summary = registry_summary(actor=user, within=unit.pk)
     households = (
