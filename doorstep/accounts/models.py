@@ -129,6 +129,7 @@ class AuditAction(models.TextChoices):
     CANTEEN_REFUNDED = "canteen_refunded", _("食堂退款")
     COUNTER_SEARCH = "counter_search", _("柜台查找居民")
     ACCESS_DENIED = "access_denied", _("越权访问")
+    REQUEST_VOIDED = "request_voided", _("撤销办事登记")
 
 
 class AuditOutcome(models.TextChoices):

@@ -115,6 +115,12 @@ class DeskForm(forms.Form):
         return document_lines(self.cleaned_data["documents"])
 
 
+class VoidForm(forms.Form):
+    """Why a matter registered by mistake is taken back (written to its events)."""
+
+    reason = forms.CharField(label=_("撤销原因"), max_length=200)
+
+
 class HoursForm(forms.Form):
     schedule = forms.CharField(
         label=_("每周开放时间"),

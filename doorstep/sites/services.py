@@ -1018,6 +1018,67 @@ def request_transition(
     return req
 
 
+def request_voidable(actor: Any, req: ServiceRequest) -> bool:
+    """Whether ``request_void`` would take this request back: registered today by
+    someone the actor may stand in for at this site, and not yet taken up."""
+    if req.mode == RequestMode.ON_RECEIPT:
+        open_to_void = req.status == RequestStatus.DONE
+    else:
+        open_to_void = req.status == RequestStatus.SUBMITTED and req.slot_id is None
+    return (
+        open_to_void
+        and req.created_at.astimezone(LOCAL_TZ).date()
+        == timeutils.now().astimezone(LOCAL_TZ).date()
+        and can_manage_site(actor, req.site)
+    )
+
+
+@transaction.atomic
+def request_void(
+    *, actor: Any, request_id: int, reason: str, request: HttpRequest | None = None
+) -> ServiceRequest:
+    """Take back a matter registered at the desk by mistake, on the day it was registered:
+    one handled on receipt goes from done to cancelled and its person-time leaves the
+    site's figures; a proxy matter nobody has accepted yet is cancelled. The request, an
+    event with the reason and an audit row keep what happened. Later days, and matters
+    already under way, are changed in the site's queue instead."""
+    req = get_scoped_or_404(
+        actor, ServiceRequest, ServiceRequest.objects.select_for_update().select_related("site__unit"),
+        pk=request_id,
+    )  # fmt: skip
+    if not can_manage_site(actor, req.site):
+        raise PermissionDenied(_("只有阵地工作人员可以撤销登记。"))
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValidationError(_("撤销须说明原因。"), field="reason")
+    if len(reason) > 200:
+        raise ValidationError(_("原因不能超过 200 字。"), field="reason")
+    if not request_voidable(actor, req):
+        if (
+            req.created_at.astimezone(LOCAL_TZ).date()
+            != timeutils.now().astimezone(LOCAL_TZ).date()
+        ):
+            raise Conflict(_("只能撤销当天的登记；以前的事项请在办事队列中处理。"), field="status")
+        raise Conflict(
+            _("“%(status)s”的事项不能撤销登记。") % {"status": req.get_status_display()},
+            field="status",
+        )
+    before = req.status
+    taken_back = ServiceRecord.objects.filter(request=req).aggregate(n=Sum("person_times"))["n"]
+    ServiceRecord.objects.filter(request=req).delete()
+    req.status = RequestStatus.CANCELLED
+    req.save(update_fields=["status", "updated_at"])
+    _event(req, actor, before, reason)
+    audit_record(
+        action=AuditAction.REQUEST_VOIDED,
+        actor=actor,
+        obj=req,
+        request=request,
+        detail={"site": req.site_id, "from": before, "person_times": taken_back or 0},
+    )
+    return req
+
+
 @transaction.atomic
 def record_create(
     *,

@@ -16,6 +16,11 @@ urlpatterns: list[URLPattern | URLResolver] = [
     path("console/sites/<int:pk>/edit/", views.console_site_edit, name="console-site-edit"),
     path("console/sites/<int:pk>/desk/", views.console_desk, name="console-desk"),
     path("console/sites/requests/<int:pk>/", views.console_request, name="console-request"),
+    path(
+        "console/sites/requests/<int:pk>/receipt/",
+        views.console_request_receipt,
+        name="console-request-receipt",
+    ),
     path("console/sites/programs/<int:pk>/", views.console_program, name="console-program"),
     path("console/sites/partners/", views.console_partners, name="console-partners"),
     path("console/sites/coverage/<int:unit_pk>/", views.console_coverage, name="console-coverage"),

@@ -38,6 +38,7 @@ from doorstep.core.pages import render_page
 from doorstep.core.timeutils import LOCAL_TZ
 from doorstep.orgs.models import Unit
 from doorstep.people.models import Person
+from doorstep.people.selectors import mask_name
 
 from . import hours
 from .choices import (
@@ -74,6 +75,7 @@ from .forms import (
     SiteEditForm,
     SiteForm,
     SlotForm,
+    VoidForm,
 )
 from .models import (
     AppointmentSlot,
@@ -126,6 +128,8 @@ from .services import (
     request_documents_mark,
     request_submit,
     request_transition,
+    request_void,
+    request_voidable,
     revenue_share_create,
     road_network_load,
     room_create,
@@ -814,6 +818,58 @@ def console_request(request: HttpRequest, pk: int) -> HttpResponse:
     except DomainError as exc:
         _error(request, exc)
     return redirect("sites:console-site", pk=req.site_id)
+
+
+@login_required
+def console_request_receipt(request: HttpRequest, pk: int) -> HttpResponse:
+    """The slip handed to the resident (print from the browser): what was registered, for
+    whom, by whom, and for a proxy matter the documents left and the number to call.
+    The site's staff may take back, on the day, a matter registered by mistake."""
+    _staff(request)
+    req = get_scoped_or_404(
+        request.user,
+        ServiceRequest,
+        ServiceRequest.objects.select_related(
+            "site__unit", "category", "person", "requester__person", "submitted_by"
+        ),
+        pk=pk,
+    )
+    form = VoidForm()
+    status = 200
+    if request.method == "POST":
+        if not can_manage_site(request.user, req.site):
+            raise Http404
+        form = VoidForm(request.POST)
+        status = 400
+        if form.is_valid():
+            try:
+                request_void(
+                    actor=request.user, request_id=req.pk,
+                    reason=form.cleaned_data["reason"], request=request,
+                )  # fmt: skip
+            except DomainError as exc:
+                _to_form(request, form, exc)
+            else:
+                messages.success(request, _("已撤销登记：%(matter)s。") % {"matter": req.matter})
+                return redirect("sites:console-desk", pk=req.site_id)
+    person = req.person or getattr(req.requester, "person", None)
+    voided = (
+        req.events.filter(to_status=RequestStatus.CANCELLED).order_by("-id").first()
+        if req.status == RequestStatus.CANCELLED
+        else None
+    )
+    return render(
+        request,
+        "sites/console_request_receipt.html",
+        {
+            "r": req,
+            "holder": mask_name(person.name) if person and not person.pseudonymized_at else "",
+            "voided": voided,
+            "can_void": request_voidable(request.user, req),
+            "form": form,
+        },
+        status=status,
+    )
 
 
 @login_required

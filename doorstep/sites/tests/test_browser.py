@@ -196,3 +196,14 @@ def test_the_desk_registers_a_walk_in_for_the_resident_found(
     req = ServiceRequest.objects.get(site=center)
     assert (req.person_id, req.status) == (elder.pk, "done")
     assert ServiceRecord.objects.filter(request=req).count() == 1
+    # The slip to hand over, and a mistake taken back on the day.
+    page.get_by_role("link", name="回执").click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("办事回执")
+    expect(page.locator("main")).to_contain_text("任*珍")
+    expect(page.get_by_role("button", name="打印回执")).to_be_visible()
+    _assert_accessible(page, "the desk's receipt")
+    page.get_by_label("撤销原因").fill("选错了事项")
+    page.get_by_role("button", name="撤销登记").click()
+    expect(page.locator("main")).to_contain_text("已撤销登记：开具居住证明")
+    req.refresh_from_db()
+    assert req.status == "cancelled" and not ServiceRecord.objects.filter(request=req).exists()

@@ -585,6 +585,78 @@ def test_the_desk_registers_a_matter_for_the_resident_it_found(world: Any) -> No
     assert "高龄津贴申请" not in pending and "开具居住证明" not in pending  # unnamed; done
 
 
+def test_the_desk_prints_a_receipt_and_takes_back_a_mistake_on_the_day(world: Any) -> None:
+    site = f.site(world.a.community, "甲社区党群服务中心")
+    site.categories.set([f.category("general")])
+    staff = client_for(world.user(Role.COMMUNITY_STAFF))
+    desk = f"/console/sites/{site.pk}/desk/"
+    resident = world.a.person
+    staff.post(desk, desk_post("r1", person=resident.pk))
+    staff.post(desk, desk_post("r2", mode="proxy", matter="代办居住证",
+                               documents="身份证复印件\n户口簿", person=resident.pk))  # fmt: skip
+    done = ServiceRequest.objects.get(site=site, mode="on_receipt")
+    proxy = ServiceRequest.objects.get(site=site, mode="proxy")
+    # Registered "today" on the clock the services read.
+    ServiceRequest.objects.filter(site=site).update(created_at=NOW)
+    receipt = f"/console/sites/requests/{done.pk}/receipt/"
+    assert receipt in staff.get(desk).content.decode()  # today's list links each slip
+    queue = staff.get(f"/console/sites/{site.pk}/").content.decode()  # and the queue, its own
+    assert f"/console/sites/requests/{proxy.pk}/receipt/" in queue
+    slip = staff.get(receipt).content.decode()
+    # What was done, for whom (masked, as on any slip a resident carries away), where.
+    assert "开具居住证明" in slip and "已办结" in slip and site.address in slip
+    assert resident.name not in slip and resident.name[0] + "*" in slip
+    assert 'id="void-form"' in slip and "data-print" in slip
+    proxy_slip = staff.get(f"/console/sites/requests/{proxy.pk}/receipt/").content.decode()
+    assert (
+        "身份证复印件" in proxy_slip and "未收" in proxy_slip and "领取时请带上本回执" in proxy_slip
+    )
+
+    # Taking back needs a reason; a refusal changes nothing.
+    refused = staff.post(receipt, {"reason": "  "})
+    assert refused.status_code == 400 and 'role="alert"' in refused.content.decode()
+    done.refresh_from_db()
+    assert done.status == "done" and ServiceRecord.objects.filter(request=done).count() == 1
+    # With one, the matter is cancelled, its person-time leaves the site's figures, and the
+    # reason, who and when are kept on the request, in the audit log and on the slip.
+    back = staff.post(receipt, {"reason": "选错了居民"}, follow=True)
+    assert back.status_code == 200 and "已撤销登记" in back.content.decode()
+    done.refresh_from_db()
+    assert done.status == "cancelled"
+    assert not ServiceRecord.objects.filter(request=done).exists()
+    event = done.events.order_by("-id")[0]
+    assert (event.from_status, event.to_status, event.note) == ("done", "cancelled", "选错了居民")
+    audit = AuditEvent.objects.get(action="request_voided")
+    assert audit.object_id == str(done.pk) and audit.detail["person_times"] == 1
+    slip = staff.get(receipt).content.decode()
+    assert 'id="receipt-voided"' in slip and "选错了居民" in slip and 'id="void-form"' not in slip
+    # Once is enough: a second attempt is refused and writes nothing more.
+    again = staff.post(receipt, {"reason": "再撤一次"})
+    assert again.status_code == 400 and done.events.count() == 2
+    # A proxy matter nobody has accepted leaves the queue the same way.
+    staff.post(f"/console/sites/requests/{proxy.pk}/receipt/", {"reason": "居民改天再来"})
+    proxy.refresh_from_db()
+    assert proxy.status == "cancelled"
+
+    # Yesterday's registration is past taking back here (the day's figures are out).
+    staff.post(desk, desk_post("r3", person=resident.pk, matter="开具证明"))
+    old = ServiceRequest.objects.get(site=site, matter="开具证明")
+    ServiceRequest.objects.filter(pk=old.pk).update(created_at=NOW - dt.timedelta(days=1))
+    old_url = f"/console/sites/requests/{old.pk}/receipt/"
+    assert 'id="void-form"' not in staff.get(old_url).content.decode()
+    late = staff.post(old_url, {"reason": "登记错了"})
+    assert late.status_code == 400 and "只能撤销当天的登记" in late.content.decode()
+    old.refresh_from_db()
+    assert old.status == "done" and ServiceRecord.objects.filter(request=old).exists()
+
+    # Those who do not run the site may not see the slip, let alone take it back.
+    for user in (outsider(world), world.user(Role.RESIDENT), world.user(Role.GRID_MEMBER)):
+        assert client_for(user).get(old_url).status_code == 404
+        assert client_for(user).post(old_url, {"reason": "x"}).status_code == 404
+    old.refresh_from_db()
+    assert old.status == "done"
+
+
 def test_the_desk_refuses_bad_input_beside_the_field_and_registers_nothing(world: Any) -> None:
     site = f.site(world.a.community, "甲社区党群服务中心")
     staff = client_for(world.user(Role.COMMUNITY_STAFF))

@@ -1,4 +1,4 @@
-// The receipt's print button (inline scripts are not allowed by the CSP).
+// A receipt's print button (no inline handlers: the CSP allows scripts from 'self' only).
 document.addEventListener("click", (event) => {
   if (event.target.closest("[data-print]")) window.print();
 });
