@@ -103,6 +103,7 @@ class RoleAssignmentOutput(serializers.ModelSerializer):
             "created_at",
             "revoked_at",
             "note",
+            "revoke_reason",
         ]
 
 
@@ -153,12 +154,26 @@ class RoleAssignmentListApi(APIView):
 
 
 class RoleAssignmentRevokeApi(APIView):
+    class InputSerializer(serializers.Serializer):
+        reason = serializers.CharField(
+            max_length=200, help_text="Why the role is revoked (kept for the audit)."
+        )
+
     @extend_schema(
-        request=None, responses=RoleAssignmentOutput, operation_id="role_assignments_revoke"
+        request=InputSerializer,
+        responses=RoleAssignmentOutput,
+        operation_id="role_assignments_revoke",
     )
     def post(self, request: Request, pk: int) -> Response:
         get_scoped_or_404(request.user, RoleAssignment, pk=pk)
-        assignment = role_revoke(actor=request.user, assignment_id=pk, request=request._request)
+        serializer = self.InputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        assignment = role_revoke(
+            actor=request.user,
+            assignment_id=pk,
+            reason=serializer.validated_data["reason"],
+            request=request._request,
+        )
         return Response(RoleAssignmentOutput(assignment).data)
 
 

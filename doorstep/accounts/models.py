@@ -65,6 +65,7 @@ class RoleAssignment(BaseModel):
         related_name="+",
     )
     note = models.CharField(_("备注"), max_length=200, blank=True)
+    revoke_reason = models.CharField(_("撤销原因"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("角色授权")

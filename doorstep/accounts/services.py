@@ -165,10 +165,22 @@ def _role_grant(
 
 @transaction.atomic
 def role_revoke(
-    *, actor: User | Any | None, assignment_id: int, request: HttpRequest | None = None
+    *,
+    actor: User | Any | None,
+    assignment_id: int,
+    reason: str = "",
+    request: HttpRequest | None = None,
 ) -> RoleAssignment:
+    """End a role assignment. A person revoking says why (kept on the assignment and in
+    the audit row, for the auditor who later asks); the system (``actor=None``: a
+    command, a deletion) may not."""
     if actor is not None and not can_manage_roles(actor):
         raise PermissionDenied(_("只有安全管理员可以撤销角色。"))
+    reason = (reason or "").strip()
+    if actor is not None and not reason:
+        raise ValidationError(_("撤销角色须说明原因。"), field="reason")
+    if len(reason) > 200:
+        raise ValidationError(_("原因不能超过 200 字。"), field="reason")
     assignment = RoleAssignment.objects.select_for_update().filter(pk=assignment_id).first()
     if assignment is None:
         raise NotFound(_("未找到该角色授权。"))
@@ -178,7 +190,8 @@ def role_revoke(
         raise PermissionDenied(_("不能撤销自己的角色。"))
     assignment.revoked_at = timezone.now()
     assignment.revoked_by = actor
-    assignment.save(update_fields=["revoked_at", "revoked_by", "updated_at"])
+    assignment.revoke_reason = reason
+    assignment.save(update_fields=["revoked_at", "revoked_by", "revoke_reason", "updated_at"])
     audit_record(
         action=AuditAction.ROLE_REVOKED,
         actor=actor,
@@ -189,6 +202,7 @@ def role_revoke(
             "user": assignment.user.username,
             "role": assignment.role,
             "scope_id": assignment.scope_id,
+            "reason": reason,
         },
     )
     forget_grants(assignment.user)

@@ -157,7 +157,12 @@ def role_grant_view(request: HttpRequest) -> HttpResponse:
 def role_revoke_view(request: HttpRequest, pk: int) -> HttpResponse:
     _require(can_manage_roles, request)
     try:
-        role_revoke(actor=request.user, assignment_id=pk, request=request)
+        role_revoke(
+            actor=request.user,
+            assignment_id=pk,
+            reason=request.POST.get("reason", "")[:1000],
+            request=request,
+        )
     except DomainError as exc:
         messages.error(request, str(exc.message))
     else:

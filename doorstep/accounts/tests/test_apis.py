@@ -104,7 +104,14 @@ def test_security_admin_grants_through_the_api(world: World) -> None:
     )
     assert response.status_code == 201, response.json()
     pk = response.json()["id"]
-    assert client.post(f"/api/v1/role-assignments/{pk}/revoke/").json()["revoked_at"]
+    # Revoking says why: refused without a reason, kept with one.
+    refused = client.post(f"/api/v1/role-assignments/{pk}/revoke/", {}, format="json")
+    assert refused.status_code == 400
+    assert refused.json()["errors"][0]["field"] == "reason"
+    revoked = client.post(
+        f"/api/v1/role-assignments/{pk}/revoke/", {"reason": "岗位调整"}, format="json"
+    ).json()
+    assert revoked["revoked_at"] and revoked["revoke_reason"] == "岗位调整"
 
 
 def test_community_staff_cannot_grant_through_the_api(world: World) -> None:

@@ -17,13 +17,45 @@ def test_security_admin_grants_and_revokes_with_audit(world: World) -> None:
         actor=security, user=target, role=Role.COMMUNITY_STAFF, scope=world.a.community
     )
     assert assignment.scope_kind == "unit" and assignment.scope_id == world.a.community.pk
-    role_revoke(actor=security, assignment_id=assignment.pk)
+    # A person revoking says why; without a reason nothing changes.
+    for blank in ("", "   "):
+        with pytest.raises(ValidationError) as refused:
+            role_revoke(actor=security, assignment_id=assignment.pk, reason=blank)
+        assert "reason" in refused.value.errors
+    with pytest.raises(ValidationError):
+        role_revoke(actor=security, assignment_id=assignment.pk, reason="长" * 201)
+    assignment.refresh_from_db()
+    assert assignment.revoked_at is None
+    role_revoke(actor=security, assignment_id=assignment.pk, reason="调离本社区")
     assignment.refresh_from_db()
     assert assignment.revoked_at is not None and assignment.revoked_by == security
-    actions = list(
-        AuditEvent.objects.filter(actor=security).values_list("action", flat=True).order_by("id")
+    assert assignment.revoke_reason == "调离本社区"
+    events = list(AuditEvent.objects.filter(actor=security).order_by("id"))
+    assert [e.action for e in events] == [AuditAction.ROLE_GRANTED, AuditAction.ROLE_REVOKED]
+    assert events[1].detail["reason"] == "调离本社区"
+
+
+def test_the_roles_page_revokes_with_a_reason_and_refuses_without(world: World) -> None:
+    from django.test import Client
+
+    security = world.user(Role.SECURITY_ADMIN)
+    target = make_user("leaver")
+    assignment = role_grant(
+        actor=security, user=target, role=Role.COMMUNITY_STAFF, scope=world.a.community
     )
-    assert actions == [AuditAction.ROLE_GRANTED, AuditAction.ROLE_REVOKED]
+    client = Client()
+    client.force_login(security)
+    page = client.get("/console/roles/").content.decode()
+    url = f"/console/roles/{assignment.pk}/revoke/"
+    assert f'action="{url}"' in page and f'id="reason-{assignment.pk}"' in page
+    refused = client.post(url, {"reason": ""}, follow=True).content.decode()
+    assert "撤销角色须说明原因" in refused and 'role="alert"' in refused
+    assignment.refresh_from_db()
+    assert assignment.revoked_at is None
+    done = client.post(url, {"reason": "退休"}, follow=True).content.decode()
+    assert "已撤销角色" in done
+    assignment.refresh_from_db()
+    assert (assignment.revoked_by, assignment.revoke_reason) == (security, "退休")
 
 
 @pytest.mark.parametrize(
