@@ -3,7 +3,8 @@
 Place roles see the rows of sites in their subtree, and an area center's site, rooms,
 slots, programs and partner services wherever the center serves; a partner sees the sites where it
 offers services and its own offerings, agreements, settlements and programs; a resident
-sees their own bookings and requests, and the enrolments (with attendance) of themselves
+sees their own bookings, the requests they made or that a desk registered for them or
+a member of their household, and the enrolments (with attendance) of themselves
 and the members of their household. Sites' public facts (name, place,
 hours, services) are read by everyone through ``selectors.public_sites``, not here.
 """
@@ -78,6 +79,13 @@ def _household(field: str) -> scoping.Rule:
     return rule
 
 
+def _either(first: scoping.Rule, second: scoping.Rule) -> scoping.Rule:
+    def rule(grant: Grant) -> Q:
+        return first(grant) | second(grant)
+
+    return rule
+
+
 def register() -> None:
     from .models import (
         AppointmentSlot,
@@ -136,7 +144,10 @@ def register() -> None:
     scoping.register(AppointmentSlot, [(PLACES, _within_or_served("site__unit"))], distinct=True)
     scoping.register(
         ServiceRequest,
-        [(MANAGERS, within_unit("site__unit")), ((Role.RESIDENT,), _own("requester"))],
+        [
+            (MANAGERS, within_unit("site__unit")),
+            ((Role.RESIDENT,), _either(_own("requester"), _household("person"))),
+        ],
     )
     scoping.register(
         ServiceRecord,

@@ -31,6 +31,7 @@ from .models import (
     Program,
     Room,
     ServiceRecord,
+    ServiceRequest,
     Site,
     SiteClosure,
 )
@@ -242,6 +243,17 @@ def household_persons(actor: Any) -> QuerySet[Person]:
     households = scoped(actor, Household).filter(members__user_id=actor.pk, is_active=True)
     return Person.objects.filter(pseudonymized_at__isnull=True).filter(
         Q(user_id=actor.pk) | Q(household__in=households.values("pk"))
+    )
+
+
+def my_requests(actor: Any) -> QuerySet[ServiceRequest]:
+    """The service matters a resident follows: those they asked for online, and those a
+    site's desk registered for them or a member of their household (a proxy matter
+    taken in for an elderly mother is followed by her daughter's phone)."""
+    if not getattr(actor, "is_authenticated", False):
+        return ServiceRequest.objects.none()
+    return scoped(actor, ServiceRequest).filter(
+        Q(requester_id=actor.pk) | Q(person__in=household_persons(actor).values("pk"))
     )
 
 

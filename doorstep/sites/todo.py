@@ -16,6 +16,7 @@ from doorstep.core.todo import Todo, counted
 from .choices import OPEN_STATUSES, BookingStatus
 from .models import Booking, ServiceRequest
 from .rules import is_site_manager
+from .selectors import my_requests
 
 
 def todos(user: Any, now: dt.datetime) -> list[Todo]:
@@ -32,9 +33,7 @@ def mine(user: Any, now: dt.datetime) -> list[Todo]:
     bookings = scoped(user, Booking).filter(
         booked_by_id=user.pk, status=BookingStatus.CONFIRMED, ends_at__gt=now
     )
-    requests_ = scoped(user, ServiceRequest).filter(
-        requester_id=user.pk, status__in=sorted(OPEN_STATUSES)
-    )
+    requests_ = my_requests(user).filter(status__in=sorted(OPEN_STATUSES))
     url = reverse("sites:mine")
     return [
         counted(_("待使用的功能室预订"), bookings, url, weight=20),

@@ -102,6 +102,7 @@ from .selectors import (
     desk_people,
     desk_person,
     household_persons,
+    my_requests,
     person_times,
     public_programs,
     public_site,
@@ -401,11 +402,8 @@ def mine(request: HttpRequest) -> HttpResponse:
         .select_related("room__site")
     )
     upcoming = Q(status=BookingStatus.CONFIRMED, ends_at__gt=now)
-    requests_ = (
-        scoped(request.user, ServiceRequest)
-        .filter(requester_id=request.user.pk)
-        .select_related("site", "category", "slot")
-    )
+    # Asked for online, or registered at a desk for them or their household.
+    requests_ = my_requests(request.user).select_related("site", "category", "slot", "person")
     open_request = Q(status__in=OPEN_STATUSES)
     # Enrolments of the resident and their household (scope: accounts.scoping, the
     # RESIDENT rule in scope_rules), narrowed to the persons they act for.

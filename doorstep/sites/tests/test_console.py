@@ -657,6 +657,49 @@ def test_the_desk_prints_a_receipt_and_takes_back_a_mistake_on_the_day(world: An
     assert old.status == "done"
 
 
+def test_a_matter_registered_at_the_desk_is_followed_on_the_residents_phone(world: Any) -> None:
+    from doorstep.people.services import household_create, person_create, person_link_account
+
+    site = f.site(world.a.community, "甲社区党群服务中心")
+    site.categories.set([f.category("general"), f.category("elderly")])
+    staff = client_for(world.user(Role.COMMUNITY_STAFF))
+    desk = f"/console/sites/{site.pk}/desk/"
+    daughter = world.user(Role.RESIDENT)
+    person_link_account(person=world.a.person, user=daughter)
+    mother = person_create(name="甲老母亲", household=world.a.household, relation="parent")
+    next_door = household_create(unit=world.a.building, entrance="1", room="102")
+    neighbour = person_create(name="甲邻居", household=next_door, relation="head")
+    staff.post(desk, desk_post("m1", person=world.a.person.pk, mode="proxy", matter="代办居住证",
+                               documents="身份证复印件"))  # fmt: skip
+    staff.post(desk, desk_post("m2", person=mother.pk, mode="proxy", category="elderly",
+                               matter="高龄津贴申请"))  # fmt: skip
+    staff.post(desk, desk_post("m3", person=neighbour.pk, mode="proxy", matter="邻居的事"))
+    staff.post(desk, desk_post("m4", mode="proxy", matter="过路群众的事"))
+    assert ServiceRequest.objects.filter(site=site).count() == 4
+
+    phone = client_for(daughter)
+    mine = phone.get("/sites/mine/").content.decode()
+    # Her own matter and her mother's (said to be for her), with the documents' state.
+    assert "代办居住证" in mine and "身份证复印件" in mine
+    assert "高龄津贴申请" in mine and "为甲老母亲办理" in mine
+    assert "邻居的事" not in mine and "过路群众的事" not in mine
+    # The desk's matters are cancelled at the desk, not from the phone.
+    own = ServiceRequest.objects.get(matter="代办居住证")
+    assert f"/sites/mine/request/{own.pk}/cancel/" not in mine
+    assert phone.post(f"/sites/mine/request/{own.pk}/cancel/").status_code == 404
+    own.refresh_from_db()
+    assert own.status == "submitted"
+    # Her home page counts both as under way.
+    from doorstep.web.tests.test_todo import todos
+
+    assert todos(daughter, "/")["预约和代办中的事项"] == (2, "/sites/mine/", False)
+    # The checkpoint lets her read exactly those two.
+    assert set(scoped(daughter, ServiceRequest).values_list("matter", flat=True)) == {
+        "代办居住证",
+        "高龄津贴申请",
+    }
+
+
 def test_the_desk_refuses_bad_input_beside_the_field_and_registers_nothing(world: Any) -> None:
     site = f.site(world.a.community, "甲社区党群服务中心")
     staff = client_for(world.user(Role.COMMUNITY_STAFF))
