@@ -466,3 +466,58 @@ def resident_cases(
             case.refresh_from_db()
             out.append(case)
     return out
+
+
+def grid_day(grid: Any, member: User, *, now: dt.datetime | None = None) -> list[Case]:
+    """The demo grid's morning, so that the grid member's phone queue and the console's
+    to-do show a working day (the year's cases are all handled by now): a problem they
+    wrote down on this morning's rounds, still to accept; one a neighbour posted in the
+    building's WeChat group, accepted and under way; and one from yesterday's visit to
+    an elderly resident, due within hours. Households are the grid's first three without
+    an account (the demo resident's cases are their own), with their heads as
+    reporters, so the receipt codes reach them."""
+    end = (now or timeutils.now()).replace(second=0, microsecond=0)
+    links = list(
+        GridHousehold.objects.filter(grid=grid)
+        .exclude(household__members__user__isnull=False)  # not the demo resident's home
+        .select_related("household__head")
+        .order_by("household_id")[:3]
+    )
+    if len(links) < 3:
+        return []
+    categories = {c.code: c for c in Category.objects.all()}
+    plans = [
+        ("sanitation", Channel.VISIT, "单元楼道里堆了纸箱和旧家具，挡住了消防通道",
+         dt.timedelta(minutes=40), "submitted"),
+        ("repair", Channel.WECHAT_GROUP, "楼下路灯坏了好几天，晚上出门看不清路",
+         dt.timedelta(hours=3), "started"),
+        ("repair", Channel.VISIT, "独居老人家里厨房水龙头漏水，自己没法修",
+         dt.timedelta(hours=21), "started"),
+    ]  # fmt: skip
+    clock = _Clock(end)
+    out = []
+    with _quiet_clock(clock):
+        for index, (code, channel, text, ago, plan) in enumerate(plans):
+            at = end - ago
+            clock.moment = at
+            household = links[index].household
+            case = services.case_submit(
+                actor=member,
+                kind=CaseKind.PROBLEM,
+                category=categories[code],
+                channel=channel,
+                text=text,
+                household=household,
+                reporter_person=household.head,
+                idempotency_key=f"demo-grid-day-{index}",
+                at=at,
+            )
+            Case.objects.filter(pk=case.pk).update(created_at=at)
+            if plan == "started":
+                step = dt.timedelta(minutes=20)
+                _step(case, member, clock, at + step, Action.ACCEPT)
+                _step(case, member, clock, at + 2 * step, Action.ASSIGN, assignee=member)
+                _step(case, member, clock, at + 3 * step, Action.START)
+            case.refresh_from_db()
+            out.append(case)
+    return out

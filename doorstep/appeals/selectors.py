@@ -206,14 +206,15 @@ def overdue_cases(
 
 
 def grid_queue(*, actor: Any) -> QuerySet[Case]:
-    """A grid member's queue: their grid's open cases at grid level, due first."""
+    """A grid member's queue: their grid's open cases at grid level, due first, with
+    where each is (the household's address, else the place) for the walk there."""
     from doorstep.accounts.scoping import grants
 
     grid_ids = [g.scope.pk for g in grants(actor) if g.role in ("grid_member", "grid_leader")]
     return (
         scoped(actor, Case)
         .filter(grid_id__in=grid_ids, state__in=sorted(OPEN_STATES))
-        .select_related(*LIST_RELATIONS)
+        .select_related(*LIST_RELATIONS, "unit", "household__unit")
         .order_by("deadline", "id")
     )
 

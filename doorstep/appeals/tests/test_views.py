@@ -207,8 +207,24 @@ def test_overdue_and_queue(world: World) -> None:
     staff = _client(world.user(Role.COMMUNITY_STAFF))
     html = staff.get(f"{reverse('appeals:overdue')}?unit={world.a.community.pk}").content.decode()
     assert late.receipt_code in html and html.count("badge-overdue") == 1
-    queue = _client(world.user(Role.GRID_MEMBER)).get(reverse("appeals:queue")).content.decode()
+    member = _client(world.user(Role.GRID_MEMBER))
+    queue = member.get(reverse("appeals:queue")).content.decode()
     assert queue.count("appeal-green") == 2
+    # Each says what it is about and where (the household's address), so three repairs
+    # in one compound can be told apart on the phone.
+    assert "早就该办" in queue and "还没到期" in queue
+    assert queue.count(world.a.household.address) == 2
+    # Its queries do not grow with the queue.
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    with CaptureQueriesContext(connection) as two:
+        member.get(reverse("appeals:queue"))
+    for n in range(3):
+        submit(world, text=f"又一件 {n}")
+    with CaptureQueriesContext(connection) as five:
+        assert member.get(reverse("appeals:queue")).content.decode().count("appeal-green") == 5
+    assert len(five.captured_queries) == len(two.captured_queries)
 
 
 def test_month_end_page(world: World) -> None:

@@ -239,6 +239,16 @@ def test_seed_demo_builds_the_case_study_places_once(tmp_path: Path) -> None:
     visits = Visit.objects.filter(visitor__username=member[0])
     assert visits.count() > 20
     assert visits.values("household").distinct().count() > 10
+    # ... and has a morning's cases in the phone queue: one to accept, two under way.
+    queue = walker.get("/console/appeals/queue/").content.decode()
+    assert all(text in queue for text in ("挡住了消防通道", "路灯坏了", "水龙头漏水")), queue
+    day = Case.objects.filter(idempotency_key__startswith="demo-grid-day-")
+    assert sorted(day.values_list("state", flat=True)) == [
+        "in_progress",
+        "in_progress",
+        "submitted",
+    ]
+    assert set(day.values_list("grid__name", flat=True)) == {"第1网格"}
     # The demo's year runs up to the day it is built: this month's figures are there.
     from doorstep.core import timeutils
     from doorstep.points.models import Redemption

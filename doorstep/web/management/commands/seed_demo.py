@@ -97,6 +97,9 @@ class Command(BaseCommand):
                     people.persons[0].household,
                     appeals.clerk,
                 )
+            appeals_demo.grid_day(
+                grids["yihe_1"], User.objects.get(username=f"demo_{Role.GRID_MEMBER}")
+            )
             open311_demo.build()
             sites_demo.build(
                 rng,
