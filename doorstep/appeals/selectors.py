@@ -135,6 +135,20 @@ def case_detail(*, actor: Any, pk: int) -> Case:
     )
 
 
+def case_household(*, actor: Any, case: Case) -> tuple[Household | None, bool]:
+    """The household a case is about, when the actor may see it in the registry (its
+    address down to the room, for the walk there), and whether its grid page (visits,
+    wishes, members) is open to them too."""
+    if not case.household_id:
+        return None, False
+    household = scoped(actor, Household).select_related("unit").filter(pk=case.household_id).first()
+    if household is None:
+        return None, False
+    from doorstep.grids.models import GridHousehold
+
+    return household, scoped(actor, GridHousehold).filter(household_id=household.pk).exists()
+
+
 def case_timeline(*, case: Case, public_only: bool = False) -> QuerySet[CaseEvent]:
     qs = CaseEvent.objects.filter(case=case).select_related("actor").order_by("at", "id")
     return qs.filter(is_public=True) if public_only else qs

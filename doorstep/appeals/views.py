@@ -567,11 +567,14 @@ def _render_console_case(
     for f in action_forms:
         if refused and refused["action"] == f["action"]:
             f.update(values=refused["values"], errors=refused["errors"])
+    household, household_page = selectors.case_household(actor=request.user, case=case)
     return render_page(
         request,
         "appeals/console_case.html",
         {
             "case": case,
+            "household": household,
+            "household_page": household_page,
             "events": selectors.case_timeline(case=case),
             "actions": action_forms,
             "error_summary": refused["summary"] if refused else [],

@@ -188,6 +188,27 @@ def test_console_case_shows_reporter_and_audits(world: World) -> None:
     assert AuditEvent.objects.filter(action=AuditAction.REVEAL, object_id=str(case.pk)).exists()
 
 
+def test_console_case_says_which_household_and_links_its_grid_page(world: World) -> None:
+    case = submit(world)
+    address = world.a.household.address
+    url = reverse("appeals:console-case", args=[case.pk])
+
+    def place(user: Any) -> str:
+        html = _client(user).get(url).content.decode()
+        return html.split('id="case-place">', 1)[1].split("</dd>", 1)[0]
+
+    # The grid member walks there: the address down to the room, and the household's
+    # page (members, visits, wishes) one tap away.
+    grid_page = f'href="/console/my-grid/households/{world.a.household.pk}/"'
+    member = place(world.user(Role.GRID_MEMBER))
+    assert address in member and grid_page in member
+    assert address in place(world.user(Role.COMMUNITY_STAFF))
+    # A case about a place, not a household, names the place.
+    spot = submit(world, household=None, unit=world.a.building)
+    url = reverse("appeals:console-case", args=[spot.pk])
+    assert place(world.user(Role.GRID_MEMBER)).startswith(world.a.building.name)
+
+
 def test_console_case_outside_scope_is_404(world: World) -> None:
     case = submit(world, tree=world.b, actor=make_user("b_res", Role.RESIDENT))
     client = _client(world.user(Role.COMMUNITY_STAFF))
@@ -357,10 +378,10 @@ def test_grid_member_takes_up_wishes_from_visits(world: World) -> None:
     client.post(reverse("appeals:wish-take-up", args=[wish.pk]))
     client.post(reverse("appeals:wish-take-up", args=[wish.pk]))
     assert Case.objects.filter(wish=wish, kind="wish").count() == 1
-    assert (
-        "想要一个晾衣架"
-        not in client.get(reverse("appeals:queue")).content.decode().split("走访中收集")[-1]
-    )
+    # It leaves the wishes waiting and joins the queue as a case.
+    html = client.get(reverse("appeals:queue")).content.decode()
+    waiting = html.split("走访中收集", 1)[1] if "走访中收集" in html else ""
+    assert "想要一个晾衣架" not in waiting and "想要一个晾衣架" in html
     outsider = _client(make_user("b_member", Role.COMMUNITY_STAFF, world.b.community))
     assert outsider.post(reverse("appeals:wish-take-up", args=[wish.pk])).status_code == 404
 
