@@ -363,6 +363,10 @@ def signup_reject(*, actor: Any, signup: Signup, note: str) -> Signup:
     return signup
 
 
+# A lifetime of volunteering is far below this; a larger number is a typing slip.
+MAX_STAR_HOURS = 100_000
+
+
 @transaction.atomic
 def star_thresholds_set(*, actor: Any, unit: Unit, hours: list[Any]) -> StarThresholds:
     if not can_manage_teams(actor, unit):
@@ -375,6 +379,10 @@ def star_thresholds_set(*, actor: Any, unit: Unit, hours: list[Any]) -> StarThre
         raise ValidationError(_("星级时长须为整数小时。"), field="hours") from None
     if values[0] <= 0 or any(b <= a for a, b in itertools.pairwise(values)):
         raise ValidationError(_("星级时长须逐级递增。"), field="hours")
+    if values[-1] > MAX_STAR_HOURS:
+        raise ValidationError(
+            _("星级时长不能超过 %(n)d 小时。") % {"n": MAX_STAR_HOURS}, field="hours"
+        )
     row, _created = StarThresholds.objects.update_or_create(
         unit=unit,
         defaults=dict(zip(("one", "two", "three", "four", "five"), values, strict=True)),

@@ -157,6 +157,11 @@ def test_refused_star_thresholds_are_told_beside_the_five_and_kept(world: World)
     assert error_beside(page, "s-star3") == "星级时长须为整数小时。"
     assert summary(page) == ["3星：星级时长须为整数小时。"]
     assert value(page, "s-star3") == "x" and error_beside(page, "s-star2") is None
+    # A number past any lifetime of volunteering (or the database's integers) is told.
+    huge = typed | {"star3": "35", "star5": "118059162071"}
+    response = staff.post(url, stars | huge)
+    assert response.status_code == 400 and not StarThresholds.objects.exists()
+    assert summary(response.content.decode()) == ["星级时长不能超过 100000 小时。"]
 
 
 # --- An activity's roster ----------------------------------------------------------------
