@@ -35,6 +35,7 @@ urlpatterns = [
     path("", include("doorstep.volunteers.urls")),
     path("", include("doorstep.canteen.urls")),
     path("", include("doorstep.open311.urls")),
+    path("", include("doorstep.dashboards.urls")),
     path("", include("doorstep.web.urls")),
 ]
 

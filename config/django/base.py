@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "doorstep.volunteers",
     "doorstep.canteen",
     "doorstep.open311",
+    "doorstep.dashboards",
     "doorstep.web",
 ]
 

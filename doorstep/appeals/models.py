@@ -264,6 +264,9 @@ class Case(BaseModel):
     # Registered residents of the community the result names, masked when published.
     result_names = models.JSONField(_("结果中的居民姓名"), default=list, blank=True, editable=False)
     resolved_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    # Whether it was resolved by the deadline then in force (which resolving clears);
+    # unknown (null) while open, and for a case that had no deadline.
+    resolved_on_time = models.BooleanField(_("按期办结"), null=True, blank=True)
     closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
     closed_unrated = models.BooleanField(_("未评价关闭"), default=False)
     rating = models.PositiveSmallIntegerField(_("满意度"), null=True, blank=True)

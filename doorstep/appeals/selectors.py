@@ -418,6 +418,49 @@ def disputes_resolved(
     )
 
 
+def period_figures(
+    *, actor: Any, unit: Unit, start: dt.datetime, end: dt.datetime
+) -> dict[str, Any]:
+    """A place's appeals over a period, counted over the cases the actor may see in the
+    unit's subtree: received (by color; rejected and merged among them), resolved and
+    how many of those by the deadline then in force (of those that had one), the residents' satisfaction with those
+    closed in the period (latest rating 4 or 5 of those rated; unrated closures
+    apart), and what is open now and overdue."""
+    cases = scoped(actor, Case).filter(subtree_q(unit.path, field="unit_path"))
+    received = cases.filter(created_at__gte=start, created_at__lt=end).aggregate(
+        total=Count("id"),
+        green=Count("id", filter=Q(color=Color.GREEN)),
+        yellow=Count("id", filter=Q(color=Color.YELLOW)),
+        red=Count("id", filter=Q(color=Color.RED)),
+        rejected=Count("id", filter=Q(state=CaseState.REJECTED)),
+        merged=Count("id", filter=Q(state=CaseState.MERGED)),
+    )
+    resolved = cases.filter(resolved_at__gte=start, resolved_at__lt=end).aggregate(
+        total=Count("id"),
+        timed=Count("id", filter=Q(resolved_on_time__isnull=False)),
+        on_time=Count("id", filter=Q(resolved_on_time=True)),
+    )
+    closed = cases.filter(closed_at__gte=start, closed_at__lt=end).aggregate(
+        rated=Count("id", filter=Q(rating__isnull=False)),
+        satisfied=Count("id", filter=Q(rating__gte=4)),
+        unrated=Count("id", filter=Q(closed_unrated=True)),
+    )
+    now = timeutils.now()
+    open_now = cases.filter(state__in=sorted(OPEN_STATES)).aggregate(
+        total=Count("id"), overdue=Count("id", filter=Q(deadline__lt=now))
+    )
+
+    def share(part: int, whole: int) -> float | None:
+        return round(part * 100 / whole, 1) if whole else None
+
+    return {
+        "received": received,
+        "resolved": {**resolved, "on_time_rate": share(resolved["on_time"], resolved["timed"])},
+        "closed": {**closed, "satisfaction": share(closed["satisfied"], closed["rated"])},
+        "open": open_now,
+    }
+
+
 def satisfaction(
     *, unit: Unit, start: dt.datetime | None = None, end: dt.datetime | None = None
 ) -> dict[str, Any]:

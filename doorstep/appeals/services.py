@@ -573,6 +573,12 @@ def _restart_clock(case: Case, color: str, at: dt.datetime) -> dict[str, Any]:
     return {"clock_started_at": at, "deadline": at + sla(color), "reminded_deadline": None}
 
 
+def on_time(deadline: dt.datetime | None, moment: dt.datetime) -> bool | None:
+    """Whether a case resolved at ``moment`` met the deadline then in force; unknown
+    when it had none."""
+    return None if deadline is None else moment <= deadline
+
+
 @transaction.atomic
 def case_transition(
     *,
@@ -603,6 +609,7 @@ def case_transition(
     elif action == Action.RESOLVE:
         changes.update(_result(row, clean_text(result, field="result")))
         changes["resolved_at"] = moment
+        changes["resolved_on_time"] = on_time(row.deadline, moment)
         changes["deadline"] = None
     elif action == Action.REJECT:
         changes["closed_at"] = moment
@@ -777,6 +784,7 @@ def _reopen(case: Case, version: int, moment: dt.datetime) -> Case:
         "party_org": probe.party_org,
         "is_joint": probe.is_joint,
         "resolved_at": None,
+        "resolved_on_time": None,
         "assignee": None,
         **_restart_clock(case, probe.color, moment),
     }
@@ -1112,6 +1120,7 @@ def wish_fulfil(*, actor: Any, claim_id: int, note: str = "") -> WishClaim:
                     % {"who": claim.claimant_label, "note": text},
                 ),
                 "resolved_at": moment,
+                "resolved_on_time": on_time(case.deadline, moment),
                 "deadline": None,
             },
             at=moment,

@@ -309,10 +309,11 @@ def person_times(
     by: str = "site",
     level: str = "",
     category: str = "",
+    unit: Unit | None = None,
 ) -> list[dict[str, Any]]:
     """Person-times served in [start, end] (local dates), grouped by site, category, level
     or month, from the service records the actor may see (optionally of one level of
-    site or one service category)."""
+    site, one service category, or the sites in one unit's subtree)."""
     if by not in PERIODS:
         by = "site"
     begin = dt.datetime.combine(start, dt.time(0), tzinfo=LOCAL_TZ)
@@ -322,6 +323,8 @@ def person_times(
         qs = qs.filter(site__level=level)
     if category:
         qs = qs.filter(category__code=category)
+    if unit is not None:
+        qs = qs.filter(subtree_q(unit.path, field="site__unit__path"))
     if by == "month":
         grouped = (
             qs.annotate(month=TruncMonth("delivered_at", tzinfo=LOCAL_TZ))

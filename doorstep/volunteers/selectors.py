@@ -9,7 +9,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 
 from doorstep.accounts.scoping import scoped
 from doorstep.core import timeutils
-from doorstep.core.tree import ancestor_paths
+from doorstep.core.tree import ancestor_paths, subtree_q
 from doorstep.orgs.models import Unit
 from doorstep.people.models import Person
 from doorstep.people.selectors import mask_name
@@ -165,3 +165,29 @@ def party_post_claims(*, actor: Any, unit: Unit | None = None) -> QuerySet[Signu
     if unit is not None:
         qs = qs.filter(unit.subtree_q(field="activity__unit__path"))
     return qs.select_related("activity", "person")
+
+
+def period_figures(*, actor: Any, unit: Unit, start: Any, end: Any) -> dict[str, Any]:
+    """Volunteering in a unit's subtree over a period (``start`` inclusive, ``end``
+    exclusive, aware datetimes), from the sign-ups the actor may see whose hours were
+    confirmed: person-times, hours and distinct volunteers, counted at check-out."""
+    figures = (
+        scoped(actor, Signup)
+        .filter(
+            subtree_q(unit.path, field="activity__unit__path"),
+            status=SignupStatus.CONFIRMED,
+            checked_out_at__gte=start,
+            checked_out_at__lt=end,
+        )
+        .aggregate(
+            person_times=Count("id"),
+            minutes=Sum("minutes"),
+            volunteers=Count("person_id", distinct=True),
+        )
+    )
+    minutes = figures["minutes"] or 0
+    return {
+        "person_times": figures["person_times"],
+        "hours": round(minutes / 60, 1),
+        "volunteers": figures["volunteers"],
+    }

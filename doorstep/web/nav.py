@@ -44,6 +44,7 @@ COMMUNITY_WORKERS = GRID_MANAGERS | GRID_WORKERS | {Role.BUILDING_LEADER}
 
 NAV: list[NavItem] = [
     NavItem("web:console", _("首页"), frozenset(STAFF_ROLES)),
+    NavItem("dashboards:figures", _("数据概览"), GRID_MANAGERS),
     NavItem(
         "web:units",
         _("组织架构"),

@@ -6,6 +6,7 @@ import datetime as dt
 from typing import Any
 
 import pytest
+from django.utils import timezone
 
 from doorstep.accounts.roles import Role
 from doorstep.accounts.scoping import scoped
@@ -289,11 +290,25 @@ def test_unsatisfied_rating_reopens_one_level_up(world: World) -> None:
         Level.COMMUNITY,
     )
     assert case.assignee_id is None and case.resolved_at is None
+    assert case.resolved_on_time is None  # a reopened case is judged when resolved again
     assert case.deadline == case.clock_started_at + dt.timedelta(days=7)
     # The grid member may no longer act; the committees may.
     with pytest.raises(PermissionDenied):
         step(case, world.user(Role.GRID_MEMBER), Action.RESOLVE, result="再看看")
     step(case, world.user(Role.COMMUNITY_STAFF), Action.RESOLVE, result="已协调物业处理")
+
+
+def test_resolving_records_whether_the_deadline_in_force_was_met(world: World) -> None:
+    in_time = _resolve(world, submit(world))
+    assert in_time.resolved_on_time is True and in_time.deadline is None
+    member = world.user(Role.GRID_MEMBER)
+    late = submit(world, text="拖了很久")
+    for action, extra in ((Action.ACCEPT, {}), (Action.ASSIGN, {"assignee": member}),
+                          (Action.START, {})):  # fmt: skip
+        step(late, member, action, **extra)
+    Case.objects.filter(pk=late.pk).update(deadline=timezone.now() - dt.timedelta(minutes=1))
+    late = step(late, member, Action.RESOLVE, result="终于修好了")
+    assert late.resolved_on_time is False
 
 
 @pytest.mark.parametrize("score", [0, 6, "x", None])

@@ -1,0 +1,147 @@
+"""The leaders' figures page: one place's closed loop, services, volunteering, points and
+canteen over a period, each figure linked to the app page that lists what it counts."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django import forms
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from doorstep.accounts.roles import Role
+from doorstep.accounts.scope_rules import anchor_unit
+from doorstep.accounts.scoping import get_scoped_or_404, grants, roles_of, scoped
+from doorstep.core import timeutils
+from doorstep.core.inputs import key_from_text
+from doorstep.core.tree import ancestor_paths
+from doorstep.orgs.models import Unit
+
+from .figures import gather
+
+# Those who answer for a place: its staff, its party secretary and the levels above.
+LEADER_ROLES = frozenset(
+    {
+        Role.COMMUNITY_STAFF,
+        Role.PARTY_SECRETARY,
+        Role.STREET_ADMIN,
+        Role.DISTRICT_ADMIN,
+        Role.COUNTY_ADMIN,
+        Role.CITY_ADMIN,
+    }
+)
+# The canteen's and the points' reports read at most about a year at a time.
+MAX_DAYS = 366
+CHILDREN_SHOWN = 60
+
+
+class PeriodForm(forms.Form):
+    start = forms.DateField(
+        label=gettext_lazy("起始日期"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    end = forms.DateField(
+        label=gettext_lazy("截止日期"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+
+    def _plausible(self, name: str) -> dt.date:
+        day: dt.date = self.cleaned_data[name]
+        if not timeutils.plausible_day(day):
+            raise forms.ValidationError(timeutils.day_range_message())
+        return day
+
+    def clean_start(self) -> dt.date:
+        return self._plausible("start")
+
+    def clean_end(self) -> dt.date:
+        return self._plausible("end")
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        start, end = data.get("start"), data.get("end")
+        if start and end:
+            if start > end:
+                self.add_error("start", _("起始日期不能晚于截止日期。"))
+            elif (end - start).days >= MAX_DAYS:
+                self.add_error("start", _("统计区间不能超过一年。"))
+        return data
+
+
+def _home_units(user: Any) -> list[Unit]:
+    """The places the user answers for: the anchors of their leading roles."""
+    seen: dict[int, Unit] = {}
+    for grant in grants(user):
+        if grant.role in LEADER_ROLES and (unit := anchor_unit(grant)) is not None:
+            seen.setdefault(unit.pk, unit)
+    return sorted(seen.values(), key=lambda u: u.path)
+
+
+def _periods(today: dt.date) -> list[tuple[str, dt.date, dt.date]]:
+    month_start = today.replace(day=1)
+    last_month_end = month_start - dt.timedelta(days=1)
+    return [
+        (_("本月"), month_start, today),
+        (_("上月"), last_month_end.replace(day=1), last_month_end),
+        (_("今年"), today.replace(month=1, day=1), today),
+        (_("近 12 个月"), today - dt.timedelta(days=MAX_DAYS - 1), today),
+    ]
+
+
+@login_required
+def figures(request: HttpRequest) -> HttpResponse:
+    """A place (one the user answers for, or any unit below it they may see) and a period
+    (this year so far by default): the figures, or the form's message naming the field
+    when the dates will not do."""
+    if not roles_of(request.user) & LEADER_ROLES:
+        raise Http404
+    homes = _home_units(request.user)
+    if not homes:
+        raise Http404
+    status = 200
+    unit = homes[0]
+    if "unit" in request.GET:
+        unit_id = key_from_text(request.GET.get("unit", ""))
+        if unit_id is None:
+            raise Http404
+        unit = get_scoped_or_404(request.user, Unit, pk=unit_id)
+    today = timeutils.local_today()
+    data = {
+        "start": request.GET.get("start") or today.replace(month=1, day=1).isoformat(),
+        "end": request.GET.get("end") or today.isoformat(),
+    }
+    form = PeriodForm(data)
+    result = None
+    if form.is_valid():
+        result = gather(
+            actor=request.user,
+            unit=unit,
+            start=form.cleaned_data["start"],
+            end=form.cleaned_data["end"],
+        )
+    else:
+        status = 400
+    trail = list(
+        scoped(request.user, Unit).filter(path__in=ancestor_paths(unit.path)).order_by("path")
+    )
+    children = list(
+        scoped(request.user, Unit)
+        .filter(parent=unit, is_active=True)
+        .order_by("name")[:CHILDREN_SHOWN]
+    )
+    return render(
+        request,
+        "dashboards/figures.html",
+        {
+            "unit": unit,
+            "homes": homes,
+            "trail": trail,
+            "children": children,
+            "form": form,
+            "f": result,
+            "periods": _periods(today),
+        },
+        status=status,
+    )
