@@ -79,6 +79,10 @@ def _home_units(user: Any) -> list[Unit]:
     return sorted(seen.values(), key=lambda u: u.path)
 
 
+def _within(unit: Unit, homes: list[Unit]) -> bool:
+    return any(unit.path.startswith(home.path) for home in homes)
+
+
 def _periods(today: dt.date) -> list[tuple[str, dt.date, dt.date]]:
     month_start = today.replace(day=1)
     last_month_end = month_start - dt.timedelta(days=1)
@@ -92,7 +96,7 @@ def _periods(today: dt.date) -> list[tuple[str, dt.date, dt.date]]:
 
 @login_required
 def figures(request: HttpRequest) -> HttpResponse:
-    """A place (one the user answers for, or any unit below it they may see) and a period
+    """A place (one the user answers for, or a unit below it they may see) and a period
     (this year so far by default): the figures, or the form's message naming the field
     when the dates will not do."""
     if not roles_of(request.user) & LEADER_ROLES:
@@ -107,6 +111,10 @@ def figures(request: HttpRequest) -> HttpResponse:
         if unit_id is None:
             raise Http404
         unit = get_scoped_or_404(request.user, Unit, pk=unit_id)
+        # Counted over what the user may see, a unit above their own would show their
+        # own place's figures under a wider name: only their places and units below.
+        if not _within(unit, homes):
+            raise Http404
     today = timeutils.local_today()
     data = {
         "start": request.GET.get("start") or today.replace(month=1, day=1).isoformat(),
@@ -123,9 +131,12 @@ def figures(request: HttpRequest) -> HttpResponse:
         )
     else:
         status = 400
-    trail = list(
-        scoped(request.user, Unit).filter(path__in=ancestor_paths(unit.path)).order_by("path")
-    )
+    trail = [
+        (u, u.pk != unit.pk and _within(u, homes))
+        for u in scoped(request.user, Unit)
+        .filter(path__in=ancestor_paths(unit.path))
+        .order_by("path")
+    ]
     children = list(
         scoped(request.user, Unit)
         .filter(parent=unit, is_active=True)

@@ -143,9 +143,13 @@ def test_the_page_refuses_what_will_not_do(world: World) -> None:
         html = response.content.decode()
         assert response.status_code == 400 and 'role="alert"' in html, params
         assert f'id="id_{field}"' in html and 'id="figures-appeals"' not in html, params
-    # Another tree's place, or junk, is not found; nor is the page for roles that do not
-    # answer for a place.
+    # Another tree's place, or junk, is not found; nor is the street above the worker's
+    # community (it would show the community's figures under the street's name); nor is
+    # the page for roles that do not answer for a place.
     assert staff.get(URL, {"unit": world.b.community.pk}).status_code == 404
+    assert staff.get(URL, {"unit": world.a.street.pk}).status_code == 404
+    district = client_for(world.user(Role.DISTRICT_ADMIN))
+    assert district.get(URL, {"unit": world.a.city.pk}).status_code == 404
     assert staff.get(URL, {"unit": "abc"}).status_code == 404
     for role in (Role.RESIDENT, Role.GRID_MEMBER, Role.OUTLET_CLERK, Role.AUDITOR):
         assert client_for(world.user(role)).get(URL).status_code == 404, role
