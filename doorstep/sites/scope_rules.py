@@ -79,6 +79,22 @@ def _household(field: str) -> scoping.Rule:
     return rule
 
 
+def _household_by_key(field: str) -> scoping.Rule:
+    """As ``_household``, for a nullable person: the person's key compared with
+    subqueries, without a join, so that a row the rule selects can still be locked
+    (PostgreSQL refuses FOR UPDATE on the nullable side of an outer join)."""
+
+    def rule(grant: Grant) -> Q:
+        from doorstep.people.models import Person
+
+        own = Person.objects.filter(user_id=grant.user.pk)
+        households = own.filter(household__is_active=True).values("household")
+        members = Person.objects.filter(household__in=households, pseudonymized_at__isnull=True)
+        return Q(**{f"{field}__in": own.values("pk")}) | Q(**{f"{field}__in": members.values("pk")})
+
+    return rule
+
+
 def _either(first: scoping.Rule, second: scoping.Rule) -> scoping.Rule:
     def rule(grant: Grant) -> Q:
         return first(grant) | second(grant)
@@ -146,7 +162,7 @@ def register() -> None:
         ServiceRequest,
         [
             (MANAGERS, within_unit("site__unit")),
-            ((Role.RESIDENT,), _either(_own("requester"), _household("person"))),
+            ((Role.RESIDENT,), _either(_own("requester"), _household_by_key("person"))),
         ],
     )
     scoping.register(
