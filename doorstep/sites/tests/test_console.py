@@ -630,6 +630,7 @@ def test_the_desk_prints_a_receipt_and_takes_back_a_mistake_on_the_day(world: An
     assert audit.object_id == str(done.pk) and audit.detail["person_times"] == 1
     slip = staff.get(receipt).content.decode()
     assert 'id="receipt-voided"' in slip and "选错了居民" in slip and 'id="void-form"' not in slip
+    assert "<strong>已取消</strong><br>" in slip  # no longer says when it was done
     # Once is enough: a second attempt is refused and writes nothing more.
     again = staff.post(receipt, {"reason": "再撤一次"})
     assert again.status_code == 400 and done.events.count() == 2
