@@ -66,6 +66,20 @@ ROLE_SCOPE_KIND: dict[str, str] = {
     Role.AUDITOR: "system",
 }
 
+# Those who answer for a place: its community or village staff, its party secretary and
+# the administrators of the levels above. They run its grids, sites and points and read
+# its figures.
+PLACE_LEADER_ROLES: frozenset[str] = frozenset(
+    {
+        Role.COMMUNITY_STAFF,
+        Role.PARTY_SECRETARY,
+        Role.STREET_ADMIN,
+        Role.DISTRICT_ADMIN,
+        Role.COUNTY_ADMIN,
+        Role.CITY_ADMIN,
+    }
+)
+
 # Roles whose holders work in the console (and whose sessions time out when idle).
 STAFF_ROLES: frozenset[str] = frozenset(str(role) for role in Role if role != Role.RESIDENT)
 

@@ -422,10 +422,10 @@ def period_figures(
     *, actor: Any, unit: Unit, start: dt.datetime, end: dt.datetime
 ) -> dict[str, Any]:
     """A place's appeals over a period, counted over the cases the actor may see in the
-    unit's subtree: received (by color; rejected and merged among them), resolved and
-    how many of those by the deadline then in force (of those that had one), the residents' satisfaction with those
-    closed in the period (latest rating 4 or 5 of those rated; unrated closures
-    apart), and what is open now and overdue."""
+    unit's subtree: received (by color; rejected and merged among them); resolved, and
+    how many of those by the deadline then in force (of those that had one); the
+    residents' satisfaction with those closed in the period (latest rating 4 or 5 of
+    those rated; unrated closures apart); what is open now and overdue."""
     cases = scoped(actor, Case).filter(subtree_q(unit.path, field="unit_path"))
     received = cases.filter(created_at__gte=start, created_at__lt=end).aggregate(
         total=Count("id"),

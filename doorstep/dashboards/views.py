@@ -13,7 +13,7 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from doorstep.accounts.roles import Role
+from doorstep.accounts.roles import PLACE_LEADER_ROLES
 from doorstep.accounts.scope_rules import anchor_unit
 from doorstep.accounts.scoping import get_scoped_or_404, grants, roles_of, scoped
 from doorstep.core import timeutils
@@ -23,17 +23,6 @@ from doorstep.orgs.models import Unit
 
 from .figures import gather
 
-# Those who answer for a place: its staff, its party secretary and the levels above.
-LEADER_ROLES = frozenset(
-    {
-        Role.COMMUNITY_STAFF,
-        Role.PARTY_SECRETARY,
-        Role.STREET_ADMIN,
-        Role.DISTRICT_ADMIN,
-        Role.COUNTY_ADMIN,
-        Role.CITY_ADMIN,
-    }
-)
 # The canteen's and the points' reports read at most about a year at a time.
 MAX_DAYS = 366
 CHILDREN_SHOWN = 60
@@ -74,7 +63,7 @@ def _home_units(user: Any) -> list[Unit]:
     """The places the user answers for: the anchors of their leading roles."""
     seen: dict[int, Unit] = {}
     for grant in grants(user):
-        if grant.role in LEADER_ROLES and (unit := anchor_unit(grant)) is not None:
+        if grant.role in PLACE_LEADER_ROLES and (unit := anchor_unit(grant)) is not None:
             seen.setdefault(unit.pk, unit)
     return sorted(seen.values(), key=lambda u: u.path)
 
@@ -99,7 +88,7 @@ def figures(request: HttpRequest) -> HttpResponse:
     """A place (one the user answers for, or a unit below it they may see) and a period
     (this year so far by default): the figures, or the form's message naming the field
     when the dates will not do."""
-    if not roles_of(request.user) & LEADER_ROLES:
+    if not roles_of(request.user) & PLACE_LEADER_ROLES:
         raise Http404
     homes = _home_units(request.user)
     if not homes:

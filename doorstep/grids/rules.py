@@ -4,21 +4,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from doorstep.accounts.roles import Role
+from doorstep.accounts.roles import PLACE_LEADER_ROLES
 from doorstep.accounts.scope_rules import anchor_unit
 from doorstep.accounts.scoping import grants
 from doorstep.orgs.models import Unit
 
-GRID_MANAGER_ROLES = frozenset(
-    {
-        Role.COMMUNITY_STAFF,
-        Role.PARTY_SECRETARY,
-        Role.STREET_ADMIN,
-        Role.DISTRICT_ADMIN,
-        Role.COUNTY_ADMIN,
-        Role.CITY_ADMIN,
-    }
-)
+GRID_MANAGER_ROLES = PLACE_LEADER_ROLES
 
 
 def can_manage_grids(user: Any, unit: Unit) -> bool:

@@ -9,21 +9,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from doorstep.accounts.roles import Role
+from doorstep.accounts.roles import PLACE_LEADER_ROLES, Role
 from doorstep.accounts.scope_rules import anchor_unit
 from doorstep.accounts.scoping import grants, has_role
 from doorstep.orgs.models import Unit
 
-SITE_MANAGER_ROLES = frozenset(
-    {
-        Role.COMMUNITY_STAFF,
-        Role.PARTY_SECRETARY,
-        Role.STREET_ADMIN,
-        Role.DISTRICT_ADMIN,
-        Role.COUNTY_ADMIN,
-        Role.CITY_ADMIN,
-    }
-)
+SITE_MANAGER_ROLES = PLACE_LEADER_ROLES
 
 
 def can_manage_unit_sites(user: Any, unit: Unit) -> bool:

@@ -1018,19 +1018,18 @@ def request_transition(
     return req
 
 
+def _registered_today(req: ServiceRequest) -> bool:
+    return req.created_at.astimezone(LOCAL_TZ).date() == timeutils.now().astimezone(LOCAL_TZ).date()
+
+
 def request_voidable(actor: Any, req: ServiceRequest) -> bool:
-    """Whether ``request_void`` would take this request back: registered today by
-    someone the actor may stand in for at this site, and not yet taken up."""
+    """Whether ``request_void`` would take this request back: registered today, not yet
+    taken up, at a site the actor runs."""
     if req.mode == RequestMode.ON_RECEIPT:
         open_to_void = req.status == RequestStatus.DONE
     else:
         open_to_void = req.status == RequestStatus.SUBMITTED and req.slot_id is None
-    return (
-        open_to_void
-        and req.created_at.astimezone(LOCAL_TZ).date()
-        == timeutils.now().astimezone(LOCAL_TZ).date()
-        and can_manage_site(actor, req.site)
-    )
+    return open_to_void and _registered_today(req) and can_manage_site(actor, req.site)
 
 
 @transaction.atomic
@@ -1054,10 +1053,7 @@ def request_void(
     if len(reason) > 200:
         raise ValidationError(_("原因不能超过 200 字。"), field="reason")
     if not request_voidable(actor, req):
-        if (
-            req.created_at.astimezone(LOCAL_TZ).date()
-            != timeutils.now().astimezone(LOCAL_TZ).date()
-        ):
+        if not _registered_today(req):
             raise Conflict(_("只能撤销当天的登记；以前的事项请在办事队列中处理。"), field="status")
         raise Conflict(
             _("“%(status)s”的事项不能撤销登记。") % {"status": req.get_status_display()},

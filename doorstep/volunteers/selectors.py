@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
@@ -9,7 +10,7 @@ from django.db.models import Count, Q, QuerySet, Sum
 
 from doorstep.accounts.scoping import scoped
 from doorstep.core import timeutils
-from doorstep.core.tree import ancestor_paths, subtree_q
+from doorstep.core.tree import ancestor_paths
 from doorstep.orgs.models import Unit
 from doorstep.people.models import Person
 from doorstep.people.selectors import mask_name
@@ -167,14 +168,16 @@ def party_post_claims(*, actor: Any, unit: Unit | None = None) -> QuerySet[Signu
     return qs.select_related("activity", "person")
 
 
-def period_figures(*, actor: Any, unit: Unit, start: Any, end: Any) -> dict[str, Any]:
+def period_figures(
+    *, actor: Any, unit: Unit, start: dt.datetime, end: dt.datetime
+) -> dict[str, Any]:
     """Volunteering in a unit's subtree over a period (``start`` inclusive, ``end``
     exclusive, aware datetimes), from the sign-ups the actor may see whose hours were
     confirmed: person-times, hours and distinct volunteers, counted at check-out."""
     figures = (
         scoped(actor, Signup)
         .filter(
-            subtree_q(unit.path, field="activity__unit__path"),
+            unit.subtree_q(field="activity__unit__path"),
             status=SignupStatus.CONFIRMED,
             checked_out_at__gte=start,
             checked_out_at__lt=end,

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from doorstep.accounts.roles import SEPARATED_ADMIN_ROLES, STAFF_ROLES, Role
+from doorstep.accounts.roles import PLACE_LEADER_ROLES, SEPARATED_ADMIN_ROLES, STAFF_ROLES, Role
 
 PLACE_ROLES = STAFF_ROLES - SEPARATED_ADMIN_ROLES
 WORK = _("工作台")
@@ -25,16 +25,7 @@ class NavItem:
 # Roles that work with the registry of a place (not departments, clerks or partners).
 REGISTRY_ROLES = PLACE_ROLES - {Role.DEPARTMENT_STAFF, Role.OUTLET_CLERK, Role.PARTNER}
 GRID_WORKERS = frozenset({Role.GRID_MEMBER, Role.GRID_LEADER})
-GRID_MANAGERS = frozenset(
-    {
-        Role.COMMUNITY_STAFF,
-        Role.PARTY_SECRETARY,
-        Role.STREET_ADMIN,
-        Role.DISTRICT_ADMIN,
-        Role.COUNTY_ADMIN,
-        Role.CITY_ADMIN,
-    }
-)
+GRID_MANAGERS = PLACE_LEADER_ROLES
 PEOPLE = _("人口与网格")
 POINTS = _("积分与志愿")
 APPEALS = _("诉求")
