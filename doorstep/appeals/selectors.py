@@ -6,12 +6,14 @@ has its personal data masked (:mod:`.publicity`)."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
+from django.db.models.functions import Substr
 from django.utils.translation import gettext as _
 
 from doorstep.accounts.scoping import scoped
@@ -19,7 +21,7 @@ from doorstep.core import timeutils
 from doorstep.core.errors import ValidationError
 from doorstep.core.geo import Point, haversine_m
 from doorstep.core.inputs import key_from_text
-from doorstep.core.tree import ancestor_paths, subtree_q
+from doorstep.core.tree import SEGMENT, ancestor_paths, subtree_q
 from doorstep.orgs.models import Unit
 from doorstep.people.models import Household, Person
 
@@ -426,8 +428,43 @@ def period_figures(
     how many of those by the deadline then in force (of those that had one); the
     residents' satisfaction with those closed in the period (latest rating 4 or 5 of
     those rated; unrated closures apart); what is open now and overdue."""
+    return _period_figures(actor=actor, unit=unit, start=start, end=end, branches=False)[unit.path]
+
+
+def period_figures_by_branch(
+    *, actor: Any, unit: Unit, start: dt.datetime, end: dt.datetime, paths: Iterable[str] = ()
+) -> dict[str, dict[str, Any]]:
+    """``period_figures`` for each unit directly below ``unit`` at once (four queries
+    whatever their number), keyed by that unit's path; the cases placed at ``unit``
+    itself are under ``unit.path``. A branch with no case is absent unless its path is
+    among ``paths``."""
+    return _period_figures(actor=actor, unit=unit, start=start, end=end, branches=True, paths=paths)
+
+
+def _period_figures(
+    *,
+    actor: Any,
+    unit: Unit,
+    start: dt.datetime,
+    end: dt.datetime,
+    branches: bool,
+    paths: Iterable[str] = (),
+) -> dict[str, dict[str, Any]]:
     cases = scoped(actor, Case).filter(subtree_q(unit.path, field="unit_path"))
-    received = cases.filter(created_at__gte=start, created_at__lt=end).aggregate(
+
+    def counted(qs: QuerySet[Case], **counts: Count) -> dict[str, dict[str, int]]:
+        if not branches:
+            return {unit.path: qs.aggregate(**counts)}
+        rows = (
+            qs.annotate(branch=Substr("unit_path", 1, len(unit.path) + SEGMENT))
+            .order_by()
+            .values("branch")
+            .annotate(**counts)
+        )
+        return {row.pop("branch"): row for row in rows}
+
+    received = counted(
+        cases.filter(created_at__gte=start, created_at__lt=end),
         total=Count("id"),
         green=Count("id", filter=Q(color=Color.GREEN)),
         yellow=Count("id", filter=Q(color=Color.YELLOW)),
@@ -435,30 +472,43 @@ def period_figures(
         rejected=Count("id", filter=Q(state=CaseState.REJECTED)),
         merged=Count("id", filter=Q(state=CaseState.MERGED)),
     )
-    resolved = cases.filter(resolved_at__gte=start, resolved_at__lt=end).aggregate(
+    resolved = counted(
+        cases.filter(resolved_at__gte=start, resolved_at__lt=end),
         total=Count("id"),
         timed=Count("id", filter=Q(resolved_on_time__isnull=False)),
         on_time=Count("id", filter=Q(resolved_on_time=True)),
     )
-    closed = cases.filter(closed_at__gte=start, closed_at__lt=end).aggregate(
+    closed = counted(
+        cases.filter(closed_at__gte=start, closed_at__lt=end),
         rated=Count("id", filter=Q(rating__isnull=False)),
         satisfied=Count("id", filter=Q(rating__gte=4)),
         unrated=Count("id", filter=Q(closed_unrated=True)),
     )
     now = timeutils.now()
-    open_now = cases.filter(state__in=sorted(OPEN_STATES)).aggregate(
-        total=Count("id"), overdue=Count("id", filter=Q(deadline__lt=now))
+    open_now = counted(
+        cases.filter(state__in=sorted(OPEN_STATES)),
+        total=Count("id"),
+        overdue=Count("id", filter=Q(deadline__lt=now)),
     )
 
     def share(part: int, whole: int) -> float | None:
         return round(part * 100 / whole, 1) if whole else None
 
-    return {
-        "received": received,
-        "resolved": {**resolved, "on_time_rate": share(resolved["on_time"], resolved["timed"])},
-        "closed": {**closed, "satisfaction": share(closed["satisfied"], closed["rated"])},
-        "open": open_now,
-    }
+    figures: dict[str, dict[str, Any]] = {}
+    for branch in {*received, *resolved, *closed, *open_now, *paths}:
+        r = received.get(branch) or dict.fromkeys(
+            ("total", "green", "yellow", "red", "rejected", "merged"), 0
+        )
+        d = resolved.get(branch) or dict.fromkeys(("total", "timed", "on_time"), 0)
+        c = closed.get(branch) or dict.fromkeys(("rated", "satisfied", "unrated"), 0)
+        o = open_now.get(branch) or dict.fromkeys(("total", "overdue"), 0)
+        figures[branch] = {
+            "received": r,
+            "resolved": {**d, "on_time_rate": share(d["on_time"], d["timed"])},
+            "closed": {**c, "satisfaction": share(c["satisfied"], c["rated"])},
+            "open": o,
+        }
+    return figures
 
 
 def satisfaction(

@@ -6,8 +6,14 @@ canteen — what the case studies report, on one page for leaders."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from doorstep.appeals import selectors as appeals
 from doorstep.canteen import selectors as canteen
@@ -60,3 +66,270 @@ def gather(*, actor: Any, unit: Unit, start: dt.date, end: dt.date) -> Figures:
         points=points.points_report(actor=actor, unit=unit, start=start, end=end),
         canteen=canteen.diner_report(actor=actor, unit=unit, start=start, end=end),
     )
+
+
+# --- What the page and the export show ---------------------------------------------------
+
+StrOrPromise = str | Promise
+
+# How a figure reads: a count, a rate in percent, yuan, or a number with one decimal.
+COUNT, RATE, YUAN, DECIMAL = "count", "rate", "yuan", "decimal"
+
+
+@dataclass(frozen=True)
+class Line:
+    key: str
+    label: StrOrPromise  # lazily translated
+    value: Callable[[Figures], float | int | None]
+    kind: str = COUNT
+    # A figure of the moment (what is open now) is the same whatever the period: it is
+    # not compared with the previous period.
+    of_now: bool = False
+
+
+@dataclass(frozen=True)
+class Section:
+    key: str
+    title: StrOrPromise
+    lines: tuple[Line, ...]
+    note: StrOrPromise = ""
+
+
+@dataclass
+class Shown:
+    """One line as shown: this period's value and, when compared, the previous one's."""
+
+    line: Line
+    value: float | int | None
+    before: float | int | None = None
+    compared: bool = False
+    link: str = ""
+    basis: StrOrPromise = ""  # what it is compared with: the previous period, a year ago
+
+    @property
+    def display(self) -> str:
+        return _display(self.line.kind, self.value)
+
+    @property
+    def comparison(self) -> str:
+        """The previous period's value and how this one differs, in words."""
+        if not self.compared:
+            return ""
+        before = _display(self.line.kind, self.before)
+        basis = str(self.basis or _("上期"))
+        change = self.change
+        if change is None:
+            return _("%(basis)s %(before)s") % {"basis": basis, "before": before}
+        if change == 0:
+            return _("%(basis)s %(before)s，持平") % {"basis": basis, "before": before}
+        amount = _display(self.line.kind if self.line.kind != RATE else DECIMAL, abs(change))
+        if self.line.kind == RATE:
+            text = (
+                _("%(basis)s %(before)s，提高 %(change)s 个百分点")
+                if change > 0
+                else _("%(basis)s %(before)s，降低 %(change)s 个百分点")
+            )
+        else:
+            text = (
+                _("%(basis)s %(before)s，增加 %(change)s")
+                if change > 0
+                else _("%(basis)s %(before)s，减少 %(change)s")
+            )
+        return text % {"basis": basis, "before": before, "change": amount}
+
+    @property
+    def change(self) -> float | int | None:
+        """Now less before (for a rate, in percentage points); None when either is
+        unknown or nothing is compared."""
+        if not self.compared or self.value is None or self.before is None:
+            return None
+        change = self.value - self.before
+        return round(change, 1) if isinstance(change, float) else change
+
+
+def _display(kind: str, value: float | int | None) -> str:
+    if value is None:
+        return "—"
+    if kind == RATE:
+        return f"{value}%"
+    if kind == YUAN:
+        return f"{value:,.2f}"
+    return f"{value:,}"
+
+
+SECTIONS: tuple[Section, ...] = (
+    Section(
+        "appeals",
+        gettext_lazy("诉求办理"),
+        (
+            Line("received", gettext_lazy("收到诉求"), lambda f: f.appeals["received"]["total"]),
+            Line("green", gettext_lazy("绿色"), lambda f: f.appeals["received"]["green"]),
+            Line("yellow", gettext_lazy("黄色"), lambda f: f.appeals["received"]["yellow"]),
+            Line("red", gettext_lazy("红色"), lambda f: f.appeals["received"]["red"]),
+            Line(
+                "rejected",
+                gettext_lazy("不予受理或合并"),
+                lambda f: f.appeals["received"]["rejected"] + f.appeals["received"]["merged"],
+            ),
+            Line("resolved", gettext_lazy("已办结"), lambda f: f.appeals["resolved"]["total"]),
+            Line(
+                "on_time",
+                gettext_lazy("按期办结率"),
+                lambda f: f.appeals["resolved"]["on_time_rate"],
+                RATE,
+            ),
+            Line(
+                "satisfaction",
+                gettext_lazy("群众满意率"),
+                lambda f: f.appeals["closed"]["satisfaction"],
+                RATE,
+            ),
+            Line("rated", gettext_lazy("评价数"), lambda f: f.appeals["closed"]["rated"]),
+            Line("unrated", gettext_lazy("未评价关闭"), lambda f: f.appeals["closed"]["unrated"]),
+            Line(
+                "open",
+                gettext_lazy("当前未办结"),
+                lambda f: f.appeals["open"]["total"],
+                of_now=True,
+            ),
+            Line(
+                "overdue",
+                gettext_lazy("其中已超期"),
+                lambda f: f.appeals["open"]["overdue"],
+                of_now=True,
+            ),
+        ),
+        gettext_lazy(
+            "收到：期间内提交的诉求；办结、按期：期间内办结的，及其中在期限内办结的；"
+            "满意率：期间内关闭且有评价的诉求中评 4–5 分的比例；当前未办结不受期间限制。"
+        ),
+    ),
+    Section(
+        "suggestions",
+        gettext_lazy("金点子与矛盾调解"),
+        (
+            Line("suggestions", gettext_lazy("金点子收集"), lambda f: f.suggestions["collected"]),
+            Line("adopted", gettext_lazy("已采纳"), lambda f: f.suggestions["adopted"]),
+            Line("solved", gettext_lazy("解决问题"), lambda f: f.suggestions["solved"]),
+            Line("disputes", gettext_lazy("调解结案"), lambda f: f.disputes["concluded"]),
+            Line("agreements", gettext_lazy("达成协议"), lambda f: f.disputes["agreements"]),
+        ),
+    ),
+    Section(
+        "services",
+        gettext_lazy("阵地服务与志愿服务"),
+        (
+            Line("site_person_times", gettext_lazy("阵地服务人次"), lambda f: f.site_person_times),
+            Line(
+                "volunteer_times",
+                gettext_lazy("志愿服务人次"),
+                lambda f: f.volunteering["person_times"],
+            ),
+            Line(
+                "volunteer_hours",
+                gettext_lazy("志愿服务时长（小时）"),
+                lambda f: f.volunteering["hours"],
+                DECIMAL,
+            ),
+            Line("volunteers", gettext_lazy("参与志愿者"), lambda f: f.volunteering["volunteers"]),
+        ),
+        gettext_lazy(
+            "阵地服务人次按服务时间统计（您能看到的阵地）；志愿服务按签退时间统计已确认的时长。"
+        ),
+    ),
+    Section(
+        "points",
+        gettext_lazy("积分与幸福食堂"),
+        (
+            Line("issued", gettext_lazy("发放积分"), lambda f: f.points.issued),
+            Line("redeemed", gettext_lazy("兑换积分"), lambda f: f.points.redeemed),
+            Line("yuan", gettext_lazy("兑换物品价值（元）"), lambda f: f.points_yuan, YUAN),
+            Line("redeem_times", gettext_lazy("兑换人次"), lambda f: f.points.person_times),
+            Line("diners", gettext_lazy("就餐人次"), lambda f: f.canteen.person_times),
+            Line("diners_per_day", gettext_lazy("日均就餐"), lambda f: f.diners_per_day, DECIMAL),
+            Line("age_meals", gettext_lazy("长者优惠餐"), lambda f: f.canteen.age_meals),
+        ),
+        gettext_lazy("日均就餐按有人就餐的天数计算；撤销的兑换和退款的餐单不计。"),
+    ),
+)
+
+
+def previous_period(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+    """The period of the same length that ends the day before ``start``."""
+    days = (end - start).days + 1
+    return start - dt.timedelta(days=days), start - dt.timedelta(days=1)
+
+
+def year_ago(start: dt.date, end: dt.date) -> tuple[dt.date, dt.date]:
+    """The same dates a year earlier (29 February becomes the 28th)."""
+
+    def back(day: dt.date) -> dt.date:
+        try:
+            return day.replace(year=day.year - 1)
+        except ValueError:
+            return day.replace(year=day.year - 1, day=28)
+
+    return back(start), back(end)
+
+
+def shown(
+    now: Figures, before: Figures | None = None, basis: StrOrPromise = ""
+) -> list[tuple[Section, list[Shown]]]:
+    """Every section's lines with this period's values, and the previous period's where
+    ``before`` is given and the figure belongs to a period."""
+    return [
+        (
+            section,
+            [
+                Shown(
+                    line,
+                    line.value(now),
+                    line.value(before) if before is not None and not line.of_now else None,
+                    before is not None and not line.of_now,
+                    basis=basis,
+                )
+                for line in section.lines
+            ],
+        )
+        for section in SECTIONS
+    ]
+
+
+# The appeals figures compared across the units below a place, side by side.
+BRANCH_LINES = ("received", "resolved", "on_time", "satisfaction", "open", "overdue")
+
+
+@dataclass
+class Branch:
+    """One unit below the place (or, with ``unit`` None, the place itself: the cases
+    placed at it rather than below) and its appeals figures."""
+
+    unit: Unit | None
+    cells: list[Shown]
+
+
+def branch_lines() -> list[Line]:
+    return [line for line in SECTIONS[0].lines if line.key in BRANCH_LINES]
+
+
+def branches(
+    *, actor: Any, unit: Unit, children: list[Unit], start: dt.date, end: dt.date
+) -> list[Branch]:
+    """The appeals figures of each of ``children`` (units directly below ``unit``) over
+    the period, in four queries whatever their number; a row for ``unit`` itself when
+    cases are placed at it."""
+    begin = dt.datetime.combine(start, dt.time(0), tzinfo=LOCAL_TZ)
+    finish = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), tzinfo=LOCAL_TZ)
+    figures = appeals.period_figures_by_branch(
+        actor=actor, unit=unit, start=begin, end=finish, paths=[c.path for c in children]
+    )
+    lines = branch_lines()
+
+    def row(who: Unit | None, data: dict[str, Any]) -> Branch:
+        shape = cast(Figures, SimpleNamespace(appeals=data))
+        return Branch(who, [Shown(line, line.value(shape)) for line in lines])
+
+    rows = [row(child, figures[child.path]) for child in children]
+    if unit.path in figures:
+        rows.append(row(None, figures[unit.path]))
+    return rows

@@ -10,6 +10,8 @@ from django import forms
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.urls import reverse
+from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -21,11 +23,21 @@ from doorstep.core.inputs import key_from_text
 from doorstep.core.tree import ancestor_paths
 from doorstep.orgs.models import Unit
 
-from .figures import gather
+from .figures import (
+    Section,
+    Shown,
+    branch_lines,
+    branches,
+    gather,
+    previous_period,
+    shown,
+    year_ago,
+)
 
 # The canteen's and the points' reports read at most about a year at a time.
 MAX_DAYS = 366
 CHILDREN_SHOWN = 60
+PREVIOUS, YEAR_AGO, NO_COMPARISON = "previous", "year", "none"
 
 
 class PeriodForm(forms.Form):
@@ -34,6 +46,14 @@ class PeriodForm(forms.Form):
     )
     end = forms.DateField(
         label=gettext_lazy("截止日期"), widget=forms.DateInput(attrs={"type": "date"})
+    )
+    compare = forms.ChoiceField(
+        label=gettext_lazy("对比"),
+        choices=[
+            (PREVIOUS, gettext_lazy("上一期")),
+            (YEAR_AGO, gettext_lazy("去年同期")),
+            (NO_COMPARISON, gettext_lazy("不对比")),
+        ],
     )
 
     def _plausible(self, name: str) -> dt.date:
@@ -83,6 +103,24 @@ def _periods(today: dt.date) -> list[tuple[str, dt.date, dt.date]]:
     ]
 
 
+def _links(unit: Unit, start: dt.date, end: dt.date) -> dict[str, str]:
+    """Where each figure's rows are listed, for the figures that have such a page."""
+    place = urlencode({"unit": str(unit.pk)})
+    period = urlencode({"unit": str(unit.pk), "start": start.isoformat(), "end": end.isoformat()})
+    return {
+        "received": f"{reverse('appeals:triage')}?{place}&state=all",
+        "open": f"{reverse('appeals:triage')}?{place}",
+        "overdue": f"{reverse('appeals:overdue')}?{place}",
+        "suggestions": f"{reverse('appeals:suggestions')}?{place}",
+        "disputes": f"{reverse('appeals:disputes')}?{place}",
+        "site_person_times": f"{reverse('sites:console-report')}?"
+        + urlencode({"start": start.isoformat(), "end": end.isoformat(), "by": "site"}),
+        "volunteer_times": f"{reverse('volunteers:index')}?{place}",
+        "issued": f"{reverse('points:home')}?{period}",
+        "diners": f"{reverse('canteen:index')}?{period}",
+    }
+
+
 @login_required
 def figures(request: HttpRequest) -> HttpResponse:
     """A place (one the user answers for, or a unit below it they may see) and a period
@@ -108,16 +146,28 @@ def figures(request: HttpRequest) -> HttpResponse:
     data = {
         "start": request.GET.get("start") or today.replace(month=1, day=1).isoformat(),
         "end": request.GET.get("end") or today.isoformat(),
+        "compare": request.GET.get("compare") or PREVIOUS,
     }
     form = PeriodForm(data)
-    result = None
+    result = previous = None
+    basis = _("上期")
+    sections: list[tuple[Section, list[Shown]]] = []
     if form.is_valid():
-        result = gather(
-            actor=request.user,
-            unit=unit,
-            start=form.cleaned_data["start"],
-            end=form.cleaned_data["end"],
-        )
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+        result = gather(actor=request.user, unit=unit, start=start, end=end)
+        compare = form.cleaned_data["compare"]
+        if compare != NO_COMPARISON:
+            before_start, before_end = (
+                year_ago(start, end) if compare == YEAR_AGO else previous_period(start, end)
+            )
+            if timeutils.plausible_day(before_start):
+                previous = gather(actor=request.user, unit=unit, start=before_start, end=before_end)
+        basis = _("去年同期") if compare == YEAR_AGO else _("上期")
+        sections = shown(result, previous, basis)
+        links = _links(unit, start, end)
+        for _section, lines in sections:
+            for line in lines:
+                line.link = links.get(line.line.key, "")
     else:
         status = 400
     trail = [
@@ -131,6 +181,31 @@ def figures(request: HttpRequest) -> HttpResponse:
         .filter(parent=unit, is_active=True)
         .order_by("name")[:CHILDREN_SHOWN]
     )
+    rows = []
+    if result is not None and children:
+        rows = branches(
+            actor=request.user, unit=unit, children=children, start=result.start, end=result.end
+        )
+    if result is not None and request.GET.get("format") == "xlsx":
+        from .exporting import figures_xlsx
+
+        content = figures_xlsx(
+            actor=request.user,
+            figures=result,
+            previous=previous,
+            basis=basis,
+            sections=sections,
+            trail=[u for u, _linked in trail],
+            branches=rows,
+            request=request,
+        )
+        response = HttpResponse(
+            content,
+            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
+        name = f"figures-{unit.pk}-{result.start:%Y%m%d}-{result.end:%Y%m%d}.xlsx"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        return response
     return render(
         request,
         "dashboards/figures.html",
@@ -141,6 +216,11 @@ def figures(request: HttpRequest) -> HttpResponse:
             "children": children,
             "form": form,
             "f": result,
+            "previous": previous,
+            "sections": sections,
+            "branches": rows,
+            "branch_lines": branch_lines(),
+            "export_query": urlencode({**data, "unit": str(unit.pk), "format": "xlsx"}),
             "periods": _periods(today),
         },
         status=status,

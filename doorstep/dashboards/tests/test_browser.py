@@ -40,6 +40,15 @@ def test_a_community_worker_reads_the_month_s_figures(logged_in_page: Page, comm
     page.get_by_role("link", name="本月").click()
     received = page.locator("#figures-appeals dt:text-is('收到诉求') + dd")
     expect(received).to_have_text("1")
+    expect(page.locator("#figures-appeals dt:text-is('收到诉求') ~ dd.compare")).to_contain_text(
+        "上期 0，增加 1"
+    )
+    page.get_by_label("对比").select_option("year")
+    page.get_by_role("button", name="统计").click()
+    expect(page.locator("#figures-appeals dt:text-is('收到诉求') ~ dd.compare")).to_contain_text(
+        "去年同期 0"
+    )
+    expect(page.get_by_role("link", name="导出 Excel")).to_be_visible()
     _assert_accessible(page, "the figures page")
     page.set_viewport_size({"width": 390, "height": 844})
     _assert_accessible(page, "the figures page on a phone")

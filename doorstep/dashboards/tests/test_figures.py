@@ -118,15 +118,60 @@ def test_a_district_sees_its_communities_and_drills_down(world: World) -> None:
     html = district.get(URL).content.decode()
     # The district counts every community under it that it may see.
     assert int(stat(html, "figures-appeals", "收到诉求")) >= 5
-    # Its streets are listed to drill into, down to the community.
-    children = html.split('id="figures-children"', 1)[1].split("</ul>", 1)[0]
+    # Its streets are listed to drill into, down to the community, each with its own
+    # figures beside the others'.
+    children = html.split('id="figures-children"', 1)[1].split("</table>", 1)[0]
     assert f"?unit={world.a.street.pk}&amp;" in children and world.a.street.name in children
     street = district.get(URL, {"unit": world.a.street.pk}).content.decode()
+    rows = branch_rows(street)
+    assert rows[world.a.community.name] == ["5", "2", "50.0%", "100.0%", "2", "1"]
     assert f"?unit={world.a.community.pk}&amp;" in street.split('id="figures-children"', 1)[1]
+    # Tree B's community is not under A's street: it is no row of it.
+    assert world.b.community.name not in rows
     one = district.get(URL, {"unit": world.a.community.pk}).content.decode()
     assert stat(one, "figures-appeals", "收到诉求") == "5"
     # The trail leads back up.
     assert f"?unit={world.a.district.pk}&amp;" in one.split('id="figures-trail"', 1)[1]
+
+
+def branch_rows(html: str) -> dict[str, list[str]]:
+    """The comparison table below the figures: each unit's name and its cells."""
+    table = html.split('id="figures-children"', 1)[1].split("</table>", 1)[0]
+    body = table.split("<tbody>", 1)[1]
+    rows = {}
+    for tr in body.split("<tr>")[1:]:
+        cells = [
+            re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", tr)
+        ]
+        rows[cells[0]] = cells[1:]
+    return rows
+
+
+def test_the_comparison_counts_each_branch_in_a_fixed_number_of_queries(world: World) -> None:
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from doorstep.dashboards.figures import branches
+    from doorstep.orgs.models import Unit
+
+    a_year_of_work(world)
+    district = world.user(Role.DISTRICT_ADMIN)
+    today = timeutils.local_today()
+    children = list(Unit.objects.filter(parent=world.a.district).order_by("name"))
+    with CaptureQueriesContext(connection) as queries:
+        rows = branches(actor=district, unit=world.a.district, children=children, start=today,
+                        end=today)  # fmt: skip
+    assert len(queries) <= 4 + 2  # four counts, and the role grants read once
+    assert [r.unit for r in rows] == children
+    by_name = {r.unit.name: [c.value for c in r.cells] for r in rows if r.unit}
+    assert by_name[world.a.street.name] == [5, 2, 50.0, 100.0, 2, 1]
+    # A case placed at a community itself, not below it, is counted on a row of its own.
+    submit(world, household=None, unit=world.a.community, text="社区里的事")
+    compounds = list(Unit.objects.filter(parent=world.a.community).order_by("name"))
+    rows = branches(actor=district, unit=world.a.community, children=compounds, start=today,
+                    end=today)  # fmt: skip
+    assert rows[-1].unit is None and rows[-1].cells[0].value == 1
+    assert [c.value for c in rows[0].cells][:1] == [5]
 
 
 def test_the_page_refuses_what_will_not_do(world: World) -> None:
@@ -158,3 +203,131 @@ def test_the_page_refuses_what_will_not_do(world: World) -> None:
 def test_the_console_menu_offers_it_to_those_who_answer_for_a_place(world: World) -> None:
     assert URL in client_for(world.user(Role.PARTY_SECRETARY)).get("/console/").content.decode()
     assert URL not in client_for(world.user(Role.GRID_MEMBER)).get("/console/").content.decode()
+
+
+def test_each_figure_is_compared_with_the_period_before(world: World) -> None:
+    a_year_of_work(world)
+    staff = client_for(world.user(Role.COMMUNITY_STAFF))
+    today = timeutils.local_today()
+    # Today against yesterday: everything is new.
+    html = staff.get(URL, {"start": today.isoformat(), "end": today.isoformat()}).content.decode()
+    yesterday = (today - dt.timedelta(days=1)).isoformat()
+    assert f"对比 {yesterday} 至 {yesterday}" in html
+    assert compared(html, "figures-appeals", "收到诉求") == "上期 0，增加 5"
+    assert compared(html, "figures-appeals", "按期办结率") == "上期 —"
+    assert compared(html, "figures-services", "志愿服务时长（小时）") == "上期 0.0，增加 1.5"
+    # What is open now is the same whatever the period: it is not compared.
+    assert compared(html, "figures-appeals", "当前未办结") == ""
+    # Tomorrow against today: all of it was in the period before.
+    tomorrow = (today + dt.timedelta(days=1)).isoformat()
+    html = staff.get(URL, {"start": tomorrow, "end": tomorrow}).content.decode()
+    assert stat(html, "figures-appeals", "收到诉求") == "0"
+    assert compared(html, "figures-appeals", "收到诉求") == "上期 5，减少 5"
+    assert compared(html, "figures-points", "兑换物品价值（元）") == "上期 15.00，减少 15.00"
+    assert compared(html, "figures-appeals", "绿色") == "上期 4，减少 4"
+    # Or against the same days a year before; or against nothing.
+    a_year_on = today.replace(year=today.year + 1) if (today.month, today.day) != (2, 29) else None
+    if a_year_on is not None:
+        html = staff.get(
+            URL, {"start": a_year_on.isoformat(), "end": a_year_on.isoformat(), "compare": "year"}
+        ).content.decode()
+        assert f"对比 {today.isoformat()} 至 {today.isoformat()}" in html
+        assert compared(html, "figures-appeals", "收到诉求") == "去年同期 5，减少 5"
+    # The choice is kept when drilling down or choosing a quick period.
+    html = district_page = (
+        client_for(world.user(Role.DISTRICT_ADMIN)).get(URL, {"compare": "year"}).content.decode()
+    )
+    assert f"?unit={world.a.street.pk}&amp;" in district_page
+    assert "&amp;compare=year" in district_page.split('id="figures-children"', 1)[1]
+    html = staff.get(URL, {"compare": "none"}).content.decode()
+    assert "对比 " not in html and compared(html, "figures-appeals", "收到诉求") == ""
+    assert staff.get(URL, {"compare": "decade"}).status_code == 400
+
+
+def test_a_year_ago_is_the_same_dates_and_a_leap_day_becomes_the_28th() -> None:
+    from doorstep.dashboards.figures import previous_period, year_ago
+
+    assert year_ago(dt.date(2028, 2, 1), dt.date(2028, 2, 29)) == (
+        dt.date(2027, 2, 1), dt.date(2027, 2, 28)
+    )  # fmt: skip
+    assert previous_period(dt.date(2026, 12, 1), dt.date(2026, 12, 7)) == (
+        dt.date(2026, 11, 24), dt.date(2026, 11, 30)
+    )  # fmt: skip
+
+
+def compared(html: str, section: str, label: str) -> str:
+    """The comparison shown under the figure ``label``, or "" when there is none."""
+    part = html.split(f'id="{section}"', 1)[1].split("</section>", 1)[0]
+    box = part.split(f"<dt>{label}</dt>", 1)[1].split("</div>", 1)[0]
+    if 'class="compare"' not in box:
+        return ""
+    return box.split('class="compare">', 1)[1].split("</dd>", 1)[0].strip()
+
+
+def test_a_rate_changes_in_percentage_points_and_the_same_figure_is_level() -> None:
+    from doorstep.dashboards.figures import RATE, Line, Shown
+
+    rate = Line("on_time", "按期办结率", lambda f: None, RATE)
+    count = Line("received", "收到诉求", lambda f: None)
+    assert Shown(rate, 62.5, 50.0, True).comparison == "上期 50.0%，提高 12.5 个百分点"
+    assert Shown(rate, 40.0, 50.0, True).comparison == "上期 50.0%，降低 10.0 个百分点"
+    assert Shown(count, 12345, 12345, True).comparison == "上期 12,345，持平"
+    assert Shown(count, 3, None, False).comparison == ""
+
+
+def test_the_figures_export_to_a_workbook_and_the_export_is_audited(world: World) -> None:
+    import io
+
+    from openpyxl import load_workbook
+
+    from doorstep.accounts.models import AuditEvent
+
+    a_year_of_work(world)
+    user = world.user(Role.COMMUNITY_STAFF)
+    staff = client_for(user)
+    today = timeutils.local_today()
+    page = staff.get(URL, {"start": today.isoformat(), "end": today.isoformat()}).content.decode()
+    assert 'id="figures-export"' in page and "format=xlsx" in page
+    response = staff.get(
+        URL,
+        {"unit": str(world.a.community.pk), "start": today.isoformat(), "end": today.isoformat(),
+         "format": "xlsx"},
+    )  # fmt: skip
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("application/vnd.openxmlformats")
+    assert "attachment" in response["Content-Disposition"]
+    book = load_workbook(io.BytesIO(response.content))
+    rows = {row[1]: row for row in book.worksheets[0].iter_rows(values_only=True)}
+    assert rows["指标"] == ("板块", "指标", "本期", "上期", "变化", "计量单位")
+    assert rows["收到诉求"] == ("诉求办理", "收到诉求", 5, 0, 5, None)
+    assert rows["按期办结率"][2:] == (50.0, None, None, "%")
+    assert rows["当前未办结"][2:5] == (2, None, None)
+    notes = {row[0]: row[1] for row in book["说明"].iter_rows(values_only=True)}
+    assert world.a.community.name in notes["单位"]
+    assert notes["统计期间"] == f"{today:%Y-%m-%d} – {today:%Y-%m-%d}"
+    assert notes["导出人"] == user.get_username()
+    audit = AuditEvent.objects.get(action="export", object_type="orgs.unit")
+    assert audit.object_id == str(world.a.community.pk) and audit.actor_id == user.pk
+    assert audit.detail["what"] == "figures" and audit.detail["start"] == today.isoformat()
+    # The units below, side by side: the compound holds all five cases.
+    table = list(book["下级单位对比"].iter_rows(values_only=True))
+    assert table[0] == (
+        "单位",
+        "收到诉求",
+        "已办结",
+        "按期办结率",
+        "群众满意率",
+        "当前未办结",
+        "其中已超期",
+    )
+    assert (world.a.compound.name, 5, 2, 50.0, 100.0, 2, 1) in table
+    # Against the same days a year before, the column says so.
+    yearly = staff.get(URL, {"compare": "year", "format": "xlsx"})
+    header = next(
+        load_workbook(io.BytesIO(yearly.content)).worksheets[0].iter_rows(values_only=True)
+    )
+    assert header[3] == "去年同期"
+    # A period that will not do exports nothing and audits nothing.
+    bad = staff.get(URL, {"start": "2026-13-01", "format": "xlsx"})
+    assert bad.status_code == 400 and bad["Content-Type"].startswith("text/html")
+    assert AuditEvent.objects.filter(action="export").count() == 2
