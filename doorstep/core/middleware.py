@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import Any
 
 from django.core.exceptions import BadRequest
 from django.http import HttpRequest, HttpResponse
+from django.urls import get_resolver, get_urlconf
 from django.utils.translation import gettext as _
 
 NUL = "\x00"
@@ -25,7 +27,7 @@ FORM_BODIES = ("application/x-www-form-urlencoded", "multipart/form-data")
 
 
 class RefuseNulCharactersMiddleware:
-    """Answers 400 (through ``handler400``) to a request whose path, query string or
+    """Answers 400 (with ``handler400``) to a request whose path, query string or
     posted form holds a NUL character, naming the parameter. PostgreSQL can neither store
     nor compare text that holds one (SQLite can), so a value handed one failed with a
     server error on one database and not the other; nothing a person types or a link
@@ -36,8 +38,19 @@ class RefuseNulCharactersMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        refusal = self.refusal(request)
+        if refusal is not None:
+            # Answered here rather than raised: a raised BadRequest is logged with its
+            # traceback, as if the server had failed; Django still logs the 400 itself.
+            handler: Any = get_resolver(get_urlconf()).resolve_error_handler(400)
+            response: HttpResponse = handler(request, exception=refusal)
+            return response
+        return self.get_response(request)
+
+    @staticmethod
+    def refusal(request: HttpRequest) -> NulCharacterError | None:
         if NUL in request.path:
-            raise NulCharacterError(_("网址中含有空字符（NUL），无法处理。"), None)
+            return NulCharacterError(_("网址中含有空字符（NUL），无法处理。"), None)
         params = [request.GET]
         if request.method == "POST" and request.content_type in FORM_BODIES:
             params.append(request.POST)
@@ -45,8 +58,8 @@ class RefuseNulCharactersMiddleware:
             for key, values in query.lists():
                 if NUL in key or any(NUL in value for value in values):
                     name = key.replace(NUL, "")
-                    raise NulCharacterError(
+                    return NulCharacterError(
                         _("参数“%(name)s”中含有空字符（NUL），无法处理。") % {"name": name},
                         name,
                     )
-        return self.get_response(request)
+        return None

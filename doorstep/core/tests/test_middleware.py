@@ -92,3 +92,13 @@ def test_a_json_body_is_left_to_its_serializer(world: World) -> None:
     assert response.json()["errors"] == [
         {"field": "text", "code": "null_characters_not_allowed", "message": "不允许是用空字符串。"}
     ]
+
+
+def test_a_refusal_is_logged_as_a_bad_request_not_as_a_failure(
+    world: World, caplog: pytest.LogCaptureFixture
+) -> None:
+    with caplog.at_level("INFO"):
+        assert Client().get("/board/", {"q": "\x00"}).status_code == 400
+    refused = [r for r in caplog.records if r.name == "django.request"]
+    assert refused and all(r.levelname == "WARNING" for r in refused)
+    assert not any(r.exc_info for r in caplog.records)
