@@ -511,6 +511,32 @@ def _period_figures(
     return figures
 
 
+def monthly_trend(
+    *, actor: Any, unit: Unit, start: dt.datetime, end: dt.datetime
+) -> dict[dt.date, dict[str, int]]:
+    """Per local month (its first day): the cases received and resolved in it, counted
+    over the cases the actor may see in the unit's subtree, as ``period_figures`` counts
+    them. Two queries; a month with neither is absent."""
+    from django.db.models.functions import TruncMonth
+
+    cases = scoped(actor, Case).filter(subtree_q(unit.path, field="unit_path"))
+    months: dict[dt.date, dict[str, int]] = {}
+    for field, key in (("created_at", "received"), ("resolved_at", "resolved")):
+        rows = (
+            cases.filter(**{f"{field}__gte": start, f"{field}__lt": end})
+            .annotate(month=TruncMonth(field, tzinfo=timeutils.LOCAL_TZ))
+            .order_by()
+            .values("month")
+            .annotate(n=Count("id"))
+        )
+        for row in rows:
+            month = row["month"]
+            if isinstance(month, dt.datetime):
+                month = month.astimezone(timeutils.LOCAL_TZ).date()
+            months.setdefault(month, {"received": 0, "resolved": 0})[key] = row["n"]
+    return months
+
+
 def satisfaction(
     *, unit: Unit, start: dt.datetime | None = None, end: dt.datetime | None = None
 ) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from doorstep.core import timeutils
 from doorstep.core.timeutils import LOCAL_TZ
 from doorstep.orgs.models import Unit
 
-from .figures import RATE, YUAN, Branch, Figures, Section, Shown, branch_lines
+from .figures import RATE, YUAN, Branch, Figures, Section, Shown, Trend, branch_lines
 
 
 def figures_xlsx(
@@ -28,6 +28,7 @@ def figures_xlsx(
     sections: list[tuple[Section, list[Shown]]],
     trail: list[Unit],
     branches: list[Branch],
+    trend: Trend | None = None,
     request: HttpRequest | None = None,
 ) -> bytes:
     from openpyxl import Workbook
@@ -54,6 +55,11 @@ def figures_xlsx(
         for branch in branches:
             name = branch.unit.name if branch.unit is not None else _("本级")
             table.append([name, *(cell.value for cell in branch.cells)])
+    if trend is not None:
+        months = workbook.create_sheet(_("近 12 个月走势"))
+        months.append([_("月份"), _("收到诉求"), _("已办结")])
+        for month in trend.months:
+            months.append([f"{month.first:%Y-%m}", month.received, month.resolved])
     notes = workbook.create_sheet(_("说明"))
     notes.append([_("单位"), " / ".join(u.name for u in trail) or figures.unit.name])
     notes.append([_("统计期间"), f"{figures.start:%Y-%m-%d} – {figures.end:%Y-%m-%d}"])

@@ -333,3 +333,102 @@ def branches(
     if unit.path in figures:
         rows.append(row(None, figures[unit.path]))
     return rows
+
+
+# --- The twelve months' trend ------------------------------------------------------------
+
+TREND_MONTHS = 12
+# The chart's drawing box (SVG user units): a column per month, bars up from the base.
+CHART_COLUMN, CHART_BAR, CHART_TOP, CHART_HEIGHT = 40, 14, 16, 120
+
+
+@dataclass
+class Month:
+    first: dt.date
+    received: int
+    resolved: int
+    # Its bars in the chart's drawing box: left edges, tops and heights.
+    x: float = 0.0
+    received_y: float = 0.0
+    received_height: float = 0.0
+    resolved_x: float = 0.0
+    resolved_y: float = 0.0
+    resolved_height: float = 0.0
+    label_x: float = 0.0
+
+    @property
+    def label(self) -> str:
+        return f"{self.first.month}"
+
+
+@dataclass
+class Trend:
+    """Appeals received and resolved in each of the twelve months to the period's end
+    month, with the geometry of a bar chart of them."""
+
+    months: list[Month]
+    peak: int
+
+    @property
+    def width(self) -> int:
+        return CHART_COLUMN * len(self.months)
+
+    @property
+    def base(self) -> int:
+        return CHART_TOP + CHART_HEIGHT
+
+    @property
+    def view_height(self) -> int:
+        return self.base + 20
+
+    @property
+    def bar(self) -> int:
+        return CHART_BAR
+
+    @property
+    def received(self) -> int:
+        return sum(m.received for m in self.months)
+
+    @property
+    def resolved(self) -> int:
+        return sum(m.resolved for m in self.months)
+
+
+def month_firsts(last: dt.date, count: int = TREND_MONTHS) -> list[dt.date]:
+    """The first days of the ``count`` months that end with ``last``'s month, oldest
+    first."""
+    year, month = last.year, last.month
+    firsts = []
+    for _step in range(count):
+        firsts.append(dt.date(year, month, 1))
+        year, month = (year, month - 1) if month > 1 else (year - 1, 12)
+    return firsts[::-1]
+
+
+def trend(*, actor: Any, unit: Unit, end: dt.date) -> Trend:
+    firsts = month_firsts(end)
+    begin = dt.datetime.combine(firsts[0], dt.time(0), tzinfo=LOCAL_TZ)
+    last = firsts[-1]
+    after = dt.date(last.year + (last.month == 12), last.month % 12 + 1, 1)
+    finish = dt.datetime.combine(after, dt.time(0), tzinfo=LOCAL_TZ)
+    counts = appeals.monthly_trend(actor=actor, unit=unit, start=begin, end=finish)
+    months = [
+        Month(
+            first,
+            counts.get(first, {}).get("received", 0),
+            counts.get(first, {}).get("resolved", 0),
+        )
+        for first in firsts
+    ]
+    peak = max([m.received for m in months] + [m.resolved for m in months] + [0])
+    chart = Trend(months, peak)
+    for n, month in enumerate(months):
+        month.x = n * CHART_COLUMN + (CHART_COLUMN - 2 * CHART_BAR) / 2
+        month.resolved_x = month.x + CHART_BAR
+        month.label_x = n * CHART_COLUMN + CHART_COLUMN / 2
+        if peak:
+            month.received_height = round(month.received * CHART_HEIGHT / peak, 1)
+            month.resolved_height = round(month.resolved * CHART_HEIGHT / peak, 1)
+        month.received_y = chart.base - month.received_height
+        month.resolved_y = chart.base - month.resolved_height
+    return chart

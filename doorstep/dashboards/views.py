@@ -31,6 +31,7 @@ from .figures import (
     gather,
     previous_period,
     shown,
+    trend,
     year_ago,
 )
 
@@ -181,6 +182,7 @@ def figures(request: HttpRequest) -> HttpResponse:
         .filter(parent=unit, is_active=True)
         .order_by("name")[:CHILDREN_SHOWN]
     )
+    chart = trend(actor=request.user, unit=unit, end=result.end) if result is not None else None
     rows = []
     if result is not None and children:
         rows = branches(
@@ -197,6 +199,7 @@ def figures(request: HttpRequest) -> HttpResponse:
             sections=sections,
             trail=[u for u, _linked in trail],
             branches=rows,
+            trend=chart,
             request=request,
         )
         response = HttpResponse(
@@ -219,6 +222,7 @@ def figures(request: HttpRequest) -> HttpResponse:
             "previous": previous,
             "sections": sections,
             "branches": rows,
+            "trend": chart,
             "branch_lines": branch_lines(),
             "export_query": urlencode({**data, "unit": str(unit.pk), "format": "xlsx"}),
             "periods": _periods(today),

@@ -321,6 +321,8 @@ def test_the_figures_export_to_a_workbook_and_the_export_is_audited(world: World
         "其中已超期",
     )
     assert (world.a.compound.name, 5, 2, 50.0, 100.0, 2, 1) in table
+    months = list(book["近 12 个月走势"].iter_rows(values_only=True))
+    assert months[0] == ("月份", "收到诉求", "已办结") and months[-1] == (f"{today:%Y-%m}", 5, 2)
     # Against the same days a year before, the column says so.
     yearly = staff.get(URL, {"compare": "year", "format": "xlsx"})
     header = next(
@@ -331,3 +333,43 @@ def test_the_figures_export_to_a_workbook_and_the_export_is_audited(world: World
     bad = staff.get(URL, {"start": "2026-13-01", "format": "xlsx"})
     assert bad.status_code == 400 and bad["Content-Type"].startswith("text/html")
     assert AuditEvent.objects.filter(action="export").count() == 2
+
+
+def test_the_trend_counts_each_month_to_the_period_s_end(world: World) -> None:
+    a_year_of_work(world)
+    # One of A's cases was received three months before this one.
+    today = timeutils.local_today()
+    earlier = today.replace(day=1) - dt.timedelta(days=80)
+    old = Case.objects.filter(unit_path__startswith=world.a.community.path).order_by("id").last()
+    assert old is not None
+    Case.objects.filter(pk=old.pk).update(
+        created_at=dt.datetime.combine(earlier, dt.time(12), tzinfo=timeutils.LOCAL_TZ)
+    )
+    html = client_for(world.user(Role.COMMUNITY_STAFF)).get(URL).content.decode()
+    table = html.split('id="trend-table"', 1)[1].split("</table>", 1)[0]
+    rows = {
+        cells[0]: cells[1:]
+        for cells in (
+            [
+                re.sub(r"<[^>]+>", "", c).strip()
+                for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", tr)
+            ]
+            for tr in table.split("<tbody>", 1)[1].split("<tr>")[1:]
+        )
+    }
+    assert len(rows) == 12 and list(rows)[-1] == f"{today:%Y-%m}"
+    # Tree B's case is not counted; the moved case is in its own month.
+    assert rows[f"{today:%Y-%m}"] == ["4", "2"]
+    assert rows[f"{earlier:%Y-%m}"] == ["1", "0"]
+    assert sum(int(r[0]) for r in rows.values()) == 5
+    # The bars are drawn to the highest month: it reaches the chart's full height.
+    assert 'height="120.0"' in html.split('id="figures-trend"', 1)[1].split("</svg>", 1)[0]
+
+
+def test_the_months_of_the_trend_run_back_across_the_new_year() -> None:
+    from doorstep.dashboards.figures import month_firsts
+
+    assert month_firsts(dt.date(2026, 2, 15), 3) == [
+        dt.date(2025, 12, 1), dt.date(2026, 1, 1), dt.date(2026, 2, 1)
+    ]  # fmt: skip
+    assert len(month_firsts(dt.date(2026, 12, 31))) == 12
