@@ -49,6 +49,13 @@ def test_a_community_worker_reads_the_month_s_figures(logged_in_page: Page, comm
         "去年同期 0"
     )
     expect(page.get_by_role("link", name="导出 Excel")).to_be_visible()
+    # Printed for the meeting: the figures without the menu, the form or the buttons.
+    page.emulate_media(media="print")
+    expect(page.locator("#figures-appeals")).to_be_visible()
+    expect(page.locator("#period-form")).to_be_hidden()
+    expect(page.get_by_role("button", name="打印")).to_be_hidden()
+    page.emulate_media(media="screen")
+    expect(page.get_by_role("button", name="打印")).to_be_visible()
     _assert_accessible(page, "the figures page")
     page.set_viewport_size({"width": 390, "height": 844})
     _assert_accessible(page, "the figures page on a phone")
