@@ -57,9 +57,15 @@ def figures_xlsx(
             table.append([name, *(cell.value for cell in branch.cells)])
     if trend is not None:
         months = workbook.create_sheet(_("近 12 个月走势"))
-        months.append([_("月份"), _("收到诉求"), _("已办结")])
+        months.append(
+            [_("月份"), _("收到诉求"), _("已办结"), _("阵地服务人次"), _("志愿服务时长（小时）"),
+             _("兑换物品价值（元）"), _("就餐人次")]
+        )  # fmt: skip
         for month in trend.months:
-            months.append([f"{month.first:%Y-%m}", month.received, month.resolved])
+            months.append(
+                [f"{month.first:%Y-%m}", month.received, month.resolved, month.site_person_times,
+                 month.volunteer_hours, month.redeemed_yuan, month.diners]
+            )  # fmt: skip
     notes = workbook.create_sheet(_("说明"))
     notes.append([_("单位"), " / ".join(u.name for u in trail) or figures.unit.name])
     notes.append([_("统计期间"), f"{figures.start:%Y-%m-%d} – {figures.end:%Y-%m-%d}"])

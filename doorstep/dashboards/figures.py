@@ -347,6 +347,10 @@ class Month:
     first: dt.date
     received: int
     resolved: int
+    site_person_times: int = 0
+    volunteer_hours: float = 0.0
+    redeemed_fen: int = 0
+    diners: int = 0
     # Its bars in the chart's drawing box: left edges, tops and heights.
     x: float = 0.0
     received_y: float = 0.0
@@ -360,11 +364,16 @@ class Month:
     def label(self) -> str:
         return f"{self.first.month}"
 
+    @property
+    def redeemed_yuan(self) -> float:
+        return self.redeemed_fen / 100
+
 
 @dataclass
 class Trend:
-    """Appeals received and resolved in each of the twelve months to the period's end
-    month, with the geometry of a bar chart of them."""
+    """Each of the twelve months to the period's end month: appeals received and
+    resolved (with the geometry of a bar chart of them), person-times served at the
+    sites, confirmed volunteer hours, the value of goods redeemed and diners."""
 
     months: list[Month]
     peak: int
@@ -405,6 +414,14 @@ def month_firsts(last: dt.date, count: int = TREND_MONTHS) -> list[dt.date]:
     return firsts[::-1]
 
 
+def _month_of(value: dt.date | dt.datetime) -> dt.date:
+    """The first day of the local month that TruncMonth gave (a datetime, or on some
+    backends a date)."""
+    if isinstance(value, dt.datetime):
+        return value.astimezone(LOCAL_TZ).date().replace(day=1)
+    return value.replace(day=1)
+
+
 def trend(*, actor: Any, unit: Unit, end: dt.date) -> Trend:
     firsts = month_firsts(end)
     begin = dt.datetime.combine(firsts[0], dt.time(0), tzinfo=LOCAL_TZ)
@@ -412,11 +429,33 @@ def trend(*, actor: Any, unit: Unit, end: dt.date) -> Trend:
     after = dt.date(last.year + (last.month == 12), last.month % 12 + 1, 1)
     finish = dt.datetime.combine(after, dt.time(0), tzinfo=LOCAL_TZ)
     counts = appeals.monthly_trend(actor=actor, unit=unit, start=begin, end=finish)
+    served = {
+        row["key"]: row["person_times"] or 0
+        for row in sites.person_times(
+            actor=actor, start=firsts[0], end=after - dt.timedelta(days=1), by="month", unit=unit
+        )
+    }
+    hours = volunteers.monthly_figures(actor=actor, unit=unit, start=begin, end=finish)
+    redeemed = {
+        _month_of(row["month"]): row["value"] or 0
+        for row in points.redemptions_by_month(actor=actor, unit=unit, start=begin, end=finish)
+    }
+    diners: dict[dt.date, int] = {}
+    report = canteen.diner_report(
+        actor=actor, unit=unit, start=firsts[0], end=after - dt.timedelta(days=1)
+    )
+    for day in report.days:
+        first = day["date"].replace(day=1)
+        diners[first] = diners.get(first, 0) + day["total"]
     months = [
         Month(
             first,
             counts.get(first, {}).get("received", 0),
             counts.get(first, {}).get("resolved", 0),
+            site_person_times=served.get(f"{first:%Y-%m}", 0),
+            volunteer_hours=hours.get(first, {}).get("hours", 0.0),
+            redeemed_fen=redeemed.get(first, 0),
+            diners=diners.get(first, 0),
         )
         for first in firsts
     ]

@@ -344,6 +344,14 @@ def monthly_redemptions(*, actor: Any, unit: Unit | None = None, year: int) -> l
     """Person-times and value per month of a year (local time)."""
     start, _end = timeutils.month_bounds(year, 1)
     end, _ = timeutils.month_bounds(year + 1, 1)
+    return redemptions_by_month(actor=actor, unit=unit, start=start, end=end)
+
+
+def redemptions_by_month(
+    *, actor: Any, unit: Unit | None = None, start: dt.datetime, end: dt.datetime
+) -> list[dict[str, Any]]:
+    """Person-times, value and points per local month from ``start`` (inclusive) to
+    ``end`` (exclusive); reversed redemptions do not count. One query."""
     qs = scoped(actor, Redemption).filter(
         created_at__gte=start, created_at__lt=end, transfer__reversed_by__isnull=True
     )

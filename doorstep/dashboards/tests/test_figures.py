@@ -322,7 +322,8 @@ def test_the_figures_export_to_a_workbook_and_the_export_is_audited(world: World
     )
     assert (world.a.compound.name, 5, 2, 50.0, 100.0, 2, 1) in table
     months = list(book["近 12 个月走势"].iter_rows(values_only=True))
-    assert months[0] == ("月份", "收到诉求", "已办结") and months[-1] == (f"{today:%Y-%m}", 5, 2)
+    assert months[0][:3] == ("月份", "收到诉求", "已办结")
+    assert months[-1] == (f"{today:%Y-%m}", 5, 2, 3, 1.5, 15.0, 0)
     # Against the same days a year before, the column says so.
     yearly = staff.get(URL, {"compare": "year", "format": "xlsx"})
     header = next(
@@ -359,8 +360,10 @@ def test_the_trend_counts_each_month_to_the_period_s_end(world: World) -> None:
     }
     assert len(rows) == 12 and list(rows)[-1] == f"{today:%Y-%m}"
     # Tree B's case is not counted; the moved case is in its own month.
-    assert rows[f"{today:%Y-%m}"] == ["4", "2"]
-    assert rows[f"{earlier:%Y-%m}"] == ["1", "0"]
+    # Each month also has its services, volunteering, redemptions and diners, counted as
+    # the period's figures count them: A's, not B's.
+    assert rows[f"{today:%Y-%m}"] == ["4", "2", "3", "1.5", "15.00", "0"]
+    assert rows[f"{earlier:%Y-%m}"] == ["1", "0", "0", "0.0", "0.00", "0"]
     assert sum(int(r[0]) for r in rows.values()) == 5
     # The bars are drawn to the highest month: it reaches the chart's full height.
     assert 'height="120.0"' in html.split('id="figures-trend"', 1)[1].split("</svg>", 1)[0]
