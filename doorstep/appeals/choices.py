@@ -162,6 +162,9 @@ del S
 
 # Ratings at or below this reopen the case.
 UNSATISFIED_AT_MOST = 2
+# A rating of 4 or 5 counts as satisfied in the figures (满意率); a 3 closes the case
+# without counting as satisfied.
+SATISFIED_AT_LEAST = 4
 
 
 class TaskState(models.TextChoices):

@@ -32,7 +32,15 @@ from doorstep.people.models import Household
 
 from . import notify, services
 from .choices import Action, CaseKind, CaseState, Channel, ClaimantKind, Color, MediationOutcome
-from .models import Case, Category, JointTask, Mediation, MonthlyClassification, WishClaim
+from .models import (
+    Case,
+    Category,
+    JointTask,
+    Mediation,
+    MonthlyClassification,
+    Rating,
+    WishClaim,
+)
 from .sla import sla_sweep
 
 SATISFIED_SHARE = 0.943
@@ -298,6 +306,7 @@ def _rate(
     case = services._rate(
         None, case, case.version, score, "满意" if satisfied else "还没有完全解决"
     )
+    _date_rating(case, rated_at)
     if case.state == CaseState.ACCEPTED:  # reopened one level up: handled again
         again = rated_at + dt.timedelta(days=rng.uniform(1, 5))
         if again < end:
@@ -307,6 +316,13 @@ def _rate(
                 clock.moment = later
                 case.refresh_from_db()
                 services._rate(None, case, case.version, rng.choice([4, 5]), "这次解决了")
+                _date_rating(case, later)
+
+
+def _date_rating(case: Case, at: dt.datetime) -> None:
+    """A rating's row is stamped when written; the demo's was given at ``at``."""
+    latest = Rating.objects.filter(case=case).order_by("-id").values_list("id", flat=True)[:1]
+    Rating.objects.filter(id__in=list(latest)).update(created_at=at)
 
 
 def _joint(
@@ -463,6 +479,7 @@ def resident_cases(
                     actor=resident, case=case, action=Action.RATE, version=case.version,
                     score=plan[1], comment="处理得很及时，谢谢",
                 )  # fmt: skip
+                _date_rating(case, at + 26 * hour)
             case.refresh_from_db()
             out.append(case)
     return out

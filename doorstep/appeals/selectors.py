@@ -25,7 +25,14 @@ from doorstep.core.tree import SEGMENT, ancestor_paths, subtree_q
 from doorstep.orgs.models import Unit
 from doorstep.people.models import Household, Person
 
-from .choices import OPEN_STATES, CaseKind, CaseState, Color, MediationOutcome
+from .choices import (
+    OPEN_STATES,
+    SATISFIED_AT_LEAST,
+    CaseKind,
+    CaseState,
+    Color,
+    MediationOutcome,
+)
 from .conf import conf
 from .models import Case, CaseEvent, Category, JointTask, Mediation, MonthlyClassification, Rating
 from .publicity import mask_personal, mask_rows
@@ -426,15 +433,16 @@ def period_figures(
     """A place's appeals over a period, counted over the cases the actor may see in the
     unit's subtree: received (by color; rejected and merged among them); resolved, and
     how many of those by the deadline then in force (of those that had one); the
-    residents' satisfaction with those closed in the period (latest rating 4 or 5 of
-    those rated; unrated closures apart); what is open now and overdue."""
+    ratings residents gave in the period and the share of them 4 or 5 (every rating
+    counts, the unsatisfied one that reopened a case and the one after it); cases
+    closed unrated in the period; what is open now and overdue."""
     return _period_figures(actor=actor, unit=unit, start=start, end=end, branches=False)[unit.path]
 
 
 def period_figures_by_branch(
     *, actor: Any, unit: Unit, start: dt.datetime, end: dt.datetime, paths: Iterable[str] = ()
 ) -> dict[str, dict[str, Any]]:
-    """``period_figures`` for each unit directly below ``unit`` at once (four queries
+    """``period_figures`` for each unit directly below ``unit`` at once (five queries
     whatever their number), keyed by that unit's path; the cases placed at ``unit``
     itself are under ``unit.path``. A branch with no case is absent unless its path is
     among ``paths``."""
@@ -452,11 +460,13 @@ def _period_figures(
 ) -> dict[str, dict[str, Any]]:
     cases = scoped(actor, Case).filter(subtree_q(unit.path, field="unit_path"))
 
-    def counted(qs: QuerySet[Case], **counts: Count) -> dict[str, dict[str, int]]:
+    def counted(
+        qs: QuerySet[Any], path: str = "unit_path", **counts: Count
+    ) -> dict[str, dict[str, int]]:
         if not branches:
             return {unit.path: qs.aggregate(**counts)}
         rows = (
-            qs.annotate(branch=Substr("unit_path", 1, len(unit.path) + SEGMENT))
+            qs.annotate(branch=Substr(path, 1, len(unit.path) + SEGMENT))
             .order_by()
             .values("branch")
             .annotate(**counts)
@@ -478,11 +488,19 @@ def _period_figures(
         timed=Count("id", filter=Q(resolved_on_time__isnull=False)),
         on_time=Count("id", filter=Q(resolved_on_time=True)),
     )
+    # Every rating residents gave in the period counts: an unsatisfied one reopens the
+    # case, and the rating after it is handled again is counted too. (The latest rating
+    # of closed cases alone would be near 100% by construction: an unsatisfied rating
+    # never closes a case.)
+    ratings = counted(
+        Rating.objects.filter(case__in=cases, created_at__gte=start, created_at__lt=end),
+        path="case__unit_path",
+        given=Count("id"),
+        satisfied=Count("id", filter=Q(score__gte=SATISFIED_AT_LEAST)),
+    )
     closed = counted(
-        cases.filter(closed_at__gte=start, closed_at__lt=end),
-        rated=Count("id", filter=Q(rating__isnull=False)),
-        satisfied=Count("id", filter=Q(rating__gte=4)),
-        unrated=Count("id", filter=Q(closed_unrated=True)),
+        cases.filter(closed_at__gte=start, closed_at__lt=end, closed_unrated=True),
+        unrated=Count("id"),
     )
     now = timeutils.now()
     open_now = counted(
@@ -495,17 +513,18 @@ def _period_figures(
         return round(part * 100 / whole, 1) if whole else None
 
     figures: dict[str, dict[str, Any]] = {}
-    for branch in {*received, *resolved, *closed, *open_now, *paths}:
+    for branch in {*received, *resolved, *ratings, *closed, *open_now, *paths}:
         r = received.get(branch) or dict.fromkeys(
             ("total", "green", "yellow", "red", "rejected", "merged"), 0
         )
         d = resolved.get(branch) or dict.fromkeys(("total", "timed", "on_time"), 0)
-        c = closed.get(branch) or dict.fromkeys(("rated", "satisfied", "unrated"), 0)
+        g = ratings.get(branch) or dict.fromkeys(("given", "satisfied"), 0)
         o = open_now.get(branch) or dict.fromkeys(("total", "overdue"), 0)
         figures[branch] = {
             "received": r,
             "resolved": {**d, "on_time_rate": share(d["on_time"], d["timed"])},
-            "closed": {**c, "satisfaction": share(c["satisfied"], c["rated"])},
+            "ratings": {**g, "satisfaction": share(g["satisfied"], g["given"])},
+            "closed": closed.get(branch) or {"unrated": 0},
             "open": o,
         }
     return figures
@@ -540,16 +559,18 @@ def monthly_trend(
 def satisfaction(
     *, unit: Unit, start: dt.datetime | None = None, end: dt.datetime | None = None
 ) -> dict[str, Any]:
-    """Share of ratings of 4 or 5 (the latest rating of each case counts once)."""
-    qs = Case.objects.filter(subtree_q(unit.path, field="unit_path"), rating__isnull=False)
+    """Share of the ratings given (in the period, if one is given) that are 4 or 5; every
+    rating counts, as in ``period_figures``. Cases closed unrated are counted apart."""
+    cases = Case.objects.filter(subtree_q(unit.path, field="unit_path"))
+    qs = Rating.objects.filter(case__in=cases)
     if start is not None:
-        qs = qs.filter(closed_at__gte=start)
+        qs = qs.filter(created_at__gte=start)
     if end is not None:
-        qs = qs.filter(closed_at__lt=end)
-    figures = qs.aggregate(rated=Count("id"), satisfied=Count("id", filter=Q(rating__gte=4)))
-    unrated = Case.objects.filter(
-        subtree_q(unit.path, field="unit_path"), closed_unrated=True
-    ).count()
+        qs = qs.filter(created_at__lt=end)
+    figures = qs.aggregate(
+        rated=Count("id"), satisfied=Count("id", filter=Q(score__gte=SATISFIED_AT_LEAST))
+    )
+    unrated = cases.filter(closed_unrated=True).count()
     rated = figures["rated"]
     return {
         **figures,

@@ -181,10 +181,10 @@ SECTIONS: tuple[Section, ...] = (
             Line(
                 "satisfaction",
                 gettext_lazy("群众满意率"),
-                lambda f: f.appeals["closed"]["satisfaction"],
+                lambda f: f.appeals["ratings"]["satisfaction"],
                 RATE,
             ),
-            Line("rated", gettext_lazy("评价数"), lambda f: f.appeals["closed"]["rated"]),
+            Line("rated", gettext_lazy("评价数"), lambda f: f.appeals["ratings"]["given"]),
             Line("unrated", gettext_lazy("未评价关闭"), lambda f: f.appeals["closed"]["unrated"]),
             Line(
                 "open",
@@ -201,7 +201,8 @@ SECTIONS: tuple[Section, ...] = (
         ),
         gettext_lazy(
             "收到：期间内提交的诉求；办结、按期：期间内办结的，及其中在期限内办结的；"
-            "满意率：期间内关闭且有评价的诉求中评 4–5 分的比例；当前未办结不受期间限制。"
+            "满意率：期间内居民所作评价中评 4–5 分的比例，不满意重办后再评的两次都计入；"
+            "当前未办结不受期间限制。"
         ),
     ),
     Section(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import random
 import time
 
@@ -9,8 +10,9 @@ import pytest
 
 from doorstep.appeals import demo
 from doorstep.appeals.choices import CaseKind, CaseState, Color
-from doorstep.appeals.models import Case, JointTask, Mediation, MonthlyClassification
+from doorstep.appeals.models import Case, JointTask, Mediation, MonthlyClassification, Rating
 from doorstep.appeals.selectors import satisfaction, suggestion_figures
+from doorstep.core import timeutils
 from doorstep.grids import demo as grids_demo
 from doorstep.orgs import demo as orgs_demo
 from doorstep.people import demo as people_demo
@@ -36,7 +38,12 @@ def test_demo_year_of_appeals() -> None:
     rates = [satisfaction(unit=tree.units[key]) for key in ("luzhou", "zhangzhou", "baiyin_city")]
     rated = sum(r["rated"] for r in rates)
     satisfied = sum(r["satisfied"] for r in rates)
-    assert 0.85 < satisfied / rated <= 1
+    # Near the case studies' 94.3%: every rating counts, the unsatisfied one that reopened
+    # a case as well as the one after it was handled again.
+    assert 0.88 < satisfied / rated < 0.99
+    # Each rating is dated when it was given, not when the demo was built.
+    long_ago = timeutils.now() - dt.timedelta(days=2)
+    assert Rating.objects.filter(created_at__lt=long_ago).count() > rated / 2
     assert JointTask.objects.filter(is_lead=True).exists()
     assert Mediation.objects.filter(case__category__code="sea_use").exists()
     assert MonthlyClassification.objects.filter(published_at__isnull=False).count() > 10
