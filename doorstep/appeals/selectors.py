@@ -13,7 +13,6 @@ from typing import Any
 from django.core.cache import cache
 from django.db import transaction
 from django.db.models import Count, Exists, OuterRef, Q, QuerySet
-from django.db.models.functions import Substr
 from django.utils.translation import gettext as _
 
 from doorstep.accounts.scoping import scoped
@@ -21,7 +20,7 @@ from doorstep.core import timeutils
 from doorstep.core.errors import ValidationError
 from doorstep.core.geo import Point, haversine_m
 from doorstep.core.inputs import key_from_text
-from doorstep.core.tree import SEGMENT, ancestor_paths, subtree_q
+from doorstep.core.tree import ancestor_paths, branch_of, subtree_q
 from doorstep.orgs.models import Unit
 from doorstep.people.models import Household, Person
 
@@ -466,7 +465,7 @@ def _period_figures(
         if not branches:
             return {unit.path: qs.aggregate(**counts)}
         rows = (
-            qs.annotate(branch=Substr(path, 1, len(unit.path) + SEGMENT))
+            qs.annotate(branch=branch_of(path, unit.path))
             .order_by()
             .values("branch")
             .annotate(**counts)

@@ -44,6 +44,13 @@ def subtree_q(path: str, *, field: str = "path", include_self: bool = True) -> Q
     return q
 
 
+def branch_of(field: str, path: str) -> Substr:
+    """For rows whose ``field`` is a unit path within ``path``'s subtree: the path of
+    the unit directly below ``path`` that each lies under, or ``path`` itself for rows
+    placed at it. Group by it to count a place's figures per unit below, in one query."""
+    return Substr(field, 1, len(path) + SEGMENT)
+
+
 def provisional_path() -> str:
     """A unique stand-in for a node's path between its INSERT and :func:`attach_path`."""
     return "~" + uuid.uuid4().hex

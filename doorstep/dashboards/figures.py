@@ -296,43 +296,66 @@ def shown(
     ]
 
 
-# The appeals figures compared across the units below a place, side by side.
-BRANCH_LINES = ("received", "resolved", "on_time", "satisfaction", "open", "overdue")
+# The figures compared across the units below a place, side by side.
+BRANCH_LINES = (
+    "received", "resolved", "on_time", "satisfaction", "open", "overdue",
+    "site_person_times", "volunteer_hours", "yuan", "diners",
+)  # fmt: skip
 
 
 @dataclass
 class Branch:
-    """One unit below the place (or, with ``unit`` None, the place itself: the cases
-    placed at it rather than below) and its appeals figures."""
+    """One unit below the place (or, with ``unit`` None, the place itself: the rows
+    placed at it rather than below) and its figures."""
 
     unit: Unit | None
     cells: list[Shown]
 
 
 def branch_lines() -> list[Line]:
-    return [line for line in SECTIONS[0].lines if line.key in BRANCH_LINES]
+    lines = {line.key: line for section in SECTIONS for line in section.lines}
+    return [lines[key] for key in BRANCH_LINES]
 
 
 def branches(
     *, actor: Any, unit: Unit, children: list[Unit], start: dt.date, end: dt.date
 ) -> list[Branch]:
-    """The appeals figures of each of ``children`` (units directly below ``unit``) over
-    the period, in four queries whatever their number; a row for ``unit`` itself when
-    cases are placed at it."""
+    """The figures of each of ``children`` (units directly below ``unit``) over the
+    period: the appeals', person-times at the sites, volunteer hours, value redeemed and
+    diners, each counted by its app as for the whole place, in nine queries whatever
+    their number; a row for ``unit`` itself when rows are placed at it."""
     begin = dt.datetime.combine(start, dt.time(0), tzinfo=LOCAL_TZ)
     finish = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), tzinfo=LOCAL_TZ)
-    figures = appeals.period_figures_by_branch(
-        actor=actor, unit=unit, start=begin, end=finish, paths=[c.path for c in children]
-    )
+    cases = appeals.period_figures_by_branch(
+        actor=actor, unit=unit, start=begin, end=finish,
+        paths=[*(c.path for c in children), unit.path],
+    )  # fmt: skip
+    served = sites.person_times_by_branch(actor=actor, unit=unit, start=start, end=end)
+    hours = volunteers.hours_by_branch(actor=actor, unit=unit, start=begin, end=finish)
+    value = points.redemptions_by_branch(actor=actor, unit=unit, start=start, end=end)
+    diners = canteen.diners_by_branch(actor=actor, unit=unit, start=start, end=end)
     lines = branch_lines()
 
-    def row(who: Unit | None, data: dict[str, Any]) -> Branch:
-        shape = cast(Figures, SimpleNamespace(appeals=data))
-        return Branch(who, [Shown(line, line.value(shape)) for line in lines])
+    def row(who: Unit | None, path: str) -> Branch:
+        shape = SimpleNamespace(
+            appeals=cases[path],
+            site_person_times=served.get(path, 0),
+            volunteering={"hours": hours.get(path, 0.0)},
+            points_yuan=value.get(path, 0) / 100,
+            canteen=SimpleNamespace(person_times=diners.get(path, 0)),
+        )
+        figures = cast(Figures, shape)
+        return Branch(who, [Shown(line, line.value(figures)) for line in lines])
 
-    rows = [row(child, figures[child.path]) for child in children]
-    if unit.path in figures:
-        rows.append(row(None, figures[unit.path]))
+    rows = [row(child, child.path) for child in children]
+    own = cases[unit.path]
+    has_cases = any(
+        own[part][count]
+        for part, count in (("received", "total"), ("resolved", "total"), ("ratings", "given"),
+                            ("closed", "unrated"), ("open", "total"))
+    )  # fmt: skip
+    if has_cases or any(unit.path in found for found in (served, hours, value, diners)):
+        rows.append(row(None, unit.path))
     return rows
 
 

@@ -16,7 +16,7 @@ from django.db.models.functions import TruncMonth
 from doorstep.accounts.scoping import scoped
 from doorstep.core import geo, timeutils
 from doorstep.core.timeutils import LOCAL_TZ
-from doorstep.core.tree import ancestor_paths, subtree_q
+from doorstep.core.tree import ancestor_paths, branch_of, subtree_q
 from doorstep.orgs.models import Unit
 from doorstep.people.models import Household, Person
 from doorstep.people.selectors import counter_match, id_number_match
@@ -299,6 +299,29 @@ def site_list(*, actor: Any, level: str = "", within: Unit | None = None) -> Que
 
 
 PERIODS = ("site", "category", "level", "month")
+
+
+def person_times_by_branch(
+    *, actor: Any, unit: Unit, start: dt.date, end: dt.date
+) -> dict[str, int]:
+    """``person_times`` in [start, end] (local dates) of the sites in ``unit``'s subtree,
+    per unit directly below ``unit`` (keyed by its path; ``unit.path`` for sites at the
+    unit itself). One query."""
+    begin = dt.datetime.combine(start, dt.time(0), tzinfo=LOCAL_TZ)
+    finish = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), tzinfo=LOCAL_TZ)
+    rows = (
+        scoped(actor, ServiceRecord)
+        .filter(
+            subtree_q(unit.path, field="site__unit__path"),
+            delivered_at__gte=begin,
+            delivered_at__lt=finish,
+        )
+        .annotate(branch=branch_of("site__unit__path", unit.path))
+        .order_by()
+        .values("branch")
+        .annotate(n=Sum("person_times"))
+    )
+    return {row["branch"]: row["n"] or 0 for row in rows}
 
 
 def person_times(

@@ -125,7 +125,9 @@ def test_a_district_sees_its_communities_and_drills_down(world: World) -> None:
     assert f"?unit={world.a.street.pk}&amp;" in children and world.a.street.name in children
     street = district.get(URL, {"unit": world.a.street.pk}).content.decode()
     rows = branch_rows(street)
-    assert rows[world.a.community.name] == ["5", "2", "50.0%", "66.7%", "2", "1"]
+    assert rows[world.a.community.name] == [
+        "5", "2", "50.0%", "66.7%", "2", "1", "3", "1.5", "15.00", "0"
+    ]  # fmt: skip
     assert f"?unit={world.a.community.pk}&amp;" in street.split('id="figures-children"', 1)[1]
     # Tree B's community is not under A's street: it is no row of it.
     assert world.b.community.name not in rows
@@ -162,10 +164,10 @@ def test_the_comparison_counts_each_branch_in_a_fixed_number_of_queries(world: W
     with CaptureQueriesContext(connection) as queries:
         rows = branches(actor=district, unit=world.a.district, children=children, start=today,
                         end=today)  # fmt: skip
-    assert len(queries) <= 5 + 2  # five counts, and the role grants read once
+    assert len(queries) <= 9 + 2  # nine counts, and the role grants read once
     assert [r.unit for r in rows] == children
     by_name = {r.unit.name: [c.value for c in r.cells] for r in rows if r.unit}
-    assert by_name[world.a.street.name] == [5, 2, 50.0, 66.7, 2, 1]
+    assert by_name[world.a.street.name] == [5, 2, 50.0, 66.7, 2, 1, 3, 1.5, 15.0, 0]
     # A case placed at a community itself, not below it, is counted on a row of its own.
     submit(world, household=None, unit=world.a.community, text="社区里的事")
     compounds = list(Unit.objects.filter(parent=world.a.community).order_by("name"))
@@ -313,15 +315,12 @@ def test_the_figures_export_to_a_workbook_and_the_export_is_audited(world: World
     # The units below, side by side: the compound holds all five cases.
     table = list(book["下级单位对比"].iter_rows(values_only=True))
     assert table[0] == (
-        "单位",
-        "收到诉求",
-        "已办结",
-        "按期办结率",
-        "群众满意率",
-        "当前未办结",
-        "其中已超期",
-    )
-    assert (world.a.compound.name, 5, 2, 50.0, 66.7, 2, 1) in table
+        "单位", "收到诉求", "已办结", "按期办结率", "群众满意率", "当前未办结", "其中已超期",
+        "阵地服务人次", "志愿服务时长（小时）", "兑换物品价值（元）", "就餐人次",
+    )  # fmt: skip
+    assert (world.a.compound.name, 5, 2, 50.0, 66.7, 2, 1, 0, 0.0, 0.0, 0) in table
+    # The site, the activity and the outlet are the community's own: its own row.
+    assert ("本级", 0, 0, None, None, 0, 0, 3, 1.5, 15.0, 0) in table
     months = list(book["近 12 个月走势"].iter_rows(values_only=True))
     assert months[0][:3] == ("月份", "收到诉求", "已办结")
     assert months[-1] == (f"{today:%Y-%m}", 5, 2, 3, 1.5, 15.0, 0)

@@ -169,3 +169,27 @@ def test_unit_trails_tell_same_named_compounds_apart_in_one_query(
         city.pk: city.name,
     }
     assert unit_trails([a], levels=1) == {a.pk: "1号小区"}
+
+
+def test_rows_group_by_the_unit_below_a_place_in_one_query(  # type: ignore[no-untyped-def]
+    city: Unit, django_assert_num_queries
+) -> None:
+    from django.db.models import Count
+
+    from doorstep.core.tree import branch_of, subtree_q
+
+    jiangyang = unit_create(kind="district", name="江阳区", code="510502", parent=city)
+    street = unit_create(kind="street", name="大山坪街道", code="510502001000", parent=jiangyang)
+    unit_create(kind="community", name="上平社区", parent=street)
+    longmatan = unit_create(kind="district", name="龙马潭区", code="510504", parent=city)
+    with django_assert_num_queries(1):
+        rows = dict(
+            Unit.objects.filter(subtree_q(city.path))
+            .annotate(branch=branch_of("path", city.path))
+            .order_by()
+            .values("branch")
+            .annotate(n=Count("id"))
+            .values_list("branch", "n")
+        )
+    # Each district with what lies below it; the city itself on its own row.
+    assert rows == {jiangyang.path: 3, longmatan.path: 1, city.path: 1}
