@@ -298,11 +298,24 @@ def public_board(
 
 
 def public_summary(*, unit: Unit, since: dt.datetime | None = None) -> dict[str, Any]:
+    """What the public board says of a place's public cases (those submitted since
+    ``since``, if given): how many, open and done; the share resolved on time; the
+    residents' satisfaction."""
     qs = public_cases().filter(subtree_q(unit.path, field="unit_path"))
     if since is not None:
         qs = qs.filter(created_at__gte=since)
     rows = qs.values("state").annotate(n=Count("id")).order_by()
     by_state = {row["state"]: row["n"] for row in rows}
+    timed = qs.filter(resolved_on_time__isnull=False).aggregate(
+        timed=Count("id"), on_time=Count("id", filter=Q(resolved_on_time=True))
+    )
+    ratings = Rating.objects.filter(case__in=qs).aggregate(
+        given=Count("id"), satisfied=Count("id", filter=Q(score__gte=SATISFIED_AT_LEAST))
+    )
+
+    def share(part: int, whole: int) -> float | None:
+        return round(part * 100 / whole, 1) if whole else None
+
     return {
         "total": sum(by_state.values()),
         "open": sum(n for s, n in by_state.items() if s in OPEN_STATES),
@@ -311,6 +324,11 @@ def public_summary(*, unit: Unit, since: dt.datetime | None = None) -> dict[str,
             for s, n in by_state.items()
             if s in (CaseState.RESOLVED, CaseState.RATED, CaseState.CLOSED)
         ),
+        # As on the leaders' figures page: the cases resolved by their deadline (of those
+        # resolved with one), and the share of 4s and 5s among every rating given.
+        "on_time_rate": share(timed["on_time"], timed["timed"]),
+        "ratings": ratings["given"],
+        "satisfaction": share(ratings["satisfied"], ratings["given"]),
     }
 
 

@@ -132,6 +132,35 @@ def test_public_board_shows_no_personal_data(world: World) -> None:
     )
 
 
+def test_the_public_board_says_how_many_were_done_on_time_and_how_satisfied(
+    world: World,
+) -> None:
+    staff, resident = world.user(Role.COMMUNITY_STAFF), world.user(Role.RESIDENT)
+    url = reverse("appeals:board", args=[world.a.community.pk])
+    html = Client().get(url).content.decode()
+    assert "<dt>按期办结率</dt><dd>—</dd>" in html and "<dt>群众满意率</dt><dd>—</dd>" in html
+    first, second = submit(world, text="第一件"), submit(world, text="第二件")
+    for case in (first, second):
+        step(case, staff, Action.ACCEPT)
+        step(case, staff, Action.ASSIGN, assignee=staff)
+        step(case, staff, Action.START)
+    Case.objects.filter(pk=second.pk).update(deadline=timeutils.now() - dt.timedelta(hours=1))
+    for case in (first, second):
+        step(case, staff, Action.RESOLVE, result="已处理")
+    # One resident is unhappy with the second: it reopens; handled again, they are happy.
+    step(first, resident, Action.RATE, score=5, comment="")
+    step(second, resident, Action.RATE, score=1, comment="没有解决")
+    step(second, staff, Action.ASSIGN, assignee=staff)
+    step(second, staff, Action.START)
+    step(second, staff, Action.RESOLVE, result="复核后处理")
+    step(second, resident, Action.RATE, score=4, comment="")
+    html = Client().get(url).content.decode()
+    # Both are resolved on time now (the reopened one by its new deadline); two of the
+    # three ratings were satisfied.
+    assert "<dt>按期办结率</dt><dd>100.0%</dd>" in html
+    assert "<dt>群众满意率</dt><dd>66.7%</dd>" in html and "3 次评价" in html
+
+
 def test_receipt_lookup_unknown_code(world: World) -> None:
     response = Client().get(f"{reverse('appeals:receipt')}?code=NOPE2345")
     assert response.status_code == 404 and "没有找到" in response.content.decode()
