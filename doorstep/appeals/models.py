@@ -327,6 +327,24 @@ class Case(BaseModel):
             models.Index(fields=["reporter_user", "id"], name="appeals_case_reporter"),
             models.Index(fields=["category", "state"], name="appeals_case_category_state"),
             models.Index(fields=["state", "resolved_at"], name="appeals_case_state_resolved"),
+            # A place's figures over a period (received by color and state, resolved and
+            # on time, closed unrated), per month and per unit below: index-only counts
+            # over the subtree's range, so that a city's year of cases is counted in
+            # a fraction of a second rather than by reading the table.
+            models.Index(
+                fields=["unit_path", "created_at", "color", "state"],
+                name="appeals_case_path_created",
+            ),
+            models.Index(
+                fields=["unit_path", "resolved_at", "resolved_on_time"],
+                condition=Q(resolved_at__isnull=False),
+                name="appeals_case_path_resolved",
+            ),
+            models.Index(
+                fields=["unit_path", "closed_at"],
+                condition=Q(closed_unrated=True),
+                name="appeals_case_path_unrated",
+            ),
         ]
 
     def __str__(self) -> str:

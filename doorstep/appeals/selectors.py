@@ -510,7 +510,13 @@ def _period_figures(
     # of closed cases alone would be near 100% by construction: an unsatisfied rating
     # never closes a case.)
     ratings = counted(
-        Rating.objects.filter(case__in=cases, created_at__gte=start, created_at__lt=end),
+        # Ratings are scoped as their cases are (through ``case__``): a join, where
+        # ``case__in`` a scoped subquery would list every case id of the subtree.
+        scoped(actor, Rating).filter(
+            subtree_q(unit.path, field="case__unit_path"),
+            created_at__gte=start,
+            created_at__lt=end,
+        ),
         path="case__unit_path",
         given=Count("id"),
         satisfied=Count("id", filter=Q(score__gte=SATISFIED_AT_LEAST)),
@@ -548,29 +554,29 @@ def _period_figures(
 
 
 def monthly_trend(
-    *, actor: Any, unit: Unit, start: dt.datetime, end: dt.datetime
+    *, actor: Any, unit: Unit, months: list[dt.date]
 ) -> dict[dt.date, dict[str, int]]:
-    """Per local month (its first day): the cases received and resolved in it, counted
-    over the cases the actor may see in the unit's subtree, as ``period_figures`` counts
-    them. Two queries; a month with neither is absent."""
-    from django.db.models.functions import TruncMonth
-
+    """For each local month (given by its first day, in order): the cases received and
+    resolved in it, counted over the cases the actor may see in the unit's subtree, as
+    ``period_figures`` counts them. Two queries, each one range of the subtree with a
+    count per month (no per-row date function, which SQLite would run in Python)."""
     cases = scoped(actor, Case).filter(subtree_q(unit.path, field="unit_path"))
-    months: dict[dt.date, dict[str, int]] = {}
+    bounds = [timeutils.month_bounds(first.year, first.month) for first in months]
+    figures: dict[dt.date, dict[str, int]] = {m: {"received": 0, "resolved": 0} for m in months}
+    if not months:
+        return figures
     for field, key in (("created_at", "received"), ("resolved_at", "resolved")):
-        rows = (
-            cases.filter(**{f"{field}__gte": start, f"{field}__lt": end})
-            .annotate(month=TruncMonth(field, tzinfo=timeutils.LOCAL_TZ))
-            .order_by()
-            .values("month")
-            .annotate(n=Count("id"))
+        counts = cases.filter(
+            **{f"{field}__gte": bounds[0][0], f"{field}__lt": bounds[-1][1]}
+        ).aggregate(
+            **{
+                f"m{n}": Count("id", filter=Q(**{f"{field}__gte": a, f"{field}__lt": b}))
+                for n, (a, b) in enumerate(bounds)
+            }
         )
-        for row in rows:
-            month = row["month"]
-            if isinstance(month, dt.datetime):
-                month = month.astimezone(timeutils.LOCAL_TZ).date()
-            months.setdefault(month, {"received": 0, "resolved": 0})[key] = row["n"]
-    return months
+        for n, first in enumerate(months):
+            figures[first][key] = counts[f"m{n}"]
+    return figures
 
 
 def satisfaction(

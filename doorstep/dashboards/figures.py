@@ -452,7 +452,7 @@ def trend(*, actor: Any, unit: Unit, end: dt.date) -> Trend:
     last = firsts[-1]
     after = dt.date(last.year + (last.month == 12), last.month % 12 + 1, 1)
     finish = dt.datetime.combine(after, dt.time(0), tzinfo=LOCAL_TZ)
-    counts = appeals.monthly_trend(actor=actor, unit=unit, start=begin, end=finish)
+    counts = appeals.monthly_trend(actor=actor, unit=unit, months=firsts)
     served = {
         row["key"]: row["person_times"] or 0
         for row in sites.person_times(
