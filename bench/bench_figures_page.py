@@ -31,8 +31,8 @@ ROWS_LABEL = "cases in the place"
 ABOUT = """
 The appeals board bench's city: one district, two streets, 20 communities of 10
 compounds each, 1,000,000 cases spread over 1,095 days (2% open), and one rating per
-rated or closed case (one in seventeen unsatisfied), written in bulk and analysed,
-untimed. Each sample opens the figures page with its defaults (the year so far,
+rated or closed case (one in seventeen unsatisfied), written in bulk and analysed
+(on PostgreSQL vacuumed too, as autovacuum would have), untimed. Each sample opens the figures page with its defaults (the year so far,
 compared with the same number of days before it) as the city's administrator (the
 whole city; its two streets side by side) and as a random community's worker (its ten
 compounds side by side), alternating with the baseline, the bare count of the cases
@@ -91,7 +91,9 @@ def _run(ctx: Context) -> list[Result]:
             "FROM appeals_case WHERE state IN ('rated', 'closed') AND closed_at IS NOT NULL"
         )
         ratings = cursor.rowcount
-        cursor.execute("ANALYZE")
+        # As autovacuum would have done on a live server: the visibility map lets
+        # PostgreSQL count from the indexes alone.
+        cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
     communities = sorted({c for c, _k in places}, key=lambda u: u.pk)
     ctx.note(
         f"{total:,} cases and {ratings:,} ratings in {len(communities)} communities built in "
