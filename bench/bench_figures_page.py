@@ -86,8 +86,10 @@ def _run(ctx: Context) -> list[Result]:
     insert_cases(ctx, places, total, open_share=OPEN_SHARE)
     with connection.cursor() as cursor:
         cursor.execute(
-            "INSERT INTO appeals_rating (created_at, updated_at, case_id, user_id, score, comment) "
-            "SELECT closed_at, closed_at, id, NULL, CASE WHEN id % 17 = 0 THEN 2 ELSE 5 END, '' "
+            "INSERT INTO appeals_rating "
+            "(created_at, updated_at, case_id, user_id, score, comment, unit_path) "
+            "SELECT closed_at, closed_at, id, NULL, CASE WHEN id % 17 = 0 THEN 2 ELSE 5 END, '', "
+            "unit_path "
             "FROM appeals_case WHERE state IN ('rated', 'closed') AND closed_at IS NOT NULL"
         )
         ratings = cursor.rowcount

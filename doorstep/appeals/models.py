@@ -507,11 +507,19 @@ class Rating(BaseModel):
     )
     score = models.PositiveSmallIntegerField(_("满意度"))
     comment = models.CharField(_("评价"), max_length=500, blank=True)
+    # The case's ``unit_path`` (which never changes once the case is submitted), so that
+    # a place's ratings over a period are one range of an index, not a join.
+    unit_path = models.CharField(max_length=250, editable=False, default="")
 
     class Meta:
         verbose_name = _("满意度评价")
         verbose_name_plural = _("满意度评价")
         ordering = ["-id"]
+        indexes = [
+            models.Index(
+                fields=["unit_path", "created_at", "score"], name="appeals_rating_path_created"
+            )
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(score__gte=1) & Q(score__lte=5),

@@ -21,12 +21,17 @@ UNIT_ROLES = (
 )
 
 
-def _case_rules(prefix: str = "") -> list[tuple[Iterable[str], scoping.Rule]]:
-    """Rules for a model reaching its case through ``prefix`` ("" for Case itself)."""
+def _case_rules(
+    prefix: str = "", *, own_path: bool = False
+) -> list[tuple[Iterable[str], scoping.Rule]]:
+    """Rules for a model reaching its case through ``prefix`` ("" for Case itself);
+    with ``own_path``, the model keeps a copy of its case's ``unit_path``, which the
+    place rule reads instead of joining the case."""
+    path_field = "unit_path" if own_path else f"{prefix}unit_path"
 
     def within(grant: Grant) -> Q:
         unit = anchor_unit(grant)
-        return subtree_q(unit.path, field=f"{prefix}unit_path") if unit is not None else NOTHING
+        return subtree_q(unit.path, field=path_field) if unit is not None else NOTHING
 
     def grid(grant: Grant) -> Q:
         return Q(**{f"{prefix}grid_id": grant.scope.pk})
@@ -66,7 +71,8 @@ def register() -> None:
     scoping.register(Case, _case_rules())
     scoping.register(CaseEvent, _case_rules("case__"))
     scoping.register(CasePhoto, _case_rules("case__"))
-    scoping.register(Rating, _case_rules("case__"))
+    # A rating keeps its case's path: the place rule reads it without a join.
+    scoping.register(Rating, _case_rules("case__", own_path=True))
     scoping.register(Mediation, _case_rules("case__"))
     scoping.register(MediationSession, _case_rules("mediation__case__"))
 

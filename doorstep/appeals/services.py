@@ -741,7 +741,9 @@ def _rate(actor: Any, case: Case, version: int, score: Any, comment: Any, via: s
         raise ValidationError(_("满意度应为1到5分。"), field="score")
     text = clean_text(comment, field="comment", required=False, limit=500)
     moment = timezone_now()
-    Rating.objects.create(case=case, user=actor, score=value, comment=text)
+    Rating.objects.create(
+        case=case, user=actor, score=value, comment=text, unit_path=case.unit_path
+    )
     case = _apply(
         case,
         actor=actor,

@@ -68,7 +68,9 @@ OUTSIDE_ROW: dict[type[models.Model], Callable[[World], models.Model]] = {
     CaseEvent: lambda w: _case(w).events.get(action="submit"),
     JointTask: _task,
     Follow: lambda w: Follow.objects.get_or_create(case=_case(w), user=outsider(w))[0],
-    Rating: lambda w: Rating.objects.create(case=_case(w), user=outsider(w), score=5),
+    Rating: lambda w: Rating.objects.create(
+        case=_case(w), user=outsider(w), score=5, unit_path=_case(w).unit_path
+    ),
     MonthlyClassification: lambda w: MonthlyClassification.objects.create(
         community=w.b.community,
         month=dt.date(2026, 1, 1),

@@ -181,3 +181,24 @@ def test_too_many_tries_from_one_address_say_so_whatever_the_code(world: World) 
     throttled = _rate("NOPE9999", "5678")
     assert throttled.status_code == 429
     assert alerts(throttled) == ["尝试次数过多，请一小时后再试。"]
+
+
+def test_a_rating_keeps_its_case_s_path_and_older_ones_are_given_it(world: World) -> None:
+    import importlib
+
+    from django.apps import apps
+
+    staff, resident = world.user(Role.COMMUNITY_STAFF), world.user(Role.RESIDENT)
+    case = submit(world)
+    for action, extra in ((Action.ACCEPT, {}), (Action.ASSIGN, {"assignee": staff}),
+                          (Action.START, {}), (Action.RESOLVE, {"result": "已处理"})):  # fmt: skip
+        step(case, staff, action, **extra)
+    step(case, resident, Action.RATE, score=5, comment="")
+    rating = Rating.objects.get(case=case)
+    assert rating.unit_path == case.unit_path != ""
+    # A rating written before the path was kept gets its case's from the migration.
+    Rating.objects.filter(pk=rating.pk).update(unit_path="")
+    migration = importlib.import_module("doorstep.appeals.migrations.0011_rating_unit_path")
+    migration.copy_case_paths(apps, None)
+    rating.refresh_from_db()
+    assert rating.unit_path == case.unit_path

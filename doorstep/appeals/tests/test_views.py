@@ -138,7 +138,8 @@ def test_the_public_board_says_how_many_were_done_on_time_and_how_satisfied(
     staff, resident = world.user(Role.COMMUNITY_STAFF), world.user(Role.RESIDENT)
     url = reverse("appeals:board", args=[world.a.community.pk])
     html = Client().get(url).content.decode()
-    assert "<dt>按期办结率</dt><dd>—</dd>" in html and "<dt>群众满意率</dt><dd>—</dd>" in html
+    assert "<dt>近一年按期办结率</dt><dd>—</dd>" in html
+    assert "<dt>近一年群众满意率</dt><dd>—</dd>" in html
     first, second = submit(world, text="第一件"), submit(world, text="第二件")
     for case in (first, second):
         step(case, staff, Action.ACCEPT)
@@ -157,8 +158,8 @@ def test_the_public_board_says_how_many_were_done_on_time_and_how_satisfied(
     html = Client().get(url).content.decode()
     # Both are resolved on time now (the reopened one by its new deadline); two of the
     # three ratings were satisfied.
-    assert "<dt>按期办结率</dt><dd>100.0%</dd>" in html
-    assert "<dt>群众满意率</dt><dd>66.7%</dd>" in html and "3 次评价" in html
+    assert "<dt>近一年按期办结率</dt><dd>100.0%</dd>" in html
+    assert "<dt>近一年群众满意率</dt><dd>66.7%</dd>" in html and "3 次评价" in html
 
 
 def test_receipt_lookup_unknown_code(world: World) -> None:
