@@ -20,7 +20,7 @@ from doorstep.core import timeutils
 from doorstep.core.errors import ValidationError
 from doorstep.core.geo import Point, haversine_m
 from doorstep.core.inputs import key_from_text
-from doorstep.core.tree import ancestor_paths, branch_of, subtree_q
+from doorstep.core.tree import ancestor_paths, per_branch, subtree_q
 from doorstep.orgs.models import Unit
 from doorstep.people.models import Household, Person
 
@@ -482,18 +482,10 @@ def _period_figures(
 ) -> dict[str, dict[str, Any]]:
     cases = scoped(actor, Case).filter(subtree_q(unit.path, field="unit_path"))
 
-    def counted(
-        qs: QuerySet[Any], path: str = "unit_path", **counts: Count
-    ) -> dict[str, dict[str, int]]:
+    def counted(qs: QuerySet[Any], **counts: Count) -> dict[str, dict[str, int]]:
         if not branches:
             return {unit.path: qs.aggregate(**counts)}
-        rows = (
-            qs.annotate(branch=branch_of(path, unit.path))
-            .order_by()
-            .values("branch")
-            .annotate(**counts)
-        )
-        return {row.pop("branch"): row for row in rows}
+        return per_branch(qs, field="unit_path", path=unit.path, **counts)
 
     received = counted(
         cases.filter(created_at__gte=start, created_at__lt=end),

@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 from doorstep.accounts.scoping import get_scoped_or_404, scoped
 from doorstep.core import tickets, timeutils
 from doorstep.core.errors import ValidationError
-from doorstep.core.tree import branch_of
+from doorstep.core.tree import per_branch
 from doorstep.orgs.models import Unit
 from doorstep.people.models import Person
 from doorstep.people.selectors import CounterCandidate, counter_candidates
@@ -304,20 +304,9 @@ def diners_by_branch(*, actor: Any, unit: Unit, start: dt.date, end: dt.date) ->
     """``diner_report``'s person-times per unit directly below ``unit`` (keyed by its
     path; ``unit.path`` for canteens at the unit itself). One query."""
     start, end = _period(start, end)
-    rows = (
-        scoped(actor, MealOrder)
-        .filter(
-            unit.subtree_q(field="canteen__unit__path"),
-            state=OrderState.PAID,
-            date__gte=start,
-            date__lte=end,
-        )
-        .annotate(branch=branch_of("canteen__unit__path", unit.path))
-        .order_by()
-        .values("branch")
-        .annotate(n=Count("pk"))
-    )
-    return {row["branch"]: row["n"] for row in rows}
+    paid = scoped(actor, MealOrder).filter(state=OrderState.PAID, date__gte=start, date__lte=end)
+    rows = per_branch(paid, field="canteen__unit__path", path=unit.path, n=Count("pk"))
+    return {branch: row["n"] for branch, row in rows.items()}
 
 
 def diner_report(

@@ -51,6 +51,22 @@ def branch_of(field: str, path: str) -> Substr:
     return Substr(field, 1, len(path) + SEGMENT)
 
 
+def per_branch(
+    qs: models.QuerySet[Any], *, field: str, path: str, **aggregates: Any
+) -> dict[str, dict[str, Any]]:
+    """The rows of ``qs`` within ``path``'s subtree (``field`` holds each row's unit
+    path), aggregated per unit directly below ``path`` (see :func:`branch_of`), in one
+    query: ``{branch path: {aggregate name: value}}``; a branch without rows is absent."""
+    rows = (
+        qs.filter(subtree_q(path, field=field))
+        .annotate(branch=branch_of(field, path))
+        .order_by()
+        .values("branch")
+        .annotate(**aggregates)
+    )
+    return {row.pop("branch"): row for row in rows}
+
+
 def provisional_path() -> str:
     """A unique stand-in for a node's path between its INSERT and :func:`attach_path`."""
     return "~" + uuid.uuid4().hex

@@ -15,7 +15,7 @@ from django.utils.translation import gettext as _
 from doorstep.accounts.scoping import get_scoped_or_404, scoped
 from doorstep.core import tickets, timeutils
 from doorstep.core.errors import ValidationError
-from doorstep.core.tree import branch_of
+from doorstep.core.tree import per_branch
 from doorstep.orgs.models import Unit
 from doorstep.people.selectors import CounterCandidate, mask_name
 from doorstep.people.services import counter_search
@@ -346,16 +346,13 @@ def redemptions_by_branch(
 ) -> dict[str, int]:
     """``points_report``'s value exchanged (fen) per unit directly below ``unit`` (keyed
     by its path; ``unit.path`` for outlets at the unit itself). One query."""
-    rows = (
-        scoped(actor, Redemption)
-        .filter(_period(start, end), unit.subtree_q(field="outlet__unit__path"))
-        .filter(transfer__reversed_by__isnull=True)
-        .annotate(branch=branch_of("outlet__unit__path", unit.path))
-        .order_by()
-        .values("branch")
-        .annotate(value=Sum("value_fen"))
+    redemptions = scoped(actor, Redemption).filter(
+        _period(start, end), transfer__reversed_by__isnull=True
     )
-    return {row["branch"]: row["value"] or 0 for row in rows}
+    rows = per_branch(
+        redemptions, field="outlet__unit__path", path=unit.path, value=Sum("value_fen")
+    )
+    return {branch: row["value"] or 0 for branch, row in rows.items()}
 
 
 def monthly_redemptions(*, actor: Any, unit: Unit | None = None, year: int) -> list[dict[str, Any]]:

@@ -16,7 +16,7 @@ from django.db.models.functions import TruncMonth
 from doorstep.accounts.scoping import scoped
 from doorstep.core import geo, timeutils
 from doorstep.core.timeutils import LOCAL_TZ
-from doorstep.core.tree import ancestor_paths, branch_of, subtree_q
+from doorstep.core.tree import ancestor_paths, per_branch, subtree_q
 from doorstep.orgs.models import Unit
 from doorstep.people.models import Household, Person
 from doorstep.people.selectors import counter_match, id_number_match
@@ -309,19 +309,9 @@ def person_times_by_branch(
     unit itself). One query."""
     begin = dt.datetime.combine(start, dt.time(0), tzinfo=LOCAL_TZ)
     finish = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), tzinfo=LOCAL_TZ)
-    rows = (
-        scoped(actor, ServiceRecord)
-        .filter(
-            subtree_q(unit.path, field="site__unit__path"),
-            delivered_at__gte=begin,
-            delivered_at__lt=finish,
-        )
-        .annotate(branch=branch_of("site__unit__path", unit.path))
-        .order_by()
-        .values("branch")
-        .annotate(n=Sum("person_times"))
-    )
-    return {row["branch"]: row["n"] or 0 for row in rows}
+    records = scoped(actor, ServiceRecord).filter(delivered_at__gte=begin, delivered_at__lt=finish)
+    rows = per_branch(records, field="site__unit__path", path=unit.path, n=Sum("person_times"))
+    return {branch: row["n"] or 0 for branch, row in rows.items()}
 
 
 def person_times(

@@ -11,7 +11,7 @@ from django.db.models.functions import TruncMonth
 
 from doorstep.accounts.scoping import scoped
 from doorstep.core import timeutils
-from doorstep.core.tree import ancestor_paths, branch_of
+from doorstep.core.tree import ancestor_paths, per_branch
 from doorstep.orgs.models import Unit
 from doorstep.people.models import Person
 from doorstep.people.selectors import mask_name
@@ -174,20 +174,13 @@ def hours_by_branch(
 ) -> dict[str, float]:
     """``period_figures``' hours per unit directly below ``unit`` (keyed by its path;
     ``unit.path`` for activities at the unit itself). One query."""
-    rows = (
-        scoped(actor, Signup)
-        .filter(
-            unit.subtree_q(field="activity__unit__path"),
-            status=SignupStatus.CONFIRMED,
-            checked_out_at__gte=start,
-            checked_out_at__lt=end,
-        )
-        .annotate(branch=branch_of("activity__unit__path", unit.path))
-        .order_by()
-        .values("branch")
-        .annotate(minutes=Sum("minutes"))
+    confirmed = scoped(actor, Signup).filter(
+        status=SignupStatus.CONFIRMED, checked_out_at__gte=start, checked_out_at__lt=end
     )
-    return {row["branch"]: round((row["minutes"] or 0) / 60, 1) for row in rows}
+    rows = per_branch(
+        confirmed, field="activity__unit__path", path=unit.path, minutes=Sum("minutes")
+    )
+    return {branch: round((row["minutes"] or 0) / 60, 1) for branch, row in rows.items()}
 
 
 def monthly_figures(

@@ -176,20 +176,14 @@ def test_rows_group_by_the_unit_below_a_place_in_one_query(  # type: ignore[no-u
 ) -> None:
     from django.db.models import Count
 
-    from doorstep.core.tree import branch_of, subtree_q
+    from doorstep.core.tree import per_branch
 
     jiangyang = unit_create(kind="district", name="江阳区", code="510502", parent=city)
     street = unit_create(kind="street", name="大山坪街道", code="510502001000", parent=jiangyang)
     unit_create(kind="community", name="上平社区", parent=street)
     longmatan = unit_create(kind="district", name="龙马潭区", code="510504", parent=city)
+    unit_create(kind="city", name="乙市", code="510600")  # another tree: not counted
     with django_assert_num_queries(1):
-        rows = dict(
-            Unit.objects.filter(subtree_q(city.path))
-            .annotate(branch=branch_of("path", city.path))
-            .order_by()
-            .values("branch")
-            .annotate(n=Count("id"))
-            .values_list("branch", "n")
-        )
+        rows = per_branch(Unit.objects.all(), field="path", path=city.path, n=Count("id"))
     # Each district with what lies below it; the city itself on its own row.
-    assert rows == {jiangyang.path: 3, longmatan.path: 1, city.path: 1}
+    assert rows == {jiangyang.path: {"n": 3}, longmatan.path: {"n": 1}, city.path: {"n": 1}}
