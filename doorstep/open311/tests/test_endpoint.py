@@ -362,7 +362,9 @@ def test_get_requests_shows_what_the_public_board_shows(
     assert row["description"] is None  # the public never reads the text
     assert row["requested_datetime"].endswith("+00:00") or row["requested_datetime"][-6] in "+-"
     assert world.a.compound.name in row["address"]
-    dump = str(rows)
+    # Every text the public reads (numbers such as address_id are ids, and one may
+    # happen to contain the room number's digits).
+    dump = str([[v for v in r.values() if isinstance(v, str)] for r in rows])
     for private in ("13900001111", "张", world.a.person.name, "101"):
         assert private not in dump
     # The system that filed it reads its own description.
