@@ -1,4 +1,5 @@
-"""One view serves a whole page or, for an HTMX request, just the fragment that changed."""
+"""One view serves a whole page or, for an HTMX request, just the fragment that changed;
+and a workbook a view exports is sent one way."""
 
 from __future__ import annotations
 
@@ -25,3 +26,14 @@ def render_page(
     if fragment and htmx and not htmx.boosted:
         return render(request, fragment, context, status=status)
     return render(request, template, context, status=status)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def xlsx_response(content: bytes, filename: str) -> HttpResponse:
+    """A workbook as a download, never kept by a cache (exports may hold personal data)."""
+    response = HttpResponse(content, content_type=XLSX)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response["Cache-Control"] = "no-store"
+    return response

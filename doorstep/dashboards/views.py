@@ -20,6 +20,7 @@ from doorstep.accounts.scope_rules import anchor_unit
 from doorstep.accounts.scoping import get_scoped_or_404, grants, roles_of, scoped
 from doorstep.core import timeutils
 from doorstep.core.inputs import key_from_text
+from doorstep.core.pages import xlsx_response
 from doorstep.core.tree import ancestor_paths
 from doorstep.orgs.models import Unit
 
@@ -202,13 +203,8 @@ def figures(request: HttpRequest) -> HttpResponse:
             trend=chart,
             request=request,
         )
-        response = HttpResponse(
-            content,
-            content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
         name = f"figures-{unit.pk}-{result.start:%Y%m%d}-{result.end:%Y%m%d}.xlsx"
-        response["Content-Disposition"] = f'attachment; filename="{name}"'
-        return response
+        return xlsx_response(content, name)
     return render(
         request,
         "dashboards/figures.html",

@@ -16,7 +16,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from doorstep.accounts.rules import is_staff_user
 from doorstep.accounts.scoping import scoped
 from doorstep.core.errors import PermissionDenied, ValidationError
-from doorstep.core.pages import render_page
+from doorstep.core.pages import render_page, xlsx_response
 from doorstep.orgs.choices import GRASSROOTS_KINDS
 from doorstep.orgs.models import Unit
 
@@ -27,7 +27,6 @@ from .selectors import person_search
 
 UNIT_LIMIT = 500
 SESSION_KEY = "people_import_report"
-XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 class ImportForm(forms.Form):
@@ -106,9 +105,7 @@ def import_template_download(request: HttpRequest, kind: str) -> HttpResponse:
     _importer(request)
     if kind not in ImportKind.values:
         raise Http404
-    response = HttpResponse(import_template(kind), content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="import-{kind}.xlsx"'
-    return response
+    return xlsx_response(import_template(kind), f"import-{kind}.xlsx")
 
 
 @login_required
@@ -147,10 +144,7 @@ def export_xlsx(request: HttpRequest) -> HttpResponse:
     content = persons_export_xlsx(
         actor=request.user, queryset=qs, reveal=reveal, request=request, filters=filters
     )
-    response = HttpResponse(content, content_type=XLSX)
-    response["Content-Disposition"] = f'attachment; filename="{export_filename(reveal=reveal)}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    return xlsx_response(content, export_filename(reveal=reveal))
 
 
 __all__ = ["export_xlsx", "import_page", "import_template_download"]

@@ -34,7 +34,7 @@ from doorstep.accounts.scoping import get_scoped_or_404, scoped
 from doorstep.core import timeutils
 from doorstep.core.errors import DomainError, NotFound, ValidationError
 from doorstep.core.inputs import key_from_text
-from doorstep.core.pages import render_page
+from doorstep.core.pages import render_page, xlsx_response
 from doorstep.core.timeutils import LOCAL_TZ
 from doorstep.orgs.models import Unit
 from doorstep.people.models import Person
@@ -1317,13 +1317,8 @@ def console_report(request: HttpRequest) -> HttpResponse:
             content = person_times_xlsx(
                 actor=request.user, rows=rows, filters=data, request=request
             )
-            response = HttpResponse(
-                content,
-                content_type="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-            )
             name = f"person-times-{data['start']:%Y%m%d}-{data['end']:%Y%m%d}.xlsx"
-            response["Content-Disposition"] = f'attachment; filename="{name}"'
-            return response
+            return xlsx_response(content, name)
     by_labels = {"site": _("阵地"), "category": _("服务类别"), "level": _("层级"),
                  "month": _("月份")}  # fmt: skip
     return render(

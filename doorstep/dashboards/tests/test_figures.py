@@ -299,6 +299,7 @@ def test_the_figures_export_to_a_workbook_and_the_export_is_audited(world: World
     assert response.status_code == 200
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
     assert "attachment" in response["Content-Disposition"]
+    assert response["Cache-Control"] == "no-store"
     book = load_workbook(io.BytesIO(response.content))
     rows = {row[1]: row for row in book.worksheets[0].iter_rows(values_only=True)}
     assert rows["指标"] == ("板块", "指标", "本期", "上期", "变化", "计量单位")
