@@ -459,7 +459,7 @@ def trend(*, actor: Any, unit: Unit, end: dt.date) -> Trend:
             actor=actor, start=firsts[0], end=after - dt.timedelta(days=1), by="month", unit=unit
         )
     }
-    hours = volunteers.monthly_figures(actor=actor, unit=unit, start=begin, end=finish)
+    hours = volunteers.monthly_figures(actor=actor, unit=unit, months=firsts)
     redeemed = {
         _month_of(row["month"]): row["value"] or 0
         for row in points.redemptions_by_month(actor=actor, unit=unit, start=begin, end=finish)

@@ -7,7 +7,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db.models import Count, Q, QuerySet, Sum
-from django.db.models.functions import TruncMonth
 
 from doorstep.accounts.scoping import scoped
 from doorstep.core import timeutils
@@ -169,48 +168,54 @@ def party_post_claims(*, actor: Any, unit: Unit | None = None) -> QuerySet[Signu
     return qs.select_related("activity", "person")
 
 
+def _confirmed(actor: Any, start: dt.datetime, end: dt.datetime) -> QuerySet[Signup]:
+    """The sign-ups the actor may see whose hours were confirmed, by check-out time in
+    [start, end): what every volunteering figure counts."""
+    return scoped(actor, Signup).filter(
+        status=SignupStatus.CONFIRMED, checked_out_at__gte=start, checked_out_at__lt=end
+    )
+
+
 def hours_by_branch(
     *, actor: Any, unit: Unit, start: dt.datetime, end: dt.datetime
 ) -> dict[str, float]:
     """``period_figures``' hours per unit directly below ``unit`` (keyed by its path;
     ``unit.path`` for activities at the unit itself). One query."""
-    confirmed = scoped(actor, Signup).filter(
-        status=SignupStatus.CONFIRMED, checked_out_at__gte=start, checked_out_at__lt=end
-    )
     rows = per_branch(
-        confirmed, field="activity__unit__path", path=unit.path, minutes=Sum("minutes")
+        _confirmed(actor, start, end),
+        field="activity__unit__path",
+        path=unit.path,
+        minutes=Sum("minutes"),
     )
     return {branch: round((row["minutes"] or 0) / 60, 1) for branch, row in rows.items()}
 
 
 def monthly_figures(
-    *, actor: Any, unit: Unit, start: dt.datetime, end: dt.datetime
+    *, actor: Any, unit: Unit, months: list[dt.date]
 ) -> dict[dt.date, dict[str, Any]]:
-    """``period_figures``' person-times and hours per local month (its first day), in
-    one query; a month without confirmed hours is absent."""
-    rows = (
-        scoped(actor, Signup)
-        .filter(
-            unit.subtree_q(field="activity__unit__path"),
-            status=SignupStatus.CONFIRMED,
-            checked_out_at__gte=start,
-            checked_out_at__lt=end,
+    """``period_figures``' person-times and hours for each local month (given by its
+    first day), in one query of conditional sums (no per-row date function, which SQLite
+    would run in Python)."""
+    if not months:
+        return {}
+    bounds = [timeutils.month_bounds(first.year, first.month) for first in months]
+    sums = (
+        _confirmed(actor, bounds[0][0], bounds[-1][1])
+        .filter(unit.subtree_q(field="activity__unit__path"))
+        .aggregate(
+            **{
+                f"{name}{n}": aggregate(
+                    field, filter=Q(checked_out_at__gte=a, checked_out_at__lt=b)
+                )
+                for n, (a, b) in enumerate(bounds)
+                for name, aggregate, field in (("n", Count, "id"), ("m", Sum, "minutes"))
+            }
         )
-        .annotate(month=TruncMonth("checked_out_at", tzinfo=timeutils.LOCAL_TZ))
-        .order_by()
-        .values("month")
-        .annotate(person_times=Count("id"), minutes=Sum("minutes"))
     )
-    months = {}
-    for row in rows:
-        month = row["month"]
-        if isinstance(month, dt.datetime):
-            month = month.astimezone(timeutils.LOCAL_TZ).date()
-        months[month] = {
-            "person_times": row["person_times"],
-            "hours": round((row["minutes"] or 0) / 60, 1),
-        }
-    return months
+    return {
+        first: {"person_times": sums[f"n{n}"], "hours": round((sums[f"m{n}"] or 0) / 60, 1)}
+        for n, first in enumerate(months)
+    }
 
 
 def period_figures(
@@ -220,13 +225,8 @@ def period_figures(
     exclusive, aware datetimes), from the sign-ups the actor may see whose hours were
     confirmed: person-times, hours and distinct volunteers, counted at check-out."""
     figures = (
-        scoped(actor, Signup)
-        .filter(
-            unit.subtree_q(field="activity__unit__path"),
-            status=SignupStatus.CONFIRMED,
-            checked_out_at__gte=start,
-            checked_out_at__lt=end,
-        )
+        _confirmed(actor, start, end)
+        .filter(unit.subtree_q(field="activity__unit__path"))
         .aggregate(
             person_times=Count("id"),
             minutes=Sum("minutes"),
