@@ -203,6 +203,21 @@ def plain_static() -> Any:
     return override_settings(STORAGES=storages)
 
 
+def view_request(path: str, params: dict[str, str], user: Any) -> Any:
+    """A GET for a view function called directly, as the middleware would leave it: a
+    session, messages, the user, not an HTMX request."""
+    from django.contrib.messages.middleware import MessageMiddleware
+    from django.contrib.sessions.middleware import SessionMiddleware
+    from django.test import RequestFactory
+
+    request = RequestFactory().get(path, params)
+    SessionMiddleware(lambda r: None).process_request(request)
+    MessageMiddleware(lambda r: None).process_request(request)
+    request.user = user
+    request.htmx = False  # type: ignore[attr-defined]
+    return request
+
+
 def run(ctx: Context) -> list[Result]:
     with plain_static():
         return _run(ctx)
@@ -210,10 +225,6 @@ def run(ctx: Context) -> list[Result]:
 
 def _run(ctx: Context) -> list[Result]:
     import gc
-
-    from django.contrib.messages.middleware import MessageMiddleware
-    from django.contrib.sessions.middleware import SessionMiddleware
-    from django.test import RequestFactory
 
     from doorstep.accounts.roles import Role
     from doorstep.accounts.services import role_grant, user_create
@@ -235,16 +246,8 @@ def _run(ctx: Context) -> list[Result]:
     staff = {c.pk: staff_for(c) for c in communities}
     mayor = user_create(username="city-admin", password=None)
     role_grant(actor=None, user=mayor, role=Role.CITY_ADMIN, scope=city)
-    factory = RequestFactory()
     open_states = sorted(OPEN_STATES)
-
-    def request(path: str, params: dict[str, str], user: Any) -> Any:
-        req = factory.get(path, params)
-        SessionMiddleware(lambda r: None).process_request(req)
-        MessageMiddleware(lambda r: None).process_request(req)
-        req.user = user
-        req.htmx = False  # type: ignore[attr-defined]
-        return req
+    request = view_request
 
     pages: dict[str, tuple[list[int], list[int], list[int]]] = {
         "triage board (open)": ([], [], []),

@@ -66,11 +66,8 @@ def run(ctx: Context) -> list[Result]:
 def _run(ctx: Context) -> list[Result]:
     import gc
 
-    from bench_appeals_board import build_city, insert_cases, staff_for
-    from django.contrib.messages.middleware import MessageMiddleware
-    from django.contrib.sessions.middleware import SessionMiddleware
+    from bench_appeals_board import build_city, insert_cases, staff_for, view_request
     from django.db import connection
-    from django.test import RequestFactory
     from django.test.utils import CaptureQueriesContext
 
     from doorstep.accounts.roles import Role
@@ -104,17 +101,11 @@ def _run(ctx: Context) -> list[Result]:
     staff = {c.pk: staff_for(c) for c in communities}
     mayor = user_create(username="city-admin", password=None)
     role_grant(actor=None, user=mayor, role=Role.CITY_ADMIN, scope=city)
-    factory = RequestFactory()
     today = timeutils.local_today()
     year_start = dt.datetime(today.year, 1, 1, tzinfo=timeutils.LOCAL_TZ)
 
     def page(user: Any) -> Any:
-        request = factory.get("/console/figures/")
-        SessionMiddleware(lambda r: None).process_request(request)
-        MessageMiddleware(lambda r: None).process_request(request)
-        request.user = user
-        request.htmx = False  # type: ignore[attr-defined]
-        response = views.figures(request)
+        response = views.figures(view_request("/console/figures/", {}, user))
         assert response.status_code == 200, response.status_code
         return response
 
