@@ -574,29 +574,6 @@ def monthly_trend(
     return figures
 
 
-def satisfaction(
-    *, unit: Unit, start: dt.datetime | None = None, end: dt.datetime | None = None
-) -> dict[str, Any]:
-    """Share of the ratings given (in the period, if one is given) that are 4 or 5; every
-    rating counts, as in ``period_figures``. Cases closed unrated are counted apart."""
-    cases = Case.objects.filter(subtree_q(unit.path, field="unit_path"))
-    qs = Rating.objects.filter(subtree_q(unit.path, field="unit_path"))
-    if start is not None:
-        qs = qs.filter(created_at__gte=start)
-    if end is not None:
-        qs = qs.filter(created_at__lt=end)
-    figures = qs.aggregate(
-        rated=Count("id"), satisfied=Count("id", filter=Q(score__gte=SATISFIED_AT_LEAST))
-    )
-    unrated = cases.filter(closed_unrated=True).count()
-    rated = figures["rated"]
-    return {
-        **figures,
-        "unrated": unrated,
-        "rate": round(figures["satisfied"] * 100 / rated, 1) if rated else None,
-    }
-
-
 def ratings_of(case: Case) -> QuerySet[Rating]:
     return Rating.objects.filter(case=case).order_by("id")
 
