@@ -348,14 +348,10 @@ def branches(
         return Branch(who, [Shown(line, line.value(figures)) for line in lines])
 
     rows = [row(child, child.path) for child in children]
-    own = cases[unit.path]
-    has_cases = any(
-        own[part][count]
-        for part, count in (("received", "total"), ("resolved", "total"), ("ratings", "given"),
-                            ("closed", "unrated"), ("open", "total"))
-    )  # fmt: skip
-    if has_cases or any(unit.path in found for found in (served, hours, value, diners)):
-        rows.append(row(None, unit.path))
+    # The place's own row only when something is counted at it rather than below it.
+    own = row(None, unit.path)
+    if any(cell.value for cell in own.cells):
+        rows.append(own)
     return rows
 
 
