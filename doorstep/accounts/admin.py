@@ -17,7 +17,8 @@ from doorstep.core.errors import DomainError
 from doorstep.orgs.models import Department, PartyOrg, Unit
 from doorstep.orgs.services import unit_create, unit_move
 
-from .models import User
+from .audit import audit_record
+from .models import AuditAction, User
 from .rules import can_use_admin_site
 
 
@@ -101,6 +102,14 @@ class UnitAdmin(SystemAdminOnly, admin.ModelAdmin):
             if previous.parent_id != obj.parent_id:
                 moved = unit_move(unit=previous, new_parent=obj.parent)
                 obj.path, obj.depth = moved.path, moved.depth
+                # Who sees which rows changes with the tree: the auditor can tell when.
+                audit_record(
+                    action=AuditAction.UNIT_MOVED,
+                    actor=request.user,
+                    obj=moved,
+                    request=request,
+                    detail={"from_parent": previous.parent_id, "to_parent": obj.parent_id},
+                )
             obj.save(
                 update_fields=["name", "code", "lat", "lng", "boundary", "is_active", "updated_at"]
             )

@@ -131,6 +131,7 @@ class AuditAction(models.TextChoices):
     COUNTER_SEARCH = "counter_search", _("柜台查找居民")
     ACCESS_DENIED = "access_denied", _("越权访问")
     REQUEST_VOIDED = "request_voided", _("撤销办事登记")
+    UNIT_MOVED = "unit_moved", _("调整组织单元隶属")
 
 
 class AuditOutcome(models.TextChoices):

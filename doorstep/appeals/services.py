@@ -32,7 +32,7 @@ from doorstep.core.errors import (
 )
 from doorstep.core.geo import Point, haversine_m, validate_point
 from doorstep.core.inputs import is_key, key_from_text
-from doorstep.core.tree import lineage
+from doorstep.core.tree import lineage, rebase_paths
 from doorstep.grids.models import Grid, GridHousehold, Wish, WishStatus
 from doorstep.grids.services import wish_mark_taken_up
 from doorstep.orgs.choices import GRASSROOTS_KINDS, UnitKind
@@ -439,6 +439,17 @@ def category_deadline(category: Category) -> dt.timedelta:
     if category.deadline_hours:
         return dt.timedelta(hours=category.deadline_hours)
     return sla(category.default_color)
+
+
+def follow_subtree_move(*, old_path: str, new_path: str, **_signal: Any) -> int:
+    """A unit moved in the tree (``orgs.signals.subtree_moved``): the cases placed in
+    its subtree, and their ratings, take the new path in the same transaction, so that
+    the staff of the new parent see them and the old parent's no longer do. Returns the
+    rows changed."""
+    return sum(
+        rebase_paths(model.objects.all(), "unit_path", old_path, new_path)
+        for model in (Case, Rating)
+    )
 
 
 def receipt_check_of(receipt_code: str, last4: str) -> str:

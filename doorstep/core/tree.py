@@ -144,13 +144,31 @@ def move_subtree(node: TreeNode, new_parent: TreeNode | None) -> int:
     new_prefix = (new_parent.path if new_parent else "") + segment(node.pk)
     shift = (len(new_prefix) - len(old_prefix)) // SEGMENT
     model = type(node)
-    moved = model.objects.filter(subtree_q(old_prefix)).update(  # type: ignore[attr-defined]
-        path=Concat(
-            models.Value(new_prefix),
-            Substr("path", len(old_prefix) + 1),
-            output_field=models.CharField(),
-        ),
+    moved = rebase_paths(
+        model.objects.all(),  # type: ignore[attr-defined]
+        "path",
+        old_prefix,
+        new_prefix,
         depth=models.F("depth") + shift,
     )
     node.path, node.depth = new_prefix, node.depth + shift
     return moved
+
+
+def rebase_paths(
+    queryset: models.QuerySet[Any], field: str, old_prefix: str, new_prefix: str, **also: Any
+) -> int:
+    """In one UPDATE, give every row of ``queryset`` whose ``field`` lies within
+    ``old_prefix``'s subtree the same path below ``new_prefix``. Apps that keep a copy of
+    a unit's path on their rows call it when a subtree moves; ``also`` sets more columns
+    in the same statement. Returns the rows changed."""
+    return queryset.filter(subtree_q(old_prefix, field=field)).update(
+        **{
+            field: Concat(
+                models.Value(new_prefix),
+                Substr(field, len(old_prefix) + 1),
+                output_field=models.CharField(),
+            )
+        },
+        **also,
+    )

@@ -15,6 +15,7 @@ from doorstep.core.tree import MAX_DEPTH, attach_path, move_subtree, provisional
 
 from .choices import ALLOWED_PARENTS, SIX_DIGIT_KINDS, TWELVE_DIGIT_KINDS, UnitKind
 from .models import Department, PartyOrg, Unit
+from .signals import subtree_moved
 
 
 def _full_clean(obj: Any) -> None:
@@ -111,7 +112,10 @@ def unit_move(*, unit: Unit, new_parent: Unit | None) -> Unit:
     if new_parent is not None and new_parent.path.startswith(unit.path):
         raise ValidationError(_("不能把单元移到它自己的下级之下。"), field="parent")
     _validate_parent(unit.kind, new_parent)
+    old_path = unit.path
     move_subtree(unit, new_parent)
+    if unit.path != old_path:
+        subtree_moved.send(sender=Unit, old_path=old_path, new_path=unit.path)
     unit.parent = new_parent
     unit.save(update_fields=["parent", "updated_at"])
     return unit

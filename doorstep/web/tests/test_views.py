@@ -336,3 +336,33 @@ def test_an_error_message_is_an_alert_and_other_news_a_status() -> None:
     html = render_to_string("web/_messages.html", request=request)
     assert alerts(html) == ["结束日期早于开始日期。"]
     assert '<p class="message success" role="status">已保存。</p>' in html
+
+
+def test_admin_moves_a_unit_with_its_cases_and_the_move_is_audited(world: World) -> None:
+    from doorstep.accounts.models import AuditAction, AuditEvent
+    from doorstep.appeals.tests.factories import submit
+    from doorstep.orgs.models import Unit
+
+    case = submit(world)
+    street = world.a.street
+    client = _as(world.user(Role.SYSTEM_ADMIN))
+    response = client.post(
+        f"/admin/orgs/unit/{street.pk}/change/",
+        {
+            "kind": street.kind,
+            "name": street.name,
+            "code": street.code,
+            "parent": world.b.district.pk,
+            "is_active": "on",
+            "boundary": "null",
+        },
+    )
+    assert response.status_code == 302, response.content.decode()[:2000]
+    street = Unit.objects.get(pk=street.pk)
+    assert street.parent_id == world.b.district.pk
+    case.refresh_from_db()
+    assert case.unit_path.startswith(street.path)
+    event = AuditEvent.objects.get(action=AuditAction.UNIT_MOVED)
+    assert event.object_id == str(street.pk)
+    assert event.actor == world.user(Role.SYSTEM_ADMIN)
+    assert event.detail == {"from_parent": world.a.district.pk, "to_parent": world.b.district.pk}
