@@ -51,6 +51,12 @@ clients and 2 threads for the same duration, before ours. After the run
 `points_check`'s invariants are asserted: all balances sum to zero, each equals its
 journal, no resident below zero, and each goods' stock equals its start less its
 receipt lines.
+Floor: between pgbench and ours, the same 32 forked Python processes send pgbench's own
+`INSERT` through Django's connection (autocommit, no service, no ORM) for the same
+duration. No redemption through the service layer can beat that rate, so its ratio to
+pgbench bounds what any implementation reaches on the machine. The issue expects
+pgbench near 2,200–2,500 inserts/s; this machine's PostgreSQL commits 15,000–27,000 a
+second, and the floor measured 0.48–0.95 of it.
 Where the time goes: sent as eight ORM statements, one client alone spent 10–13 ms
 per redemption, and with 32 clients the hot balances stayed locked across several
 round trips and across the lock holder being descheduled (65 transfers/s, 0.01 of
@@ -220,6 +226,48 @@ def run_ours(ctx: Context, seconds: int, accounts: list[int], outlets: Any, cler
     ctx.note(
         f"ours: {done:,} redemptions in {seconds} s = {tps:,.0f} transfers/s with {CLIENTS} "
         f"clients ({refused:,} refused for lack of points)"
+    )
+    return tps
+
+
+# --- Floor: the same 32 Python processes, one bare INSERT each -------------------------------
+
+
+def _floor_client(args: tuple[float, float]) -> int:
+    start, deadline = args
+    from django.db import connection, connections
+
+    connections.close_all()
+    done = 0
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1")  # connect before the clock
+        while time.perf_counter() < start:
+            time.sleep(0.005)
+        while time.perf_counter() < deadline:
+            cursor.execute("INSERT INTO bench_insert (v) VALUES (1)")  # autocommit: one commit
+            done += 1
+    connections.close_all()
+    return done
+
+
+def run_floor(ctx: Context, seconds: int, pg_tps: float) -> float:
+    """What 32 Python processes reach through Django's connection when each request is
+    pgbench's own one-row INSERT: no service, no ORM, no rule. Anything "through the
+    service layer" costs at least this much per call, so its ratio to pgbench bounds
+    what any implementation of a redemption can reach on this machine."""
+    from django.db import connections
+
+    connections.close_all()
+    context = multiprocessing.get_context("fork")
+    start = time.perf_counter() + 5.0
+    with context.Pool(CLIENTS) as pool:
+        counts = pool.map_async(_floor_client, [(start, start + seconds)] * CLIENTS).get(
+            timeout=seconds + 120
+        )
+    tps = sum(counts) / seconds
+    ctx.note(
+        f"floor: the same {CLIENTS} Python processes sending pgbench's INSERT through "
+        f"Django's connection: {tps:,.0f}/s = {tps / pg_tps:.2f} of pgbench"
     )
     return tps
 
@@ -413,6 +461,7 @@ def run(ctx: Context) -> list[Result]:
     seconds = QUICK_SECONDS if ctx.quick else SECONDS
     ctx.note("load average before the run: " + " ".join(f"{x:.1f}" for x in os.getloadavg()))
     pg_tps = run_pgbench(ctx, seconds)
+    run_floor(ctx, seconds, pg_tps)
     ours_tps = run_ours(ctx, seconds, accounts, outlets, clerk.pk)
     assert_invariants(ctx)
     ctx.note(f"ratio: {ours_tps / pg_tps:.2f} of pgbench's insert rate (goal ≥ 0.5)")
