@@ -8,14 +8,15 @@ from __future__ import annotations
 
 from typing import Any
 
+from django import forms
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as DjangoUserAdmin
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
-from doorstep.core.errors import DomainError
+from doorstep.core.errors import DomainError, ValidationError
 from doorstep.orgs.models import Department, PartyOrg, Unit
-from doorstep.orgs.services import unit_create, unit_move
+from doorstep.orgs.services import unit_check, unit_create, unit_move
 
 from .audit import audit_record
 from .models import AuditAction, User
@@ -73,14 +74,60 @@ class UserAdmin(SystemAdminOnly, DjangoUserAdmin):
     )
 
 
+UNIT_FIELDS: list[Any] = [
+    "kind",
+    "name",
+    "code",
+    "parent",
+    "lat",
+    "lng",
+    "boundary",
+    "spans",
+    "is_active",
+]
+
+
+class UnitAdminForm(forms.ModelForm):
+    """Asks the org services what they would refuse before anything is saved, so that a
+    wrong parent or code comes back as a message on the form, not as an error page."""
+
+    class Meta:
+        model = Unit
+        fields = UNIT_FIELDS
+
+    def clean(self) -> dict[str, Any]:
+        data = super().clean() or {}
+        existing = self.instance if self.instance.pk else None
+        try:
+            unit_check(
+                kind=existing.kind if existing else data.get("kind", ""),
+                parent=data.get("parent"),
+                code=data.get("code") or "",
+                lat=data.get("lat"),
+                lng=data.get("lng"),
+                boundary=data.get("boundary"),
+                unit=existing,
+            )
+        except ValidationError as exc:
+            for field, messages in exc.errors.items():
+                for message in messages:
+                    self.add_error(field if field in self.fields else None, str(message))
+        return data
+
+
 @admin.register(Unit, site=site)
 class UnitAdmin(SystemAdminOnly, admin.ModelAdmin):
+    form = UnitAdminForm
     list_display = ["name", "kind", "code", "parent", "depth", "is_active"]
     list_filter = ["kind", "is_active"]
     search_fields = ["name", "code"]
     raw_id_fields = ["parent"]
     filter_horizontal = ["spans"]
-    fields = ["kind", "name", "code", "parent", "lat", "lng", "boundary", "spans", "is_active"]
+    fields = UNIT_FIELDS
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        # A unit's kind is fixed once it exists: its place in the tree depends on it.
+        return ["kind"] if obj is not None else []
 
     def save_model(self, request: HttpRequest, obj: Unit, form: Any, change: bool) -> None:
         try:

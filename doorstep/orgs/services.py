@@ -58,6 +58,28 @@ def _validate_parent(kind: str, parent: Unit | None) -> None:
         raise ValidationError(_("层级过深。"), field="parent")
 
 
+def unit_check(
+    *,
+    kind: str,
+    parent: Unit | None,
+    code: str = "",
+    lat: float | None = None,
+    lng: float | None = None,
+    boundary: dict | None = None,
+    unit: Unit | None = None,
+) -> None:
+    """Everything creating a unit (or, with ``unit``, moving and editing it) refuses,
+    checked without writing: for a form that must answer before it saves."""
+    if unit is not None and parent is not None and parent.path.startswith(unit.path):
+        raise ValidationError(_("不能把单元移到它自己的下级之下。"), field="parent")
+    _validate_parent(kind, parent)
+    validate_unit_code(kind, code)
+    if lat is not None or lng is not None:
+        validate_point(lat, lng)
+    if boundary is not None:
+        validate_boundary(boundary)
+
+
 @transaction.atomic
 def unit_create(
     *,
@@ -109,9 +131,7 @@ def validate_boundary(boundary: dict) -> None:
 def unit_move(*, unit: Unit, new_parent: Unit | None) -> Unit:
     """Move a unit and its whole subtree under ``new_parent``."""
     unit = Unit.objects.select_for_update().get(pk=unit.pk)
-    if new_parent is not None and new_parent.path.startswith(unit.path):
-        raise ValidationError(_("不能把单元移到它自己的下级之下。"), field="parent")
-    _validate_parent(unit.kind, new_parent)
+    unit_check(kind=unit.kind, parent=new_parent, unit=unit)
     old_path = unit.path
     move_subtree(unit, new_parent)
     if unit.path != old_path:

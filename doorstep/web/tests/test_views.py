@@ -366,3 +366,38 @@ def test_admin_moves_a_unit_with_its_cases_and_the_move_is_audited(world: World)
     assert event.object_id == str(street.pk)
     assert event.actor == world.user(Role.SYSTEM_ADMIN)
     assert event.detail == {"from_parent": world.a.district.pk, "to_parent": world.b.district.pk}
+
+
+def test_admin_refuses_a_move_under_the_unit_s_own_subtree_with_a_message(
+    world: World,
+) -> None:
+    from doorstep.accounts.models import AuditAction, AuditEvent
+    from doorstep.orgs.models import Unit
+
+    district = world.a.district
+    before = Unit.objects.get(pk=district.pk)
+    client = _as(world.user(Role.SYSTEM_ADMIN))
+    for parent, words in ((world.a.street, "自己的下级"), (world.b.community, "不能设在")):
+        response = client.post(
+            f"/admin/orgs/unit/{district.pk}/change/",
+            {
+                "kind": district.kind,
+                "name": "改了名字",
+                "code": district.code,
+                "parent": parent.pk,
+                "is_active": "on",
+                "boundary": "null",
+            },
+        )
+        assert response.status_code == 200
+        assert words in response.content.decode()
+    response = client.post(
+        f"/admin/orgs/unit/{world.a.street.pk}/change/",
+        {"name": "某街道", "code": "12", "parent": district.pk, "is_active": "on",
+         "boundary": "null"},
+    )  # fmt: skip
+    assert response.status_code == 200 and "12位" in response.content.decode()
+    assert Unit.objects.get(pk=world.a.street.pk).code == world.a.street.code
+    after = Unit.objects.get(pk=district.pk)
+    assert (after.parent_id, after.path, after.name) == (before.parent_id, before.path, before.name)
+    assert not AuditEvent.objects.filter(action=AuditAction.UNIT_MOVED).exists()
