@@ -155,7 +155,12 @@ class UnitAdmin(SystemAdminOnly, admin.ModelAdmin):
                     actor=request.user,
                     obj=moved,
                     request=request,
-                    detail={"from_parent": previous.parent_id, "to_parent": obj.parent_id},
+                    detail={
+                        "from_parent": previous.parent_id,
+                        "from": str(previous.parent or "—"),
+                        "to_parent": obj.parent_id,
+                        "to": str(obj.parent or "—"),
+                    },
                 )
             obj.save(
                 update_fields=["name", "code", "lat", "lng", "boundary", "is_active", "updated_at"]

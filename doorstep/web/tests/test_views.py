@@ -365,7 +365,15 @@ def test_admin_moves_a_unit_with_its_cases_and_the_move_is_audited(world: World)
     event = AuditEvent.objects.get(action=AuditAction.UNIT_MOVED)
     assert event.object_id == str(street.pk)
     assert event.actor == world.user(Role.SYSTEM_ADMIN)
-    assert event.detail == {"from_parent": world.a.district.pk, "to_parent": world.b.district.pk}
+    assert event.detail == {
+        "from_parent": world.a.district.pk,
+        "from": str(world.a.district),
+        "to_parent": world.b.district.pk,
+        "to": str(world.b.district),
+    }
+    # The auditor reads the move on the audit log page, with the places named.
+    page = _as(world.user(Role.AUDITOR)).get("/console/audit/?action=unit_moved").content.decode()
+    assert str(world.a.district) in page and str(world.b.district) in page
 
 
 def test_admin_refuses_a_move_under_the_unit_s_own_subtree_with_a_message(
