@@ -32,7 +32,7 @@ from doorstep.core.errors import (
 )
 from doorstep.core.geo import Point, haversine_m, validate_point
 from doorstep.core.inputs import is_key, key_from_text
-from doorstep.core.tree import lineage, rebase_paths
+from doorstep.core.tree import lineage, rebase_paths, subtree_q
 from doorstep.grids.models import Grid, GridHousehold, Wish, WishStatus
 from doorstep.grids.services import wish_mark_taken_up
 from doorstep.orgs.choices import GRASSROOTS_KINDS, UnitKind
@@ -444,12 +444,32 @@ def category_deadline(category: Category) -> dt.timedelta:
 def follow_subtree_move(*, old_path: str, new_path: str, **_signal: Any) -> int:
     """A unit moved in the tree (``orgs.signals.subtree_moved``): the cases placed in
     its subtree, and their ratings, take the new path in the same transaction, so that
-    the staff of the new parent see them and the old parent's no longer do. Returns the
-    rows changed."""
-    return sum(
+    the staff of the new parent see them and the old parent's no longer do. When the
+    moved unit lies below a community (a compound moved to another community, a building
+    to another compound), its cases also take the community and compound they would be
+    given if reported now, so that they are routed and classified there. Returns the
+    rows whose path changed."""
+    changed = sum(
         rebase_paths(model.objects.all(), "unit_path", old_path, new_path)
         for model in (Case, Rating)
     )
+    root = Unit.objects.filter(path=new_path).values_list("pk", flat=True).first()
+    if root is None or not changed:
+        return changed
+    *outside, moved = lineage(Unit, root, fields=LOCATE_FIELDS)
+    cases = Case.objects.filter(subtree_q(new_path, field="unit_path"))
+    for kinds, field in ((GRASSROOTS_KINDS, "community"), (COMPOUND_KINDS, "compound")):
+        if moved.kind in kinds:
+            continue  # the cases' place of this kind is the moved unit or inside it
+        # As case_locate picks it: the deepest unit of the kind above the moved one.
+        above = {u.kind: u for u in outside if u.kind in kinds}
+        if not above:
+            continue  # none above: every case's is inside the moved subtree
+        place = next(above[k] for k in sorted(kinds) if k in above)
+        cases.exclude(subtree_q(new_path, field=f"{field}__path")).exclude(
+            **{f"{field}_id": place.pk}
+        ).update(**{field: place})
+    return changed
 
 
 def receipt_check_of(receipt_code: str, last4: str) -> str:

@@ -132,12 +132,15 @@ def unit_move(*, unit: Unit, new_parent: Unit | None) -> Unit:
     """Move a unit and its whole subtree under ``new_parent``."""
     unit = Unit.objects.select_for_update().get(pk=unit.pk)
     unit_check(kind=unit.kind, parent=new_parent, unit=unit)
+    if Unit.objects.filter(parent=new_parent, name=unit.name).exclude(pk=unit.pk).exists():
+        raise ValidationError(_("同一上级下已有同名单元。"), field="parent")
     old_path = unit.path
     move_subtree(unit, new_parent)
-    if unit.path != old_path:
-        subtree_moved.send(sender=Unit, old_path=old_path, new_path=unit.path)
     unit.parent = new_parent
     unit.save(update_fields=["parent", "updated_at"])
+    if unit.path != old_path:
+        # Sent once the tree is whole again: receivers may walk up from the moved unit.
+        subtree_moved.send(sender=Unit, old_path=old_path, new_path=unit.path)
     return unit
 
 

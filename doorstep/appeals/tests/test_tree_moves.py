@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pytest
+
 from doorstep.accounts.models import User
 from doorstep.accounts.roles import Role
 from doorstep.accounts.scoping import scoped
@@ -12,7 +14,8 @@ from doorstep.appeals.models import Case, Rating
 from doorstep.appeals.selectors import period_figures
 from doorstep.conftest import World, make_user
 from doorstep.core import timeutils
-from doorstep.orgs.services import unit_move
+from doorstep.core.errors import ValidationError
+from doorstep.orgs.services import unit_create, unit_move
 
 from .factories import step, submit
 
@@ -64,3 +67,48 @@ def test_moving_a_street_carries_its_cases_and_ratings_to_the_new_district(
         end=now + dt.timedelta(minutes=1),
     )
     assert figures["received"]["total"] == 2 and figures["ratings"]["given"] == 1
+
+
+def test_a_compound_moved_to_another_community_takes_its_cases_there(world: World) -> None:
+    case = submit(world)
+    assert (case.community_id, case.compound_id) == (world.a.community.pk, world.a.compound.pk)
+
+    unit_move(unit=world.a.compound, new_parent=world.b.community)
+
+    case.refresh_from_db()
+    assert case.community_id == world.b.community.pk  # routed and classified there now
+    assert case.compound_id == world.a.compound.pk  # the moved compound itself
+    assert case.unit_path.startswith(world.b.community.path)
+    b_staff = make_user("b_staff", Role.COMMUNITY_STAFF, world.b.community)
+    assert scoped(b_staff, Case).filter(pk=case.pk).exists()
+    a_staff = User.objects.get(pk=world.user(Role.COMMUNITY_STAFF).pk)
+    assert not scoped(a_staff, Case).filter(pk=case.pk).exists()
+
+
+def test_a_building_moved_to_another_compound_takes_its_cases_there(world: World) -> None:
+    building = unit_create(kind="building", name="2号楼", parent=world.a.compound)
+    case = submit(world, household=None, unit=building)
+    untouched = submit(world, tree=world.b)
+    assert (case.community_id, case.compound_id) == (world.a.community.pk, world.a.compound.pk)
+
+    unit_move(unit=building, new_parent=world.b.compound)
+
+    case.refresh_from_db()
+    untouched.refresh_from_db()
+    assert (case.community_id, case.compound_id) == (world.b.community.pk, world.b.compound.pk)
+    assert untouched.unit_path.startswith(world.b.compound.path)
+    # A street moved whole keeps its communities: its cases keep theirs.
+    unit_move(unit=world.b.street, new_parent=world.a.district)
+    case.refresh_from_db()
+    assert (case.community_id, case.compound_id) == (world.b.community.pk, world.b.compound.pk)
+    assert case.unit_path.startswith(world.a.district.path)
+
+
+def test_a_move_onto_a_same_named_sibling_is_refused_and_changes_nothing(world: World) -> None:
+    case = submit(world)
+    before = case.unit_path
+    with pytest.raises(ValidationError, match="同名"):
+        unit_move(unit=world.a.building, new_parent=world.b.compound)  # both are 1号楼
+    case.refresh_from_db()
+    world.a.building.refresh_from_db()
+    assert case.unit_path == before and world.a.building.parent_id == world.a.compound.pk
