@@ -469,6 +469,11 @@ def follow_subtree_move(*, old_path: str, new_path: str, **_signal: Any) -> int:
         cases.exclude(subtree_q(new_path, field=f"{field}__path")).exclude(
             **{f"{field}_id": place.pk}
         ).update(**{field: place})
+        if field == "community":
+            # A grid is drawn within one community: the old one's no longer covers the
+            # place, and its members no longer see these cases (grids unlinks the
+            # households the same way).
+            cases.filter(grid__isnull=False).exclude(grid__unit_id=place.pk).update(grid=None)
     return changed
 
 

@@ -9,9 +9,12 @@ class GridsConfig(AppConfig):
 
     def ready(self) -> None:
         from doorstep.core import todo
+        from doorstep.orgs.signals import subtree_moved
 
         from . import todo as todos
         from .scope_rules import register
+        from .services import follow_subtree_move
 
         register()
         todo.register(todos.todos)
+        subtree_moved.connect(follow_subtree_move, dispatch_uid="doorstep.grids.links")

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -17,6 +18,7 @@ from doorstep.accounts.roles import Role
 from doorstep.accounts.scoping import get_scoped_or_404, grants
 from doorstep.accounts.selectors import role_holders
 from doorstep.core.errors import Conflict, PermissionDenied, ValidationError, full_clean
+from doorstep.core.tree import ancestor_paths, subtree_q
 from doorstep.orgs.choices import GRASSROOTS_KINDS
 from doorstep.orgs.models import PartyOrg, Unit
 from doorstep.orgs.services import validate_boundary
@@ -269,6 +271,42 @@ def grid_balance_apply(*, plan: Plan, actor: Any = None, request: Any = None) ->
     return BalanceResult(
         created=created, moved=len(assignments), emptied=[g.name for g in plan.emptied]
     )
+
+
+def _grids_covering(path: str) -> Q:
+    """The grids that may hold a household (or a case) placed at ``path``: those of a
+    unit above it or at it. A grid of any other unit no longer covers the place, as
+    after the place moved to another community."""
+    return Q(unit__path__in=ancestor_paths(path))
+
+
+def follow_subtree_move(*, old_path: str, new_path: str, **_signal: Any) -> int:
+    """A unit moved in the tree (``orgs.signals.subtree_moved``). A household moved out
+    of its grid's community leaves that grid: its grid member no longer sees who lives
+    there, and it waits, unassigned, for the new community's balancing. A grid inside
+    the moved subtree (a community moved whole) keeps its households. The audit log
+    keeps which households left which grids. Returns the links removed."""
+    stale = (
+        GridHousehold.objects.filter(subtree_q(new_path, field="household__unit__path"))
+        .exclude(grid__in=Grid.objects.filter(subtree_q(new_path, field="unit__path")))
+        .exclude(grid__in=Grid.objects.filter(_grids_covering(new_path)))
+    )
+    rows = list(stale.values_list("pk", "household_id", "grid_id"))
+    if not rows:
+        return 0
+    GridHousehold.objects.filter(pk__in=[pk for pk, _h, _g in rows]).delete()
+    unit = Unit.objects.get(path=new_path)
+    audit_record(
+        action=AuditAction.GRIDS_BALANCED,
+        username="system",
+        obj=unit,
+        detail={
+            "cause": "unit_moved",
+            "households_unlinked": len(rows),
+            "links": [[household, grid] for _pk, household, grid in rows],
+        },
+    )
+    return len(rows)
 
 
 def wish_mark_taken_up(*, wish: Wish) -> bool:

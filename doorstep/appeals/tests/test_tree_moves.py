@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from doorstep.accounts.models import User
+from doorstep.accounts.models import AuditAction, AuditEvent, User
 from doorstep.accounts.roles import Role
 from doorstep.accounts.scoping import scoped
 from doorstep.appeals.choices import Action
@@ -15,7 +15,9 @@ from doorstep.appeals.selectors import period_figures
 from doorstep.conftest import World, make_user
 from doorstep.core import timeutils
 from doorstep.core.errors import ValidationError
+from doorstep.grids.models import GridHousehold
 from doorstep.orgs.services import unit_create, unit_move
+from doorstep.people.models import Person
 
 from .factories import step, submit
 
@@ -59,6 +61,9 @@ def test_moving_a_street_carries_its_cases_and_ratings_to_the_new_district(
     # path), and the figures count it at its new place.
     staff = User.objects.get(pk=world.user(Role.COMMUNITY_STAFF).pk)
     assert scoped(staff, Case).filter(pk=case.pk).exists()
+    # The community moved whole with its grids: households and cases keep their grid.
+    assert GridHousehold.objects.get(household=world.a.household).grid_id == world.a.grid.pk
+    assert case.grid_id == world.a.grid.pk
     now = timeutils.now()
     figures = period_figures(
         actor=new_district,
@@ -72,6 +77,9 @@ def test_moving_a_street_carries_its_cases_and_ratings_to_the_new_district(
 def test_a_compound_moved_to_another_community_takes_its_cases_there(world: World) -> None:
     case = submit(world)
     assert (case.community_id, case.compound_id) == (world.a.community.pk, world.a.compound.pk)
+    assert case.grid_id == world.a.grid.pk
+    member = world.user(Role.GRID_MEMBER)
+    assert scoped(member, Person).filter(pk=world.a.person.pk).exists()
 
     unit_move(unit=world.a.compound, new_parent=world.b.community)
 
@@ -83,6 +91,16 @@ def test_a_compound_moved_to_another_community_takes_its_cases_there(world: Worl
     assert scoped(b_staff, Case).filter(pk=case.pk).exists()
     a_staff = User.objects.get(pk=world.user(Role.COMMUNITY_STAFF).pk)
     assert not scoped(a_staff, Case).filter(pk=case.pk).exists()
+    # The old community's grid no longer holds the household: its member no longer sees
+    # who lives there nor the case; the household waits for the new community's grids.
+    assert case.grid_id is None
+    assert not GridHousehold.objects.filter(household=world.a.household).exists()
+    member = User.objects.get(pk=member.pk)
+    assert not scoped(member, Person).filter(pk=world.a.person.pk).exists()
+    assert not scoped(member, Case).filter(pk=case.pk).exists()
+    event = AuditEvent.objects.get(action=AuditAction.GRIDS_BALANCED)
+    assert event.detail["cause"] == "unit_moved"
+    assert event.detail["links"] == [[world.a.household.pk, world.a.grid.pk]]
 
 
 def test_a_building_moved_to_another_compound_takes_its_cases_there(world: World) -> None:
