@@ -15,6 +15,7 @@ from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from doorstep.core.errors import DomainError, ValidationError
+from doorstep.core.inputs import key_from_text
 from doorstep.orgs.models import Department, PartyOrg, Unit
 from doorstep.orgs.services import unit_check, unit_create, unit_move
 
@@ -35,7 +36,30 @@ class DoorstepAdminSite(admin.AdminSite):
 site = DoorstepAdminSite(name="admin")
 
 
+class KeyMultipleChoiceField(forms.ModelMultipleChoiceField):
+    """Several rows picked in the admin (the ids arrive as text): a value that cannot be
+    a primary key is refused before the ``pk__in`` query, which SQLite cannot even bind
+    past 2**63. (A single foreign key is safe: Django answers "no such row" itself.)"""
+
+    def clean(self, value: Any) -> Any:
+        for one in value if isinstance(value, (list, tuple)) else ():
+            if key_from_text(str(one)) is None:
+                raise forms.ValidationError(
+                    self.error_messages["invalid_pk_value"],
+                    code="invalid_pk_value",
+                    params={"pk": str(one)[:20]},
+                )
+        return super().clean(value)
+
+
 class SystemAdminOnly:
+    """Every admin of the site: for system administrators only, never deleting, and the
+    keys of a many-to-many field checked before they reach a query."""
+
+    def formfield_for_manytomany(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        kwargs.setdefault("form_class", KeyMultipleChoiceField)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)  # type: ignore[misc]
+
     def has_module_permission(self, request: HttpRequest) -> bool:
         return can_use_admin_site(request.user)
 
