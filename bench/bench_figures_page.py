@@ -50,12 +50,6 @@ FIGURE_INDEXES = ("appeals_case_path_created", "appeals_case_path_resolved",
                   "appeals_case_path_unrated")  # fmt: skip
 
 
-def _timed(fn: Any) -> tuple[int, Any]:
-    started = time.perf_counter_ns()
-    value = fn()
-    return time.perf_counter_ns() - started, value
-
-
 def run(ctx: Context) -> list[Result]:
     from bench_appeals_board import plain_static
 
@@ -66,7 +60,14 @@ def run(ctx: Context) -> list[Result]:
 def _run(ctx: Context) -> list[Result]:
     import gc
 
-    from bench_appeals_board import build_city, insert_cases, staff_for, view_request
+    from bench_appeals_board import (
+        alternate,
+        build_city,
+        insert_cases,
+        staff_for,
+        timed,
+        view_request,
+    )
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
 
@@ -133,10 +134,7 @@ def _run(ctx: Context) -> list[Result]:
             ),
         }
         for name, (ours, baseline, unit) in jobs.items():
-            first, second = (ours, baseline) if i % 2 else (baseline, ours)
-            t1, _v1 = _timed(first)
-            t2, _v2 = _timed(second)
-            t_ours, t_base = (t1, t2) if i % 2 else (t2, t1)
+            t_ours, _page, t_base, _count = alternate(i, ours, baseline)
             if i >= 1:  # one warm-up round
                 timings[name][0].append(t_ours)
                 timings[name][1].append(t_base)
@@ -148,7 +146,7 @@ def _run(ctx: Context) -> list[Result]:
         for name in FIGURE_INDEXES:
             cursor.execute(f"DROP INDEX {connection.ops.quote_name(name)}")
         cursor.execute("ANALYZE")
-    without = sorted(_timed(lambda: page(mayor))[0] for _ in range(3))
+    without = sorted(timed(lambda: page(mayor))[0] for _ in range(3))
     ctx.note(
         f"without the indexes of appeals/0010 the city's page took {without[1] / 1e6:,.0f} ms "
         "(median of three)"
