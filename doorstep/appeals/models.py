@@ -507,7 +507,7 @@ class Rating(BaseModel):
     )
     score = models.PositiveSmallIntegerField(_("满意度"))
     comment = models.CharField(_("评价"), max_length=500, blank=True)
-    # The case's ``unit_path`` (which never changes once the case is submitted), so that
+    # The case's ``unit_path`` (kept equal to it when the place moves in the tree), so that
     # a place's ratings over a period are one range of an index, not a join.
     unit_path = models.CharField(max_length=250, editable=False, default="")
 

@@ -441,7 +441,7 @@ def category_deadline(category: Category) -> dt.timedelta:
     return sla(category.default_color)
 
 
-def follow_subtree_move(*, old_path: str, new_path: str, **_signal: Any) -> int:
+def follow_subtree_move(*, unit: Unit, old_path: str, new_path: str, **_signal: Any) -> int:
     """A unit moved in the tree (``orgs.signals.subtree_moved``): the cases placed in
     its subtree, and their ratings, take the new path in the same transaction, so that
     the staff of the new parent see them and the old parent's no longer do. When the
@@ -453,10 +453,9 @@ def follow_subtree_move(*, old_path: str, new_path: str, **_signal: Any) -> int:
         rebase_paths(model.objects.all(), "unit_path", old_path, new_path)
         for model in (Case, Rating)
     )
-    root = Unit.objects.filter(path=new_path).values_list("pk", flat=True).first()
-    if root is None or not changed:
+    if not changed:
         return changed
-    *outside, moved = lineage(Unit, root, fields=LOCATE_FIELDS)
+    *outside, moved = lineage(Unit, unit.pk, fields=LOCATE_FIELDS)
     cases = Case.objects.filter(subtree_q(new_path, field="unit_path"))
     for kinds, field in ((GRASSROOTS_KINDS, "community"), (COMPOUND_KINDS, "compound")):
         if moved.kind in kinds:

@@ -280,7 +280,7 @@ def _grids_covering(path: str) -> Q:
     return Q(unit__path__in=ancestor_paths(path))
 
 
-def follow_subtree_move(*, old_path: str, new_path: str, **_signal: Any) -> int:
+def follow_subtree_move(*, unit: Unit, old_path: str, new_path: str, **_signal: Any) -> int:
     """A unit moved in the tree (``orgs.signals.subtree_moved``). A household moved out
     of its grid's community leaves that grid: its grid member no longer sees who lives
     there, and it waits, unassigned, for the new community's balancing. A grid inside
@@ -295,7 +295,6 @@ def follow_subtree_move(*, old_path: str, new_path: str, **_signal: Any) -> int:
     if not rows:
         return 0
     GridHousehold.objects.filter(pk__in=[pk for pk, _h, _g in rows]).delete()
-    unit = Unit.objects.get(path=new_path)
     audit_record(
         action=AuditAction.GRIDS_BALANCED,
         username="system",

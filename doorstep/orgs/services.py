@@ -140,7 +140,7 @@ def unit_move(*, unit: Unit, new_parent: Unit | None) -> Unit:
     unit.save(update_fields=["parent", "updated_at"])
     if unit.path != old_path:
         # Sent once the tree is whole again: receivers may walk up from the moved unit.
-        subtree_moved.send(sender=Unit, old_path=old_path, new_path=unit.path)
+        subtree_moved.send(sender=Unit, unit=unit, old_path=old_path, new_path=unit.path)
     return unit
 
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from django.dispatch import Signal
 
-#: Sent by ``orgs.services.unit_move`` with ``old_path`` and ``new_path``: every path
-#: that started with ``old_path`` now starts with ``new_path`` instead.
+#: Sent by ``orgs.services.unit_move`` with ``unit`` (the moved unit, its parent and
+#: path saved), ``old_path`` and ``new_path``: every path that started with
+#: ``old_path`` now starts with ``new_path`` instead.
 subtree_moved = Signal()
