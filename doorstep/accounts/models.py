@@ -132,6 +132,9 @@ class AuditAction(models.TextChoices):
     ACCESS_DENIED = "access_denied", _("越权访问")
     REQUEST_VOIDED = "request_voided", _("撤销办事登记")
     UNIT_MOVED = "unit_moved", _("调整组织单元隶属")
+    PERSON_REGISTERED = "person_registered", _("登记人员信息")
+    PERSON_CHANGED = "person_changed", _("修改人员信息")
+    PERSON_MOVED = "person_moved", _("人员迁移")
 
 
 class AuditOutcome(models.TextChoices):

@@ -29,14 +29,16 @@ from django.utils import timezone
 from django.utils.functional import cached_property
 from django.utils.translation import gettext as _
 
+from doorstep.accounts.models import AuditAction, AuditEvent
 from doorstep.accounts.scope_rules import anchor_unit
 from doorstep.accounts.scoping import get_scoped_or_404, grants, scoped
 from doorstep.core.errors import ValidationError
+from doorstep.core.inputs import key_from_text
 from doorstep.orgs.models import PartyOrg, Unit
 
 from .choices import CHILD_AGE, ELDERLY_AGE, MobileStatus
 from .models import Household, MobileRegistration, PartyMember, Person, Tag
-from .services import id_hash_of, phone_hash_of
+from .services import ADDRESS_KINDS, id_hash_of, phone_hash_of
 
 AGE_GROUPS = ("elderly", "child")
 ID_SUFFIX_CHARS = frozenset("0123456789X")
@@ -699,3 +701,94 @@ def active_tag_codes(person_ids: Iterable[int]) -> dict[int, frozenset[str]]:
     ).values_list("person_id", "tag__code"):
         found.setdefault(person_id, set()).add(code)
     return {person_id: frozenset(codes) for person_id, codes in found.items()}
+
+
+# --- Registry upkeep ----------------------------------------------------------------------
+
+# Address choices offered on one page: a community's buildings, compounds and natural
+# villages fit many times over; an administrator of a whole district registers people
+# from a household's page, which names its own address.
+ADDRESS_CHOICE_LIMIT = 2000
+
+
+def address_choices(*, actor: Any, include: Unit | None = None) -> list[tuple[int, str]]:
+    """The addresses the actor may register people at, in tree order, each with the
+    place it lies in ("甲小区 · 1号楼"); ``include`` is offered even beyond the limit."""
+    units = list(
+        scoped(actor, Unit)
+        .filter(kind__in=ADDRESS_KINDS, is_active=True)
+        .select_related("parent")
+        .only("id", "name", "path", "kind", "parent__name")
+        .order_by("path")[:ADDRESS_CHOICE_LIMIT]
+    )
+    if include is not None and all(u.pk != include.pk for u in units):
+        units.append(include)
+
+    def label(unit: Unit) -> str:
+        if unit.kind == "building" and unit.parent is not None:
+            return f"{unit.parent.name} · {unit.name}"
+        return unit.name
+
+    return [(u.pk, label(u)) for u in units]
+
+
+def household_at_address(*, actor: Any, unit_id: Any, entrance: str, room: str) -> Household | None:
+    """The household the actor sees at an address, if one is registered there."""
+    unit_pk = key_from_text(str(unit_id or ""))
+    if unit_pk is None:
+        return None
+    return (
+        scoped(actor, Household)
+        .filter(unit_id=unit_pk, entrance=(entrance or "").strip(), room=(room or "").strip())
+        .first()
+    )
+
+
+def guardian_choices(
+    *, actor: Any, household: Household | None, person: Person | None = None
+) -> list[tuple[int, str]]:
+    """Whom a record may name as guardian: the household's other members the actor
+    sees, and the guardian already named wherever they live."""
+    found: list[tuple[int, str]] = []
+    if household is not None:
+        members = (
+            scoped(actor, Person)
+            .filter(household=household, pseudonymized_at__isnull=True)
+            .only("id", "name")
+            .order_by("name_pinyin", "id")
+        )
+        found = [(p.pk, p.name) for p in members if person is None or p.pk != person.pk]
+    if (
+        person is not None
+        and person.guardian_id
+        and all(pk != person.guardian_id for pk, _name in found)
+    ):
+        found.append((person.guardian_id, person.guardian.name))  # type: ignore[union-attr]
+    return found
+
+
+def tag_label_map() -> dict[str, str]:
+    """Every tag's label by its code, retired ones too (a history names them)."""
+    return {tag.code: tag.label for tag in Tag.objects.only("code", "name")}
+
+
+# What the record's history shows: its changes, not who looked at it (the audit log has
+# that, for the auditor).
+HISTORY_ACTIONS = (
+    AuditAction.PERSON_REGISTERED,
+    AuditAction.PERSON_CHANGED,
+    AuditAction.PERSON_MOVED,
+    AuditAction.PSEUDONYMIZED,
+)
+HISTORY_LIMIT = 50
+
+
+def person_history(*, actor: Any, person: Person) -> list[Any]:
+    """The changes to a record the actor may see (the caller read ``person`` through
+    the scoping checkpoint), newest first: who registered, corrected or moved it, when
+    and what. The rows are the audit log's, which nothing rewrites."""
+    return list(
+        AuditEvent.objects.filter(
+            object_type="people.person", object_id=str(person.pk), action__in=HISTORY_ACTIONS
+        ).order_by("-at", "-id")[:HISTORY_LIMIT]
+    )

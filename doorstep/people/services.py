@@ -14,7 +14,7 @@ from django.utils.translation import gettext as _
 
 from doorstep.accounts.audit import audit_record
 from doorstep.accounts.models import AuditAction, AuditOutcome
-from doorstep.accounts.scoping import get_scoped_or_404
+from doorstep.accounts.scoping import get_scoped_or_404, scoped
 from doorstep.core import crypto
 from doorstep.core.errors import (
     Conflict,
@@ -23,6 +23,7 @@ from doorstep.core.errors import (
     ValidationError,
     full_clean,
 )
+from doorstep.core.inputs import is_key
 from doorstep.core.ratelimit import exceeded
 from doorstep.orgs.models import PartyOrg, Unit
 
@@ -30,7 +31,7 @@ from .choices import CHILD_AGE, Gender, MobileStatus, Relation
 from .idnumber import mask_phone, normalize_phone, parse_id_number
 from .models import Household, MobileRegistration, PartyMember, Person, Tag
 from .pinyin import pinyin_keys
-from .rules import can_reveal
+from .rules import can_edit_registry, can_reveal
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -310,6 +311,383 @@ def person_link_account(*, person: Person, user: Any) -> Person:
         raise Conflict(_("该账号已关联其他居民。"), field="user")
     person.user = user
     person.save(update_fields=["user", "updated_at"])
+    return person
+
+
+# --- Registry upkeep by staff -------------------------------------------------------------
+# A community worker registers a newcomer, corrects a record and moves a resident to
+# another address in the console. Every step goes through the scoping checkpoint twice:
+# the rows read must be the actor's, and the record written must still be the actor's
+# afterwards (a grid leader cannot register someone at an address outside their grid).
+# Each write leaves an audit row naming what changed; ID and phone numbers appear there
+# masked, never in full.
+
+# What an audit row of a change calls each field of a record.
+PERSON_FIELDS = (
+    "name",
+    "gender",
+    "birth_date",
+    "id_number",
+    "phone",
+    "relation",
+    "guardian",
+    "tags",
+)
+
+
+def _require_editor(actor: Any) -> None:
+    if not can_edit_registry(actor):
+        raise PermissionDenied(_("您的角色不能登记或修改人员信息。"))
+
+
+def _address_unit(actor: Any, unit_id: Any) -> Unit:
+    if unit_id in (None, ""):
+        raise ValidationError(_("请选择楼栋、小区或自然村。"), field="unit")
+    unit = scoped(actor, Unit).filter(pk=unit_id if is_key(unit_id) else -1, is_active=True).first()
+    if unit is None:
+        raise ValidationError(_("该地址不存在或不在您的管辖范围内。"), field="unit")
+    if unit.kind not in ADDRESS_KINDS:
+        raise ValidationError(_("住户地址必须是楼栋、小区、自然村或村。"), field="unit")
+    return unit
+
+
+def _household_at(actor: Any, unit: Unit, entrance: str, room: str) -> tuple[Household, bool]:
+    """The household at an address (the actor's, and still registered), or a new one
+    there; whether it is new."""
+    entrance, room = (entrance or "").strip(), (room or "").strip()
+    found = Household.objects.filter(unit=unit, entrance=entrance, room=room).first()
+    if found is None:
+        return household_create(unit=unit, entrance=entrance, room=room), True
+    if not scoped(actor, Household).filter(pk=found.pk).exists():
+        raise PermissionDenied(_("该住户不在您的管辖范围内。"))
+    if not found.is_active:
+        raise ValidationError(_("该住户已注销，不能登记新成员。"), field="room")
+    return found, False
+
+
+def _other_head(household: Household, person_pk: int | None) -> Person | None:
+    if household.head_id is None or household.head_id == person_pk:
+        return None
+    return Person.objects.filter(pk=household.head_id).only("id", "name").first()
+
+
+def _refuse_second_head(household: Household, person_pk: int | None) -> None:
+    head = _other_head(household, person_pk)
+    if head is not None:
+        raise Conflict(
+            _("该户户主是%(name)s；请先修改其与户主的关系，再登记新的户主。") % {"name": head.name},
+            field="relation",
+        )
+
+
+def _guardian(actor: Any, guardian_id: Any, person_pk: int | None = None) -> Person | None:
+    if guardian_id in (None, ""):
+        return None
+    guardian = (
+        scoped(actor, Person)
+        .filter(pk=guardian_id if is_key(guardian_id) else -1)
+        .filter(pseudonymized_at__isnull=True)
+        .first()
+    )
+    if guardian is None or guardian.pk == person_pk:
+        raise ValidationError(_("监护人不存在或不在您的管辖范围内。"), field="guardian")
+    return guardian
+
+
+def _must_stay_visible(actor: Any, person: Person) -> None:
+    if not scoped(actor, Person).filter(pk=person.pk).exists():
+        raise PermissionDenied(_("该地址不在您的管辖范围内，不能在此登记人员。"))
+
+
+@transaction.atomic
+def person_register(
+    *,
+    actor: Any,
+    unit_id: Any,
+    name: str,
+    entrance: str = "",
+    room: str = "",
+    relation: str = "",
+    gender: str = "",
+    birth_date: dt.date | None = None,
+    id_number: str = "",
+    phone: str = "",
+    guardian_id: Any = None,
+    tags: list[str] | None = None,
+    request: HttpRequest | None = None,
+    today: dt.date | None = None,
+) -> Person:
+    """Register a person at an address in the actor's area: in the household there, or
+    in a new one when none is registered at it. A household has one head: naming a
+    second one is refused with the first one's name. Audited."""
+    _require_editor(actor)
+    if relation and relation not in Relation.values:
+        raise ValidationError(_("未知的与户主关系。"), field="relation")
+    if gender and gender not in Gender.values:
+        raise ValidationError(_("未知的性别。"), field="gender")
+    unit = _address_unit(actor, unit_id)
+    guardian = _guardian(actor, guardian_id)
+    household, created = _household_at(actor, unit, entrance, room)
+    if relation == Relation.HEAD:
+        _refuse_second_head(household, None)
+    person = person_create(
+        name=name,
+        household=household,
+        relation=relation,
+        id_number=id_number,
+        phone=phone,
+        gender=gender,
+        birth_date=birth_date,
+        guardian=guardian,
+        tags=tags,
+        today=today,
+    )
+    if relation == Relation.HEAD:
+        household.head = person  # person_create set it on the row
+    _must_stay_visible(actor, person)
+    audit_record(
+        action=AuditAction.PERSON_REGISTERED,
+        actor=actor,
+        obj=person,
+        request=request,
+        detail={
+            "household": household.pk,
+            "address": household.address,
+            "household_created": created,
+            "fields": [f for f in PERSON_FIELDS if _filled(person, f)],
+        },
+    )
+    return person
+
+
+def _filled(person: Person, field: str) -> bool:
+    if field == "tags":
+        return person.tags.exists()
+    if field in ("id_number", "phone"):
+        return bool(getattr(person, f"{field}_hash" if field == "phone" else "id_number_hash"))
+    if field == "guardian":
+        return person.guardian_id is not None
+    return getattr(person, field) not in ("", None, Gender.UNKNOWN)
+
+
+def person_version(person: Person) -> str:
+    """What a page or a client sends back to say which state of the record it edited."""
+    return person.updated_at.isoformat()
+
+
+def _editable_person(actor: Any, person_id: Any, version: str) -> Person:
+    _require_editor(actor)
+    person = get_scoped_or_404(
+        actor, Person, queryset=Person.objects.select_related("household__unit"), pk=person_id
+    )
+    if person.pseudonymized_at is not None:
+        raise Conflict(_("该人员信息已删除，不能再修改。"))
+    if version != person_version(person):
+        raise Conflict(_("该人员信息已被他人修改，请刷新页面后再改。"), field="version")
+    return person
+
+
+def _save_if_unchanged(person: Person, version_at: dt.datetime, fields: list[str]) -> None:
+    """Write ``fields`` only if no one wrote the row since it was read (a conditional
+    update: on SQLite too, where ``SELECT … FOR UPDATE`` does nothing)."""
+    now = timezone.now()
+    values = {f: getattr(person, f) for f in fields}
+    written = Person.objects.filter(pk=person.pk, updated_at=version_at).update(
+        **values, updated_at=now
+    )
+    if written != 1:
+        raise Conflict(_("该人员信息已被他人修改，请刷新页面后再改。"), field="version")
+    person.updated_at = now
+
+
+@transaction.atomic
+def person_update(
+    *,
+    actor: Any,
+    person_id: Any,
+    version: str,
+    name: str,
+    gender: str = "",
+    birth_date: dt.date | None = None,
+    id_number: str = "",
+    phone: str = "",
+    relation: str = "",
+    guardian_id: Any = None,
+    tags: list[str] | None = None,
+    request: HttpRequest | None = None,
+    today: dt.date | None = None,
+) -> tuple[Person, list[str]]:
+    """Correct a record: name, gender and birth date (both from the ID number when there
+    is one), a new ID or phone number (blank keeps the old one), the relation to the
+    head, the guardian and the tags. ``version`` is the one the page showed: a record
+    changed since is refused, not overwritten. Returns the person and the names of the
+    fields that changed (none: nothing written, nothing audited)."""
+    person = _editable_person(actor, person_id, version)
+    today = today or timezone.localdate()
+    name = (name or "").strip()
+    if not name:
+        raise ValidationError(_("请填写姓名。"), field="name")
+    if relation and relation not in Relation.values:
+        raise ValidationError(_("未知的与户主关系。"), field="relation")
+    if gender and gender not in Gender.values:
+        raise ValidationError(_("未知的性别。"), field="gender")
+    sealed = seal_numbers((id_number or "").strip(), (phone or "").strip(), today=today)
+    if sealed.id_hash and sealed.id_hash != person.id_number_hash:
+        clash = Person.objects.exclude(id_number_hash="").filter(id_number_hash=sealed.id_hash)
+        if clash.exclude(pk=person.pk).exists():
+            raise Conflict(_("该身份证号码已登记。"), field="id_number")
+    # The guardian already on the record stays, even one living outside the actor's area.
+    keep = guardian_id not in (None, "") and guardian_id == person.guardian_id
+    guardian = person.guardian if keep else _guardian(actor, guardian_id, person.pk)
+    before = {
+        "name": person.name,
+        "gender": person.gender,
+        "birth_date": person.birth_date,
+        "id_number": person.id_number_masked,
+        "phone": person.phone_masked,
+        "relation": person.relation,
+        "guardian": person.guardian_id,
+    }
+    old_hashes = (person.id_number_hash, person.phone_hash)
+    has_id = bool(sealed.id_hash or person.id_number_hash)
+    if has_id:
+        derived_birth = sealed.birth_date if sealed.id_hash else person.birth_date
+        derived_gender = sealed.gender if sealed.id_hash else person.gender
+        if birth_date is not None and birth_date != derived_birth:
+            raise ValidationError(_("出生日期与身份证号码不一致。"), field="birth_date")
+        if gender and gender != derived_gender:
+            raise ValidationError(_("性别与身份证号码不一致。"), field="gender")
+        birth_date, gender = derived_birth, derived_gender or Gender.UNKNOWN
+    else:
+        if birth_date is not None and birth_date > today:
+            raise ValidationError(_("出生日期不能晚于今天。"), field="birth_date")
+        gender = gender or Gender.UNKNOWN
+    person.name, person.gender, person.birth_date = name, gender, birth_date
+    person.relation, person.guardian = relation, guardian
+    _apply_sealed(person, sealed)
+    if person.is_child(today) and guardian is None:
+        raise ValidationError(
+            _("未满%(age)d周岁的人员必须登记监护人。") % {"age": CHILD_AGE}, field="guardian"
+        )
+    household = person.household
+    if household is not None and relation == Relation.HEAD:
+        _refuse_second_head(household, person.pk)
+    after = {
+        "name": person.name,
+        "gender": person.gender,
+        "birth_date": person.birth_date,
+        "id_number": person.id_number_masked,
+        "phone": person.phone_masked,
+        "relation": person.relation,
+        "guardian": person.guardian_id,
+    }
+    changed = [
+        f for f in ("name", "gender", "birth_date", "relation", "guardian") if before[f] != after[f]
+    ]
+    # Numbers compare by their keyed hash: a number typed again unchanged is no change
+    # (though its ciphertext would be new), and two numbers may share a mask.
+    if sealed.id_hash and sealed.id_hash != old_hashes[0]:
+        changed.append("id_number")
+    if sealed.phone_hash and sealed.phone_hash != old_hashes[1]:
+        changed.append("phone")
+    old_tags = set(person.tags.values_list("code", flat=True))
+    new_tags = set(tags or ())
+    tag_rows = None
+    if new_tags != old_tags:
+        # A tag the record keeps may since have been retired; one added must be active.
+        kept = list(Tag.objects.filter(code__in=new_tags & old_tags))
+        tag_rows = kept + (_tags(sorted(new_tags - old_tags)) if new_tags - old_tags else [])
+    if tag_rows is not None:
+        changed.append("tags")
+    if not changed:
+        return person, []
+    fields = ["name", "gender", "birth_date", "relation", "guardian"]
+    if "name" in changed:
+        person.name_pinyin, person.name_initials = pinyin_keys(name)
+        fields += ["name_pinyin", "name_initials"]
+    if "id_number" in changed:
+        fields += ["id_number_sealed", "id_number_hash", "id_number_masked", "id_last4"]
+    if "phone" in changed:
+        fields += ["phone_sealed", "phone_hash", "phone_masked", "phone_last4"]
+    _save_if_unchanged(person, dt.datetime.fromisoformat(version), fields)
+    if tag_rows is not None:
+        person.tags.set(tag_rows)
+    if household is not None:
+        if relation == Relation.HEAD and household.head_id != person.pk:
+            Household.objects.filter(pk=household.pk).update(head=person)
+        elif relation != Relation.HEAD and household.head_id == person.pk:
+            Household.objects.filter(pk=household.pk).update(head=None)
+    detail: dict[str, Any] = {"changed": changed}
+    for field in ("name", "gender", "relation", "id_number", "phone"):
+        if field in changed:
+            detail[field] = [before[field], after[field]]
+    if "birth_date" in changed:
+        detail["birth_date"] = [str(before["birth_date"] or ""), str(after["birth_date"] or "")]
+    if "guardian" in changed:
+        detail["guardian"] = [before["guardian"], after["guardian"]]
+    if tag_rows is not None:
+        detail["tags"] = {
+            "added": sorted(new_tags - old_tags),
+            "removed": sorted(old_tags - new_tags),
+        }
+    audit_record(
+        action=AuditAction.PERSON_CHANGED, actor=actor, obj=person, request=request, detail=detail
+    )
+    return person, changed
+
+
+@transaction.atomic
+def person_move(
+    *,
+    actor: Any,
+    person_id: Any,
+    version: str,
+    unit_id: Any,
+    entrance: str = "",
+    room: str = "",
+    relation: str = "",
+    request: HttpRequest | None = None,
+) -> Person:
+    """Move a resident to another address in the actor's area (人户迁移): into the
+    household registered there, or a new one. A head who leaves leaves the household
+    without a head; the relation given is the one to the new household's head. The
+    cases, visits and points of the person stay where they happened. Audited with both
+    addresses."""
+    person = _editable_person(actor, person_id, version)
+    if relation and relation not in Relation.values:
+        raise ValidationError(_("未知的与户主关系。"), field="relation")
+    unit = _address_unit(actor, unit_id)
+    old, old_relation = person.household, person.relation
+    old_address = old.address if old is not None else person.unit.name
+    household, created = _household_at(actor, unit, entrance, room)
+    if old is not None and household.pk == old.pk:
+        raise ValidationError(_("该人员已是这一住户的成员。"), field="room")
+    if relation == Relation.HEAD:
+        _refuse_second_head(household, person.pk)
+    person.household, person.unit, person.relation = household, household.unit, relation
+    _save_if_unchanged(
+        person, dt.datetime.fromisoformat(version), ["household", "unit", "relation"]
+    )
+    if old is not None and old.head_id == person.pk:
+        Household.objects.filter(pk=old.pk).update(head=None)
+    if relation == Relation.HEAD:
+        Household.objects.filter(pk=household.pk).update(head=person)
+        household.head = person
+    _must_stay_visible(actor, person)
+    audit_record(
+        action=AuditAction.PERSON_MOVED,
+        actor=actor,
+        obj=person,
+        request=request,
+        detail={
+            "from": old_address,
+            "from_household": old.pk if old is not None else None,
+            "to": household.address,
+            "to_household": household.pk,
+            "household_created": created,
+            "relation": [old_relation, relation],
+        },
+    )
     return person
 
 

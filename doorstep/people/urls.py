@@ -6,7 +6,10 @@ app_name = "people"
 
 urlpatterns = [
     path("console/registry/", views.registry, name="registry"),
+    path("console/registry/people/new/", views.person_new, name="person-new"),
     path("console/registry/people/<int:pk>/", views.person_page, name="person-detail"),
+    path("console/registry/people/<int:pk>/edit/", views.person_edit, name="person-edit"),
+    path("console/registry/people/<int:pk>/move/", views.person_move_view, name="person-move"),
     path(
         "console/registry/people/<int:pk>/reveal/",
         views.person_reveal_view,

@@ -14,21 +14,36 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
+from doorstep.accounts.models import AuditAction
 from doorstep.accounts.roles import Role
 from doorstep.accounts.scoping import roles_of, rule_for, scoped
 from doorstep.core.errors import DomainError, PermissionDenied, ValidationError
+from doorstep.core.inputs import key_from_text
 from doorstep.core.pages import render_page
 from doorstep.orgs.models import Unit
 
-from .forms import DeletionConfirmForm, OwnRecordForm, RegistrySearchForm, RevealForm
+from .choices import Gender, Relation
+from .forms import (
+    DeletionConfirmForm,
+    OwnRecordForm,
+    PersonEditForm,
+    PersonMoveForm,
+    PersonRegisterForm,
+    RegistrySearchForm,
+    RevealForm,
+)
 from .models import Person
-from .rules import can_reveal
+from .rules import can_edit_registry, can_reveal
 from .selectors import (
     RegistryPaginator,
+    address_choices,
     count_limit,
+    guardian_choices,
+    household_at_address,
     household_detail,
     mobile_registration_counts,
     mobile_registration_list,
@@ -36,11 +51,21 @@ from .selectors import (
     party_member_counts,
     party_member_list,
     person_detail,
+    person_history,
     person_search,
     registry_summary,
+    tag_label_map,
     with_list_relations,
 )
-from .services import person_pseudonymize, person_reveal, person_update_own
+from .services import (
+    person_move,
+    person_pseudonymize,
+    person_register,
+    person_reveal,
+    person_update,
+    person_update_own,
+    person_version,
+)
 
 FILTER_UNIT_KINDS = ("community", "village", "compound", "natural_village")
 FILTER_UNIT_LIMIT = 300
@@ -103,7 +128,12 @@ def registry(request: HttpRequest) -> HttpResponse:
             )
             page = paginator.get_page(request.GET.get("page"))
             _with_ages(page, today)
-    context: dict[str, Any] = {"form": form, "page": page, "error": error}
+    context: dict[str, Any] = {
+        "form": form,
+        "page": page,
+        "error": error,
+        "may_edit": can_edit_registry(request.user),
+    }
     htmx = getattr(request, "htmx", None)
     if not (htmx and not htmx.boosted):
         context["summary"] = registry_summary(actor=request.user, within=within)
@@ -138,7 +168,258 @@ def person_page(request: HttpRequest, pk: int) -> HttpResponse:
             "age_groups": age_groups,
             "party_member": party_member,
             "may_reveal": can_reveal(request.user),
+            "may_edit": can_edit_registry(request.user) and person.pseudonymized_at is None,
+            "history": _history_lines(person_history(actor=request.user, person=person)),
         },
+    )
+
+
+def _field_labels() -> dict[str, str]:
+    return {
+        "name": _("姓名"),
+        "gender": _("性别"),
+        "birth_date": _("出生日期"),
+        "id_number": _("身份证号"),
+        "phone": _("电话"),
+        "relation": _("与户主关系"),
+        "guardian": _("监护人"),
+        "tags": _("标签"),
+    }
+
+
+def _shown(field: str, value: Any) -> str:
+    if field == "relation":
+        return str(Relation(value).label) if value in Relation.values else "—"
+    if field == "gender":
+        return str(Gender(value).label) if value in Gender.values else "—"
+    return str(value) if value not in ("", None) else "—"
+
+
+def _history_lines(events: list[Any]) -> list[dict[str, Any]]:
+    """Each change to a record in words: what changed, from what to what. Numbers were
+    written to the log masked, and are shown so."""
+    labels = _field_labels()
+    tag_labels = tag_label_map()
+    lines = []
+    for event in events:
+        detail = event.detail or {}
+        parts: list[str] = []
+        if event.action == AuditAction.PERSON_REGISTERED:
+            parts.append(_("登记于 %(address)s") % {"address": detail.get("address", "—")})
+            if detail.get("household_created"):
+                parts.append(_("新建住户"))
+        elif event.action == AuditAction.PERSON_MOVED:
+            parts.append(f"{detail.get('from', '—')} → {detail.get('to', '—')}")
+        elif event.action == AuditAction.PERSON_CHANGED:
+            for field in detail.get("changed", []):
+                value = detail.get(field)
+                if field == "tags" and isinstance(value, dict):
+                    signs = [f"+{tag_labels.get(c, c)}" for c in value.get("added", [])]
+                    signs += [f"−{tag_labels.get(c, c)}" for c in value.get("removed", [])]
+                    parts.append(
+                        _("%(field)s（%(change)s）")
+                        % {"field": labels["tags"], "change": " ".join(signs)}
+                    )
+                elif isinstance(value, list) and len(value) == 2 and field != "guardian":
+                    old, new = (_shown(field, v) for v in value)
+                    parts.append(
+                        _("%(field)s（%(change)s）")
+                        % {"field": labels.get(field, field), "change": f"{old} → {new}"}
+                    )
+                else:
+                    parts.append(str(labels.get(field, field)))
+        lines.append(
+            {
+                "at": event.at,
+                "who": event.actor_username or "—",
+                "action": event.get_action_display(),
+                "text": pgettext("list separator", "；").join(parts),
+            }
+        )
+    return lines
+
+
+def _registry_editor(request: HttpRequest) -> None:
+    """The registry's forms are for the roles that keep it; the others (who may read it)
+    do not see them, and reach none (404)."""
+    _registry_staff(request)
+    if not can_edit_registry(request.user):
+        raise Http404
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def person_new(request: HttpRequest) -> HttpResponse:
+    """Register a person at an address: the household there, or a new one. From a
+    household's page the address is filled in (``?household=``) and its members are the
+    guardians offered."""
+    _registry_editor(request)
+    household = None
+    if (household_id := key_from_text(request.GET.get("household", ""))) is not None:
+        household = household_detail(actor=request.user, household_id=household_id).household
+    # The guardians offered are the members of the household at the address: the one
+    # the page came from, or, once posted, the one at the address typed.
+    at = household
+    if request.method == "POST":
+        at = household_at_address(
+            actor=request.user,
+            unit_id=request.POST.get("unit"),
+            entrance=request.POST.get("entrance", ""),
+            room=request.POST.get("room", ""),
+        )
+    choices = {
+        "units": address_choices(actor=request.user, include=household.unit if household else None),
+        "guardians": guardian_choices(actor=request.user, household=at),
+    }
+    initial = (
+        {"unit": household.unit_id, "entrance": household.entrance, "room": household.room}
+        if household is not None
+        else {"relation": "head"}
+    )
+    form = PersonRegisterForm(initial=initial, **choices)
+    status = 200
+    if request.method == "POST":
+        form = PersonRegisterForm(request.POST, **choices)
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                person = person_register(
+                    actor=request.user,
+                    unit_id=data["unit"],
+                    entrance=data["entrance"],
+                    room=data["room"],
+                    relation=data["relation"],
+                    name=data["name"],
+                    id_number=data["id_number"],
+                    phone=data["phone"],
+                    gender=data["gender"],
+                    birth_date=data["birth_date"],
+                    guardian_id=data["guardian"],
+                    tags=data["tags"],
+                    request=request,
+                )
+            except DomainError as exc:
+                status = form.refuse(exc)
+            else:
+                messages.success(request, _("已登记%(name)s。") % {"name": person.name})
+                return redirect("people:person-detail", person.pk)
+    return render(
+        request,
+        "people/person_form.html",
+        {"form": form, "household": household, "mode": "new"},
+        status=status,
+    )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    """Correct a record. The page carries the version it showed: a record someone else
+    changed meanwhile is refused (409) with what was typed kept."""
+    _registry_editor(request)
+    person = person_detail(actor=request.user, person_id=pk)
+    if person.pseudonymized_at is not None:
+        raise Http404
+    has_id = bool(person.id_number_hash)
+    choices: dict[str, Any] = {
+        "guardians": guardian_choices(
+            actor=request.user, household=person.household, person=person
+        ),
+        "tags": list(person.tags.all()),
+        "has_id": has_id,
+    }
+    form = PersonEditForm(
+        initial={
+            "name": person.name,
+            "relation": person.relation,
+            "gender": person.gender,
+            "birth_date": person.birth_date,
+            "guardian": person.guardian_id,
+            "tags": [t.code for t in person.tags.all()],
+            "version": person_version(person),
+        },
+        **choices,
+    )
+    status = 200
+    if request.method == "POST":
+        form = PersonEditForm(request.POST, initial=form.initial, **choices)
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                _person, changed = person_update(
+                    actor=request.user,
+                    person_id=pk,
+                    version=data["version"],
+                    name=data["name"],
+                    relation=data["relation"],
+                    id_number=data["id_number"],
+                    phone=data["phone"],
+                    # With an ID number on file both come from it (the inputs are
+                    # read-only); a new number brings its own.
+                    gender="" if has_id else data["gender"],
+                    birth_date=None if has_id else data["birth_date"],
+                    guardian_id=data["guardian"],
+                    tags=data["tags"],
+                    request=request,
+                )
+            except DomainError as exc:
+                status = form.refuse(exc)
+            else:
+                if changed:
+                    messages.success(request, _("已保存修改。"))
+                else:
+                    messages.info(request, _("没有需要保存的修改。"))
+                return redirect("people:person-detail", pk)
+    return render(
+        request,
+        "people/person_form.html",
+        {"form": form, "person": person, "mode": "edit"},
+        status=status,
+    )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def person_move_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Move a resident to another address of the actor's area (人户迁移)."""
+    _registry_editor(request)
+    person = person_detail(actor=request.user, person_id=pk)
+    if person.pseudonymized_at is not None:
+        raise Http404
+    choices = {"units": address_choices(actor=request.user)}
+    form = PersonMoveForm(initial={"version": person_version(person)}, **choices)
+    status = 200
+    if request.method == "POST":
+        form = PersonMoveForm(request.POST, **choices)
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                person_move(
+                    actor=request.user,
+                    person_id=pk,
+                    version=data["version"],
+                    unit_id=data["unit"],
+                    entrance=data["entrance"],
+                    room=data["room"],
+                    relation=data["relation"],
+                    request=request,
+                )
+            except DomainError as exc:
+                status = form.refuse(exc)
+            else:
+                messages.success(request, _("已迁移到新地址。"))
+                return redirect("people:person-detail", pk)
+    return render(
+        request,
+        "people/person_form.html",
+        {"form": form, "person": person, "mode": "move"},
+        status=status,
     )
 
 
@@ -171,7 +452,11 @@ def household_page(request: HttpRequest, pk: int) -> HttpResponse:
     _registry_staff(request)
     detail = household_detail(actor=request.user, household_id=pk)
     _with_ages(detail.members, timezone.localdate())
-    return render(request, "people/household_detail.html", {"detail": detail})
+    return render(
+        request,
+        "people/household_detail.html",
+        {"detail": detail, "may_edit": can_edit_registry(request.user)},
+    )
 
 
 def _int_or_none(value: str | None) -> int | None:

@@ -147,7 +147,8 @@ def test_registry_query_count_does_not_grow_with_the_page(
         with django_assert_max_num_queries(14):
             response = client.get("/console/registry/", {"page_size": size})
         assert response.status_code == 200
-        assert response.content.decode().count('href="/console/registry/people/') == min(size, 121)
+        rows = re.findall(r'href="/console/registry/people/\d+/"', response.content.decode())
+        assert len(rows) == min(size, 121)
         with django_assert_max_num_queries(10):
             client.get("/console/registry/", {"page_size": size}, HTTP_HX_REQUEST="true")
 
