@@ -1,9 +1,13 @@
-"""Forms of the grid pages: the balancing parameters and a visit."""
+"""Forms of the grid pages: the balancing parameters, a visit, a household's grid."""
 
 from __future__ import annotations
 
+from typing import Any, cast
+
 from django import forms
 from django.utils.translation import gettext_lazy as _
+
+from doorstep.core.forms import ServiceForm
 
 from .balancing import DEFAULT_MAX_SIZE, DEFAULT_PER_MEMBER
 
@@ -46,4 +50,27 @@ class VisitForm(forms.Form):
             line.strip()
             for line in self.cleaned_data.get("wishes", "").splitlines()
             if line.strip()
+        ]
+
+
+class AssignForm(ServiceForm):
+    """A household's grid and the member who links it."""
+
+    grid = forms.TypedChoiceField(label=_("网格"), coerce=int, choices=[])
+    member = forms.TypedChoiceField(
+        label=_("联系网格员"), required=False, coerce=int, empty_value=None, choices=[]
+    )
+
+    def __init__(
+        self,
+        *args: Any,
+        grids: list[tuple[int, str]] | None = None,
+        members: list[tuple[int, str]] | None = None,
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(*args, **kwargs)
+        cast(forms.TypedChoiceField, self.fields["grid"]).choices = [("", "—"), *(grids or [])]
+        cast(forms.TypedChoiceField, self.fields["member"]).choices = [
+            ("", _("暂不指定")),
+            *(members or []),
         ]

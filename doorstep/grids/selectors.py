@@ -200,6 +200,65 @@ def grid_rows(*, actor: Any, unit: Unit) -> list[GridRow]:
     ]
 
 
+def household_grids(household: Household) -> Q:
+    """The grids a household may be placed in: the active grids of its community or
+    village (the grassroots unit above its address)."""
+    return Q(
+        unit__path__in=ancestor_paths(household.unit.path),
+        unit__kind__in=sorted(GRASSROOTS_KINDS),
+        is_active=True,
+    )
+
+
+def household_community(household: Household) -> Unit | None:
+    """The community or village a household's address lies in (the deepest one)."""
+    return (
+        Unit.objects.filter(
+            path__in=ancestor_paths(household.unit.path), kind__in=sorted(GRASSROOTS_KINDS)
+        )
+        .order_by("-depth")
+        .first()
+    )
+
+
+UNGRIDDED_SHOWN = 100
+
+
+def households_without_grid(*, actor: Any, unit: Unit) -> QuerySet[Household]:
+    """The registered households of a community or village that are in no grid (moved
+    in, or registered, after the last balancing), in address order."""
+    return (
+        scoped(actor, Household)
+        .filter(unit.subtree_q(field="unit__path"), is_active=True, grid_link__isnull=True)
+        .select_related("unit__parent", "head")
+        .order_by("unit__path", "entrance", "room", "id")
+    )
+
+
+@dataclass
+class AssignChoices:
+    grids: list[tuple[int, str]]
+    members: list[tuple[int, str]]  # user id, "grid · member"
+    current: GridHousehold | None
+
+
+def assign_choices(*, household: Household) -> AssignChoices:
+    """The grids of the household's community and their members, and where the household
+    is now: what the assignment form offers (the service checks the pair)."""
+    grids = sorted(
+        Grid.objects.filter(household_grids(household)), key=lambda g: (natural_key(g.name), g.pk)
+    )
+    members = grid_member_ids([g.pk for g in grids])
+    current = (
+        GridHousehold.objects.filter(household=household).select_related("grid", "member").first()
+    )
+    return AssignChoices(
+        grids=[(g.pk, g.name) for g in grids],
+        members=[(u.pk, f"{g.name} · {u}") for g in grids for u in members.get(g.pk, [])],
+        current=current,
+    )
+
+
 def with_last_visit(
     qs: QuerySet[GridHousehold], *, today: dt.date, days: int
 ) -> QuerySet[GridHousehold]:

@@ -18,6 +18,7 @@ from doorstep.accounts.roles import Role
 from doorstep.accounts.scoping import get_scoped_or_404, grants
 from doorstep.accounts.selectors import role_holders
 from doorstep.core.errors import Conflict, PermissionDenied, ValidationError, full_clean
+from doorstep.core.inputs import is_key
 from doorstep.core.tree import ancestor_paths, subtree_q
 from doorstep.orgs.choices import GRASSROOTS_KINDS
 from doorstep.orgs.models import PartyOrg, Unit
@@ -25,6 +26,8 @@ from doorstep.orgs.services import validate_boundary
 from doorstep.people.models import Household
 
 from .models import Grid, GridHousehold, Visit, Wish
+from .rules import can_manage_grids
+from .selectors import household_grids
 
 if TYPE_CHECKING:
     from .balancing import Plan
@@ -59,6 +62,69 @@ def household_link(*, household: Household, grid: Grid, member: Any = None) -> G
     if not _created and (link.grid_id != grid.pk or link.member_id != getattr(member, "pk", None)):
         link.grid, link.member = grid, member
         link.save(update_fields=["grid", "member", "updated_at"])
+    return link
+
+
+@transaction.atomic
+def household_assign(
+    *,
+    actor: Any,
+    household_id: Any,
+    grid_id: Any,
+    member_id: Any = None,
+    request: Any = None,
+) -> GridHousehold:
+    """Put one household in a grid of its community and link it to one of that grid's
+    members (划入网格): a household registered after the last balancing, or one moved to
+    another grid, without balancing the whole community again. For those who run the
+    community's grids; audited with the grid and member before and after."""
+    household = get_scoped_or_404(
+        actor, Household, queryset=Household.objects.select_related("unit"), pk=household_id
+    )
+    if not household.is_active:
+        raise Conflict(_("该住户已注销。"), field="household")
+    grid = (
+        Grid.objects.filter(household_grids(household))
+        .select_related("unit")
+        .filter(pk=grid_id if is_key(grid_id) else -1)
+        .first()
+    )
+    if grid is None:
+        raise ValidationError(_("请选择该住户所在社区/村的网格。"), field="grid")
+    if not can_manage_grids(actor, grid.unit):
+        raise PermissionDenied(_("只有负责该社区/村的工作人员可以调整网格。"))
+    member = None
+    if member_id not in (None, ""):
+        member = next(
+            (
+                a.user
+                for a in role_holders(role=Role.GRID_MEMBER, scope_kind="grid", scope_ids=[grid.pk])
+                if is_key(member_id) and a.user_id == member_id
+            ),
+            None,
+        )
+        if member is None:
+            raise ValidationError(_("联系网格员必须是该网格的网格员。"), field="member")
+    before = (
+        GridHousehold.objects.filter(household=household).values("grid_id", "member_id").first()
+    )
+    if before == {"grid_id": grid.pk, "member_id": getattr(member, "pk", None)}:
+        raise ValidationError(_("该住户已在这个网格，由这名网格员联系。"), field="grid")
+    link = household_link(household=household, grid=grid, member=member)
+    audit_record(
+        action=AuditAction.GRIDS_BALANCED,
+        actor=actor,
+        obj=grid.unit,
+        request=request,
+        detail={
+            "cause": "assigned",
+            "household": household.pk,
+            "from_grid": before["grid_id"] if before else None,
+            "from_member": before["member_id"] if before else None,
+            "to_grid": grid.pk,
+            "to_member": getattr(member, "pk", None),
+        },
+    )
     return link
 
 

@@ -21,22 +21,26 @@ from doorstep.orgs.choices import GRASSROOTS_KINDS
 from doorstep.orgs.models import Unit
 from doorstep.people.selectors import household_detail
 
-from .forms import BalanceForm, VisitForm
+from .forms import AssignForm, BalanceForm, VisitForm
 from .models import Grid, GridHousehold
 from .rules import can_manage_grids
 from .selectors import (
+    UNGRIDDED_SHOWN,
+    assign_choices,
     balance_plan,
     grid_households,
     grid_map_data,
     grid_member_ids,
     grid_rows,
+    household_community,
     household_visits,
     household_wishes,
+    households_without_grid,
     managed_grassroots_units,
     my_households,
     overdue_days,
 )
-from .services import grid_balance_apply, visit_log
+from .services import grid_balance_apply, household_assign, visit_log
 
 MOVES_SHOWN = 200
 
@@ -61,10 +65,59 @@ def grid_index(request: HttpRequest) -> HttpResponse:
 def grid_list(request: HttpRequest, unit_pk: int) -> HttpResponse:
     unit = _managed_community(request, unit_pk)
     rows = grid_rows(actor=request.user, unit=unit)
+    ungridded = households_without_grid(actor=request.user, unit=unit)
     return render(
         request,
         "grids/grid_list.html",
-        {"unit": unit, "rows": rows, "total": sum(r.households for r in rows)},
+        {
+            "unit": unit,
+            "rows": rows,
+            "total": sum(r.households for r in rows),
+            "ungridded": list(ungridded[:UNGRIDDED_SHOWN]),
+            "ungridded_count": ungridded.count(),
+        },
+    )
+
+
+@login_required
+def household_assign_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Put one household in a grid of its community and link it to a member; for those
+    who run the community's grids (anyone else: 404)."""
+    require_staff(request)
+    household = household_detail(actor=request.user, household_id=pk).household
+    choices = assign_choices(household=household)
+    community = household_community(household)
+    if community is None or not can_manage_grids(request.user, community):
+        raise Http404
+    current = choices.current
+    form = AssignForm(
+        initial={"grid": current.grid_id, "member": current.member_id} if current else {},
+        grids=choices.grids,
+        members=choices.members,
+    )
+    status = 200
+    if request.method == "POST":
+        form = AssignForm(request.POST, grids=choices.grids, members=choices.members)
+        status = 400
+        if form.is_valid():
+            try:
+                household_assign(
+                    actor=request.user,
+                    household_id=household.pk,
+                    grid_id=form.cleaned_data["grid"],
+                    member_id=form.cleaned_data["member"],
+                    request=request,
+                )
+            except DomainError as exc:
+                status = form.refuse(exc)
+            else:
+                messages.success(request, _("已调整该住户的网格。"))
+                return redirect("grids:grid-list", community.pk)
+    return render(
+        request,
+        "grids/household_assign.html",
+        {"household": household, "community": community, "current": current, "form": form},
+        status=status,
     )
 
 

@@ -19,8 +19,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from doorstep.accounts.models import AuditAction
-from doorstep.accounts.roles import Role
-from doorstep.accounts.scoping import roles_of, rule_for, scoped
+from doorstep.accounts.roles import PLACE_LEADER_ROLES, Role
+from doorstep.accounts.scoping import has_role, roles_of, rule_for, scoped
 from doorstep.core.errors import DomainError, PermissionDenied, ValidationError
 from doorstep.core.inputs import key_from_text
 from doorstep.core.pages import render_page
@@ -455,7 +455,12 @@ def household_page(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "people/household_detail.html",
-        {"detail": detail, "may_edit": can_edit_registry(request.user)},
+        {
+            "detail": detail,
+            "may_edit": can_edit_registry(request.user),
+            # Those who answer for a place run its grids (the grids page checks which).
+            "may_place": has_role(request.user, *PLACE_LEADER_ROLES),
+        },
     )
 
 
