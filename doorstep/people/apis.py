@@ -1,5 +1,5 @@
-"""REST endpoints of the registry (read): masked persons, households, and the audited
-reveal of one full number."""
+"""REST endpoints of the registry: masked persons and households, the audited reveal of
+one full number, and the staff's writes (register, correct, move; ADR 0018)."""
 
 from __future__ import annotations
 
@@ -26,7 +26,13 @@ from .selectors import (
     person_search,
     with_list_relations,
 )
-from .services import person_reveal
+from .services import (
+    person_move,
+    person_register,
+    person_reveal,
+    person_update,
+    person_version,
+)
 
 
 class PersonOutput(serializers.ModelSerializer):
@@ -37,6 +43,9 @@ class PersonOutput(serializers.ModelSerializer):
     unit_id = serializers.IntegerField()
     household_id = serializers.IntegerField(allow_null=True)
     tags = serializers.SerializerMethodField()
+    version = serializers.SerializerMethodField(
+        help_text="修改或迁移时原样传回；记录在此后被他人修改过，请求会被拒绝（409）"
+    )
 
     class Meta:
         model = Person
@@ -53,6 +62,7 @@ class PersonOutput(serializers.ModelSerializer):
             "relation",
             "address",
             "tags",
+            "version",
         ]
 
     def get_age(self, person: Person) -> int | None:
@@ -64,8 +74,35 @@ class PersonOutput(serializers.ModelSerializer):
     def get_tags(self, person: Person) -> list[str]:
         return [tag.code for tag in person.tags.all()]
 
+    def get_version(self, person: Person) -> str:
+        return person_version(person)
+
+
+class _PersonFieldsInput(serializers.Serializer):
+    """A record's own fields as a client sends them; the service judges the values."""
+
+    name = serializers.CharField(max_length=50)
+    id_number = serializers.CharField(max_length=18, required=False, allow_blank=True)
+    phone = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    gender = serializers.CharField(max_length=10, required=False, allow_blank=True)
+    birth_date = serializers.DateField(required=False, allow_null=True)
+    relation = serializers.CharField(max_length=20, required=False, allow_blank=True)
+    guardian_id = serializers.IntegerField(required=False, allow_null=True, min_value=1)
+    tags = serializers.ListField(
+        child=serializers.CharField(max_length=40), required=False, max_length=50
+    )
+
+
+class _AddressInput(serializers.Serializer):
+    unit_id = serializers.IntegerField(min_value=1, help_text="楼栋、小区、自然村或村的单元 id")
+    entrance = serializers.CharField(max_length=10, required=False, allow_blank=True, default="")
+    room = serializers.CharField(max_length=20, required=False, allow_blank=True, default="")
+
 
 class PersonListApi(APIView):
+    class RegisterInputSerializer(_PersonFieldsInput, _AddressInput):
+        pass
+
     @extend_schema(
         responses=inline_serializer(
             "PersonPage",
@@ -119,10 +156,101 @@ class PersonListApi(APIView):
         response.data["more"] = bool(getattr(shown, "more", False))
         return response
 
+    @extend_schema(
+        request=RegisterInputSerializer,
+        responses={201: PersonOutput},
+        operation_id="people_register",
+        description="在地址处登记人员：该地址已有住户时加入该户，没有时新建住户。"
+        "同一住户只能有一名户主。需要维护人口信息的角色；记入审计日志。",
+    )
+    def post(self, request: Request) -> Response:
+        serializer = self.RegisterInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        person = person_register(
+            actor=request.user,
+            unit_id=data["unit_id"],
+            entrance=data["entrance"],
+            room=data["room"],
+            relation=data.get("relation", ""),
+            name=data["name"],
+            id_number=data.get("id_number", ""),
+            phone=data.get("phone", ""),
+            gender=data.get("gender", ""),
+            birth_date=data.get("birth_date"),
+            guardian_id=data.get("guardian_id"),
+            tags=data.get("tags"),
+            request=request._request,
+        )
+        shown = person_detail(actor=request.user, person_id=person.pk)
+        return Response(PersonOutput(shown).data, status=201)
+
 
 class PersonDetailApi(APIView):
+    class UpdateInputSerializer(_PersonFieldsInput):
+        name = serializers.CharField(max_length=50, required=False)
+        version = serializers.CharField(max_length=40)
+
     @extend_schema(responses=PersonOutput, operation_id="people_retrieve")
     def get(self, request: Request, pk: int) -> Response:
+        return Response(PersonOutput(person_detail(actor=request.user, person_id=pk)).data)
+
+    @extend_schema(
+        request=UpdateInputSerializer,
+        responses=PersonOutput,
+        operation_id="people_update",
+        description="修改人员信息。未给出的字段不变；身份证号码、电话留空或不给出即不变，"
+        "有身份证号码时出生日期和性别由号码得出。version 取自读取时的记录。记入审计日志。",
+    )
+    def patch(self, request: Request, pk: int) -> Response:
+        serializer = self.UpdateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        person = person_detail(actor=request.user, person_id=pk)
+        has_id = bool(person.id_number_hash)
+        person_update(
+            actor=request.user,
+            person_id=pk,
+            version=data["version"],
+            name=data.get("name", person.name),
+            relation=data.get("relation", person.relation),
+            id_number=data.get("id_number", ""),
+            phone=data.get("phone", ""),
+            gender=data.get("gender", "" if has_id else person.gender),
+            birth_date=data.get("birth_date", None if has_id else person.birth_date),
+            guardian_id=data.get("guardian_id", person.guardian_id),
+            tags=data.get("tags", [tag.code for tag in person.tags.all()]),
+            request=request._request,
+        )
+        return Response(PersonOutput(person_detail(actor=request.user, person_id=pk)).data)
+
+
+class PersonMoveApi(APIView):
+    class MoveInputSerializer(_AddressInput):
+        relation = serializers.CharField(max_length=20, required=False, allow_blank=True)
+        version = serializers.CharField(max_length=40)
+
+    @extend_schema(
+        request=MoveInputSerializer,
+        responses=PersonOutput,
+        operation_id="people_move",
+        description="人户迁移：迁往本辖区内的另一地址（该地址已有住户时加入该户，没有时新建）。"
+        "户主迁出后原住户没有户主。记入审计日志。",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        serializer = self.MoveInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        person_move(
+            actor=request.user,
+            person_id=pk,
+            version=data["version"],
+            unit_id=data["unit_id"],
+            entrance=data["entrance"],
+            room=data["room"],
+            relation=data.get("relation", ""),
+            request=request._request,
+        )
         return Response(PersonOutput(person_detail(actor=request.user, person_id=pk)).data)
 
 

@@ -553,9 +553,13 @@ def person_update(
     if has_id:
         derived_birth = sealed.birth_date if sealed.id_hash else person.birth_date
         derived_gender = sealed.gender if sealed.id_hash else person.gender
-        if birth_date is not None and birth_date != derived_birth:
+        # What the record held before a new number (a form sends it back as it was
+        # shown) gives way to the number; only a value typed against it is refused.
+        kept_birth = {derived_birth, person.birth_date}
+        kept_gender = {derived_gender, person.gender, Gender.UNKNOWN}
+        if birth_date is not None and birth_date not in kept_birth:
             raise ValidationError(_("出生日期与身份证号码不一致。"), field="birth_date")
-        if gender and gender != derived_gender:
+        if gender and gender not in kept_gender:
             raise ValidationError(_("性别与身份证号码不一致。"), field="gender")
         birth_date, gender = derived_birth, derived_gender or Gender.UNKNOWN
     else:

@@ -28,6 +28,7 @@ from doorstep.people.services import (
 urlpatterns = list(site_urls.urlpatterns)
 if not any(getattr(p, "namespace", None) == "people" for p in urlpatterns):
     urlpatterns.insert(0, path("", include("doorstep.people.urls")))
+    urlpatterns.insert(0, path("api/v1/", include("doorstep.people.api_urls")))
 handler404 = site_urls.handler404
 
 pytestmark = [pytest.mark.django_db, pytest.mark.urls(__name__)]
@@ -458,3 +459,101 @@ def test_keys_no_row_can_have_are_a_404_or_a_refusal(world: World) -> None:
     assert response.status_code == 400 and _counts() == before
     with pytest.raises(ValidationError):
         person_register(actor=world.user(Role.COMMUNITY_STAFF), unit_id=10**30, name="赵敏")
+
+
+# --- The API ------------------------------------------------------------------------------
+
+
+def _api(user):  # type: ignore[no-untyped-def]
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    client.force_authenticate(user)
+    return client
+
+
+def test_the_api_registers_corrects_and_moves(world: World) -> None:
+    api = _api(world.user(Role.COMMUNITY_STAFF))
+    created = api.post(
+        "/api/v1/people/",
+        {
+            "unit_id": world.a.building.pk,
+            "entrance": "5",
+            "room": "501",
+            "relation": "head",
+            "name": "孙丽",
+            "phone": PHONE,
+            "tags": ["living_alone"],
+        },
+        format="json",
+    )
+    assert created.status_code == 201, created.content
+    body = created.json()
+    assert body["address"] == "1号楼5单元501" and body["phone_masked"] == "139****5678"
+    assert PHONE not in created.content.decode()
+    pk, version = body["id"], body["version"]
+    # PATCH: what is not sent stays.
+    patched = api.patch(
+        f"/api/v1/people/{pk}/", {"version": version, "id_number": OTHER_ID}, format="json"
+    )
+    assert patched.status_code == 200, patched.content
+    assert patched.json()["birth_date"] == "1975-08-02" and patched.json()["name"] == "孙丽"
+    assert patched.json()["tags"] == ["living_alone"]
+    stale = api.patch(f"/api/v1/people/{pk}/", {"version": version, "name": "孙莉"}, format="json")
+    assert stale.status_code == 409
+    moved = api.post(
+        f"/api/v1/people/{pk}/move/",
+        {"version": patched.json()["version"], "unit_id": world.a.building.pk, "room": "9"},
+        format="json",
+    )
+    assert moved.status_code == 200, moved.content
+    assert moved.json()["address"] == "1号楼9" and moved.json()["relation"] == ""
+    actions = AuditEvent.objects.filter(object_type="people.person", object_id=str(pk))
+    assert set(actions.values_list("action", flat=True)) == {
+        AuditAction.PERSON_REGISTERED,
+        AuditAction.PERSON_CHANGED,
+        AuditAction.PERSON_MOVED,
+    }
+
+
+def test_the_api_refuses_bad_input_and_other_roles(world: World) -> None:
+    before = _counts()
+    staff = _api(world.user(Role.COMMUNITY_STAFF))
+    for body in (
+        {"unit_id": world.a.building.pk},  # no name
+        {"unit_id": "x", "name": "赵敏"},
+        {"unit_id": world.b.building.pk, "name": "赵敏"},
+        {"unit_id": world.a.building.pk, "name": "赵敏", "id_number": "1" * 18},
+        {"unit_id": world.a.building.pk, "name": "赵敏", "tags": "veteran"},
+    ):
+        response = staff.post("/api/v1/people/", body, format="json")
+        assert response.status_code == 400, (body, response.content)
+    resident = _api(world.user(Role.RESIDENT))
+    response = resident.post(
+        "/api/v1/people/", {"unit_id": world.a.building.pk, "name": "赵敏"}, format="json"
+    )
+    assert response.status_code == 403
+    person = world.a.person
+    response = staff.patch(
+        f"/api/v1/people/{world.b.person.pk}/",
+        {"version": person_version(world.b.person), "name": "乙"},
+        format="json",
+    )
+    assert response.status_code == 404
+    assert _counts() == before
+    person.refresh_from_db()
+    assert person.name == "甲居民"
+
+
+def test_a_first_id_number_overrides_what_the_page_showed(world: World) -> None:
+    """The edit page sends back the birth date and gender it showed; a newly typed ID
+    number supersedes them rather than being refused for differing."""
+    person = person_create(
+        name="马六", unit=world.a.building, birth_date=dt.date(1976, 1, 1), gender="unknown"
+    )
+    updated, changed = _update(
+        world, person, id_number=OTHER_ID, birth_date=dt.date(1976, 1, 1), gender="unknown"
+    )
+    updated.refresh_from_db()
+    assert updated.birth_date == dt.date(1975, 8, 2) and updated.gender == "female"
+    assert {"id_number", "birth_date", "gender"} <= set(changed)
