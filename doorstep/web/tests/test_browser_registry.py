@@ -88,3 +88,52 @@ def test_grid_member_phone_view(page: Page, estate: dict[str, Any]) -> None:
     expect(page.locator("main")).to_contain_text("1号楼")
     expect(page.locator("main")).to_contain_text("2号楼")
     _assert_accessible(page, "/console/my-grid/ (phone)")
+
+
+def test_worker_registers_a_member_and_puts_a_newcomer_in_a_grid(
+    page: Page, worker: Any, estate: dict[str, Any]
+) -> None:
+    from doorstep.people.models import Household, Person
+
+    household = Household.objects.get(unit__name="1号楼", room="101")
+    _login(page, worker.username, "/console/")
+    page.goto(f"/console/registry/households/{household.pk}/")
+    page.get_by_role("link", name="登记家庭成员").click()
+    expect(page.get_by_label("门牌号/室号")).to_have_value("101")
+    _assert_accessible(page, "the registration form")
+    page.get_by_label("与户主关系").select_option("spouse")
+    page.get_by_label("姓名").fill("周敏")
+    page.get_by_label("电话").fill("13700001234")
+    page.get_by_label("独居").check()
+    page.get_by_role("button", name="确认登记").click()
+    expect(page.locator("main")).to_contain_text("已登记周敏")
+    expect(page.locator("main")).to_contain_text("137****1234")
+    expect(page.get_by_role("table").last).to_contain_text("登记于")
+    _assert_accessible(page, "the person's page with its history")
+    # A refused correction keeps what was typed and says why, beside the field.
+    page.get_by_role("link", name="修改信息").click()
+    page.get_by_label("新的身份证号码").fill("123")
+    page.get_by_role("button", name="保存修改").click()
+    expect(page.get_by_role("alert").first).to_be_visible()
+    expect(page.get_by_label("新的身份证号码")).to_have_attribute("aria-invalid", "true")
+    _assert_accessible(page, "a refused correction")
+    # A newcomer at a new address is in no grid until put in one.
+    page.goto("/console/registry/people/new/")
+    page.get_by_label("楼栋/小区/自然村").select_option(label="棉纺厂小区 · 2号楼")
+    page.get_by_label("单元").fill("2")
+    page.get_by_label("门牌号/室号").fill("301")
+    page.get_by_label("姓名").fill("吴刚")
+    page.get_by_role("button", name="确认登记").click()
+    expect(page.locator("main")).to_contain_text("已登记吴刚")
+    newcomer = Person.objects.get(name="吴刚")
+    page.goto(f"/console/grids/units/{estate['community'].pk}/")
+    expect(page.locator("main")).to_contain_text("2号楼2单元301")
+    page.get_by_role("link", name="划入网格").click()
+    page.get_by_label("网格", exact=True).select_option(label="第一网格")
+    page.get_by_label("联系网格员").select_option(label="第一网格 · 孙网格")
+    page.get_by_role("button", name="保存").click()
+    expect(page.locator("main")).to_contain_text("每一户都在网格中")
+    assert (
+        newcomer.household is not None
+        and newcomer.household.grid_link.member_id == estate["member"].pk
+    )
