@@ -783,10 +783,10 @@ HISTORY_ACTIONS = (
 HISTORY_LIMIT = 50
 
 
-def person_history(*, actor: Any, person: Person) -> list[Any]:
-    """The changes to a record the actor may see (the caller read ``person`` through
-    the scoping checkpoint), newest first: who registered, corrected or moved it, when
-    and what. The rows are the audit log's, which nothing rewrites."""
+def person_history(*, person: Person) -> list[Any]:
+    """The changes to a record, newest first: who registered, corrected or moved it,
+    when and what. The caller read ``person`` through the scoping checkpoint (staff) or
+    as the resident's own record. The rows are the audit log's, which nothing rewrites."""
     return list(
         AuditEvent.objects.filter(
             object_type="people.person", object_id=str(person.pk), action__in=HISTORY_ACTIONS

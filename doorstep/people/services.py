@@ -190,8 +190,15 @@ def _tags(codes: list[str]) -> list[Tag]:
 
 
 @transaction.atomic
-def person_update_own(*, actor: Any, phone: str | None = None, name: str | None = None) -> Person:
-    """A resident corrects their own record: name and phone. Other fields need staff."""
+def person_update_own(
+    *,
+    actor: Any,
+    phone: str | None = None,
+    name: str | None = None,
+    request: HttpRequest | None = None,
+) -> Person:
+    """A resident corrects their own record: name and phone. Other fields need staff.
+    A change is audited like a correction by staff (the record's history shows it)."""
     person = (
         Person.objects.select_for_update()
         .filter(user_id=actor.pk, pseudonymized_at__isnull=True)
@@ -200,17 +207,30 @@ def person_update_own(*, actor: Any, phone: str | None = None, name: str | None 
     if person is None:
         raise PermissionDenied(_("您的账号尚未关联居民信息，请联系社区。"))
     fields = ["updated_at"]
+    detail: dict[str, Any] = {"changed": [], "by": "self"}
     if name is not None:
         name = name.strip()
         if not name:
             raise ValidationError(_("请填写姓名。"), field="name")
+        if name != person.name:
+            detail["changed"].append("name")
+            detail["name"] = [person.name, name]
         person.name = name
         person.name_pinyin, person.name_initials = pinyin_keys(name)
         fields += ["name", "name_pinyin", "name_initials"]
     if phone is not None:
-        _apply_sealed(person, seal_numbers(phone=phone))
+        sealed = seal_numbers(phone=phone)
+        if sealed.phone_hash != person.phone_hash:
+            detail["changed"].append("phone")
+            detail["phone"] = [person.phone_masked, sealed.phone_masked]
+        _apply_sealed(person, sealed)
         fields += ["phone_sealed", "phone_hash", "phone_masked", "phone_last4"]
+    if not detail["changed"]:
+        return person
     person.save(update_fields=fields)
+    audit_record(
+        action=AuditAction.PERSON_CHANGED, actor=actor, obj=person, request=request, detail=detail
+    )
     return person
 
 

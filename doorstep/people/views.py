@@ -169,7 +169,7 @@ def person_page(request: HttpRequest, pk: int) -> HttpResponse:
             "party_member": party_member,
             "may_reveal": can_reveal(request.user),
             "may_edit": can_edit_registry(request.user) and person.pseudonymized_at is None,
-            "history": _history_lines(person_history(actor=request.user, person=person)),
+            "history": _history_lines(person_history(person=person)),
         },
     )
 
@@ -195,9 +195,10 @@ def _shown(field: str, value: Any) -> str:
     return str(value) if value not in ("", None) else "—"
 
 
-def _history_lines(events: list[Any]) -> list[dict[str, Any]]:
+def _history_lines(events: list[Any], *, reader: Any = None) -> list[dict[str, Any]]:
     """Each change to a record in words: what changed, from what to what. Numbers were
-    written to the log masked, and are shown so."""
+    written to the log masked, and are shown so. For the resident reading their own
+    record (``reader``), the staff are named by their office, not their account."""
     labels = _field_labels()
     tag_labels = tag_label_map()
     lines = []
@@ -211,6 +212,8 @@ def _history_lines(events: list[Any]) -> list[dict[str, Any]]:
         elif event.action == AuditAction.PERSON_MOVED:
             parts.append(f"{detail.get('from', '—')} → {detail.get('to', '—')}")
         elif event.action == AuditAction.PERSON_CHANGED:
+            if detail.get("by") == "self":
+                parts.append(_("本人修改"))
             for field in detail.get("changed", []):
                 value = detail.get(field)
                 if field == "tags" and isinstance(value, dict):
@@ -231,7 +234,11 @@ def _history_lines(events: list[Any]) -> list[dict[str, Any]]:
         lines.append(
             {
                 "at": event.at,
-                "who": event.actor_username or "—",
+                "who": (
+                    (_("本人") if event.actor_id == reader.pk else _("社区工作人员"))
+                    if reader is not None
+                    else event.actor_username or "—"
+                ),
                 "action": event.get_action_display(),
                 "text": pgettext("list separator", "；").join(parts),
             }
@@ -523,7 +530,10 @@ def my_record(request: HttpRequest) -> HttpResponse:
             phone = form.cleaned_data["phone"].strip()
             try:
                 person_update_own(
-                    actor=request.user, name=form.cleaned_data["name"], phone=phone or None
+                    actor=request.user,
+                    name=form.cleaned_data["name"],
+                    phone=phone or None,
+                    request=request,
                 )
             except DomainError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, str(exc.message))
@@ -533,10 +543,11 @@ def my_record(request: HttpRequest) -> HttpResponse:
         status = 400
     else:
         form = OwnRecordForm(initial={"name": person.name})
+    history = _history_lines(person_history(person=person), reader=request.user)
     return render(
         request,
         "people/my_record.html",
-        {"person": person, "form": form},
+        {"person": person, "form": form, "history": history},
         status=status,
     )
 

@@ -171,7 +171,7 @@ def test_reveal_outside_scope_is_not_found_and_unknown_fields_are_refused(world:
 # --- A resident's own record ----------------------------------------------------------------
 
 
-def _linked_resident(world: World) -> tuple[Person, object]:
+def _linked_resident(world: World) -> tuple[Person, Any]:
     person = _person(world)
     user = make_user("resident_w", Role.RESIDENT)
     Person.objects.filter(pk=person.pk).update(user=user)
@@ -192,6 +192,13 @@ def test_a_resident_corrects_name_and_phone(world: World) -> None:
     assert crypto.open_sealed(person.phone_sealed) == "13700001111"
     assert updated.pk == person.pk
     assert crypto.open_sealed(person.id_number_sealed) == ADULT_ID  # untouched
+    # Audited as a correction, by the resident, numbers masked; the same again is no change.
+    [event] = AuditEvent.objects.filter(action=AuditAction.PERSON_CHANGED, object_id=str(person.pk))
+    assert event.actor_id == user.pk and event.detail["by"] == "self"
+    assert event.detail["name"] == ["王伟", "王伟伟"]
+    assert event.detail["phone"] == ["139****5678", "137****1111"]
+    person_update_own(actor=user, name="王伟伟", phone="13700001111")
+    assert AuditEvent.objects.filter(action=AuditAction.PERSON_CHANGED).count() == 1
 
 
 def test_a_bad_phone_changes_nothing(world: World) -> None:

@@ -557,3 +557,17 @@ def test_a_first_id_number_overrides_what_the_page_showed(world: World) -> None:
     updated.refresh_from_db()
     assert updated.birth_date == dt.date(1975, 8, 2) and updated.gender == "female"
     assert {"id_number", "birth_date", "gender"} <= set(changed)
+
+
+def test_a_resident_reads_who_changed_their_record(world: World) -> None:
+    from doorstep.conftest import make_user
+    from doorstep.people.services import person_link_account, person_update_own
+
+    resident = make_user("resident_h", Role.RESIDENT)
+    person = person_link_account(person=world.a.person, user=resident)
+    _update(world, person, tags=["veteran"])
+    person_update_own(actor=resident, phone="13700002222")
+    html = _as(resident).get("/me/record/").content.decode()
+    assert "我的信息变更记录" in html and "社区工作人员" in html and "本人" in html
+    assert "u_community_staff" not in html  # staff are named by their office
+    assert "138****0000 → 137****2222" in html
