@@ -135,6 +135,7 @@ class AuditAction(models.TextChoices):
     PERSON_REGISTERED = "person_registered", _("登记人员信息")
     PERSON_CHANGED = "person_changed", _("修改人员信息")
     PERSON_MOVED = "person_moved", _("人员迁移")
+    HOUSEHOLD_CLOSED = "household_closed", _("注销住户")
 
 
 class AuditOutcome(models.TextChoices):

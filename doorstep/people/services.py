@@ -372,8 +372,9 @@ def _address_unit(actor: Any, unit_id: Any) -> Unit:
 
 
 def _household_at(actor: Any, unit: Unit, entrance: str, room: str) -> tuple[Household, bool]:
-    """The household at an address (the actor's, and still registered), or a new one
-    there; whether it is new."""
+    """The household at an address (the actor's), or a new one there; whether it is new.
+    A household closed when its last members left opens again for whoever moves in:
+    the address is the same flat, with no head until one is named."""
     entrance, room = (entrance or "").strip(), (room or "").strip()
     found = Household.objects.filter(unit=unit, entrance=entrance, room=room).first()
     if found is None:
@@ -381,8 +382,46 @@ def _household_at(actor: Any, unit: Unit, entrance: str, room: str) -> tuple[Hou
     if not scoped(actor, Household).filter(pk=found.pk).exists():
         raise PermissionDenied(_("该住户不在您的管辖范围内。"))
     if not found.is_active:
-        raise ValidationError(_("该住户已注销，不能登记新成员。"), field="room")
+        Household.objects.filter(pk=found.pk).update(is_active=True, head=None)
+        found.is_active, found.head = True, None
+        found.reopened = True  # type: ignore[attr-defined]
     return found, False
+
+
+def current_members(household: Household) -> QuerySet[Person]:
+    """Who is registered in a household now (erased records are not)."""
+    return Person.objects.filter(household=household, pseudonymized_at__isnull=True)
+
+
+@transaction.atomic
+def household_close(
+    *, actor: Any, household_id: Any, request: HttpRequest | None = None
+) -> Household:
+    """Deregister a household nobody lives in any more (注销住户): its grid member no
+    longer lists it for visits, and grid counts leave it out. A household with members
+    is refused (move them first). The row stays, with its cases and visits; registering
+    someone at the address opens it again. Audited."""
+    _require_editor(actor)
+    seen = get_scoped_or_404(actor, Household, pk=household_id)
+    # Locked by key: the scope's query may be DISTINCT, which FOR UPDATE refuses.
+    household = Household.objects.select_for_update().get(pk=seen.pk)
+    if not household.is_active:
+        raise Conflict(_("该住户已注销。"))
+    members = current_members(household).count()
+    if members:
+        raise Conflict(
+            _("该户还有%(n)d名成员，请先将他们迁往新地址。") % {"n": members}, field="household"
+        )
+    Household.objects.filter(pk=household.pk).update(is_active=False, head=None)
+    household.is_active, household.head = False, None
+    audit_record(
+        action=AuditAction.HOUSEHOLD_CLOSED,
+        actor=actor,
+        obj=household,
+        request=request,
+        detail={"address": household.address},
+    )
+    return household
 
 
 def _other_head(household: Household, person_pk: int | None) -> Person | None:
@@ -474,6 +513,7 @@ def person_register(
             "household": household.pk,
             "address": household.address,
             "household_created": created,
+            "household_reopened": getattr(household, "reopened", False),
             "fields": [f for f in PERSON_FIELDS if _filled(person, f)],
         },
     )
@@ -709,6 +749,7 @@ def person_move(
             "to": household.address,
             "to_household": household.pk,
             "household_created": created,
+            "household_reopened": getattr(household, "reopened", False),
             "relation": [old_relation, relation],
         },
     )

@@ -58,6 +58,7 @@ from .selectors import (
     with_list_relations,
 )
 from .services import (
+    household_close,
     person_move,
     person_pseudonymize,
     person_register,
@@ -455,8 +456,22 @@ def person_reveal_view(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def household_page(request: HttpRequest, pk: int) -> HttpResponse:
+    """A household and its members; a POST closes it (注销住户) once nobody lives
+    there. A refusal comes back on the page with its reason (409)."""
     _registry_staff(request)
+    error, status = "", 200
+    if request.method == "POST":
+        if not can_edit_registry(request.user):
+            raise Http404
+        try:
+            household_close(actor=request.user, household_id=pk, request=request)
+        except DomainError as exc:
+            error, status = str(exc.message), exc.status_code
+        else:
+            messages.success(request, _("已注销该住户。"))
+            return redirect("people:household-detail", pk)
     detail = household_detail(actor=request.user, household_id=pk)
     _with_ages(detail.members, timezone.localdate())
     return render(
@@ -467,7 +482,9 @@ def household_page(request: HttpRequest, pk: int) -> HttpResponse:
             "may_edit": can_edit_registry(request.user),
             # Those who answer for a place run its grids (the grids page checks which).
             "may_place": has_role(request.user, *PLACE_LEADER_ROLES),
+            "error": error,
         },
+        status=status,
     )
 
 

@@ -571,3 +571,65 @@ def test_a_resident_reads_who_changed_their_record(world: World) -> None:
     assert "我的信息变更记录" in html and "社区工作人员" in html and "本人" in html
     assert "u_community_staff" not in html  # staff are named by their office
     assert "138****0000 → 137****2222" in html
+
+
+# --- Closing a household ------------------------------------------------------------------
+
+
+def test_a_household_closes_once_empty_and_reopens_for_newcomers(world: World) -> None:
+    from doorstep.people.services import household_close
+
+    staff = world.user(Role.COMMUNITY_STAFF)
+    household = world.a.household
+    before = _counts()
+    with pytest.raises(Conflict, match="还有1名成员"):
+        household_close(actor=staff, household_id=household.pk)
+    assert _counts() == before
+    person = world.a.person
+    person_move(
+        actor=staff,
+        person_id=person.pk,
+        version=person_version(person),
+        unit_id=world.a.building.pk,
+        room="808",
+        relation="head",
+    )
+    household_close(actor=staff, household_id=household.pk)
+    household.refresh_from_db()
+    assert not household.is_active and household.head_id is None
+    event = AuditEvent.objects.filter(action=AuditAction.HOUSEHOLD_CLOSED).get()
+    assert event.object_id == str(household.pk) and event.detail["address"] == "1号楼1单元101"
+    with pytest.raises(Conflict, match="已注销"):
+        household_close(actor=staff, household_id=household.pk)
+    # A new family moves into the flat: the same household opens again.
+    newcomer = person_register(
+        actor=staff,
+        unit_id=world.a.building.pk,
+        entrance="1",
+        room="101",
+        relation="head",
+        name="新住户",
+    )
+    household.refresh_from_db()
+    assert newcomer.household_id == household.pk
+    assert household.is_active and household.head_id == newcomer.pk
+    registered = _events(newcomer, AuditAction.PERSON_REGISTERED)[0]
+    assert registered.detail["household_reopened"] is True
+
+
+def test_the_household_page_closes_an_empty_household(world: World) -> None:
+    client = _as(world.user(Role.COMMUNITY_STAFF))
+    household = world.a.household
+    url = f"/console/registry/households/{household.pk}/"
+    assert "注销住户" not in client.get(url).content.decode()  # someone lives there
+    refused = client.post(url)
+    assert refused.status_code == 409 and 'role="alert"' in refused.content.decode()
+    empty = Household.objects.create(unit=world.a.building, entrance="9", room="909")
+    url = f"/console/registry/households/{empty.pk}/"
+    assert "注销住户" in client.get(url).content.decode()
+    assert _as(world.user(Role.GRID_MEMBER)).post(url).status_code == 404
+    done = client.post(url)
+    assert done.status_code == 302
+    empty.refresh_from_db()
+    assert not empty.is_active
+    assert "已注销该住户" in client.get(url).content.decode()
