@@ -9,6 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import random
 from dataclasses import dataclass, field
+from typing import Any
 
 from doorstep.core.synthetic import person_name
 from doorstep.orgs.demo import DemoTree
@@ -17,7 +18,17 @@ from doorstep.orgs.models import PartyOrg, Unit
 from .choices import Relation
 from .idnumber import make_id_number
 from .models import Household, Person
-from .services import household_create, mobile_register, party_member_register, person_create
+from .services import (
+    household_close,
+    household_create,
+    mobile_register,
+    party_member_register,
+    person_create,
+    person_move,
+    person_register,
+    person_update,
+    person_version,
+)
 
 TODAY = dt.date(2026, 11, 1)  # fixed, so that the demo is the same whenever it is built
 
@@ -27,6 +38,7 @@ class DemoPeople:
     households: list[Household] = field(default_factory=list)
     persons: list[Person] = field(default_factory=list)
     by_unit: dict[int, list[Household]] = field(default_factory=dict)
+    numbers: _Numbers | None = None
 
 
 class _Numbers:
@@ -138,7 +150,7 @@ def _tags(rng: random.Random, birth: dt.date) -> list[str]:
 def build(rng: random.Random, tree: DemoTree, *, scale: float = 1.0) -> DemoPeople:
     """Households and people. ``scale`` shrinks every count (tests use a small one)."""
     people = DemoPeople()
-    numbers = _Numbers(rng)
+    numbers = people.numbers = _Numbers(rng)
     units = tree.units
 
     def n(count: int) -> int:
@@ -216,3 +228,95 @@ def build(rng: random.Random, tree: DemoTree, *, scale: float = 1.0) -> DemoPeop
             origin_org=rng.choice(origins),
         )
     return people
+
+
+def upkeep(rng: random.Random, tree: DemoTree, people: DemoPeople, staff: Any) -> list[str]:
+    """A week of 棉纺厂小区's registry upkeep, done through the services its community
+    worker uses (so each record shows it in its history, and the audit log holds it): an
+    old resident living alone moves in with her family and her flat is closed; a couple
+    rents that flat, which opens again; a baby is registered; the demo resident's record
+    is corrected. The compound keeps its 736 households. Returns what was done."""
+    done: list[str] = []
+    numbers = people.numbers if people.numbers is not None else _Numbers(rng)
+    compound = tree.units["mianfang"]
+    households = [
+        h for h in people.households if h.unit.path.startswith(compound.path) and h.is_active
+    ]
+    members: dict[int, list[Person]] = {}
+    for person in Person.objects.filter(household__in=households).order_by("id"):
+        members.setdefault(person.household_id or 0, []).append(person)
+    alone = next((h for h in households if len(members.get(h.pk, [])) == 1), None)
+    family = next(
+        (
+            h
+            for h in households
+            if len(members.get(h.pk, [])) >= 3 and h.pk != getattr(alone, "pk", 0)
+        ),
+        None,
+    )
+    if alone is not None and family is not None:
+        old = members[alone.pk][0]
+        person_move(
+            actor=staff,
+            person_id=old.pk,
+            version=person_version(Person.objects.get(pk=old.pk)),
+            unit_id=family.unit_id,
+            entrance=family.entrance,
+            room=family.room,
+            relation=Relation.PARENT,
+        )
+        household_close(actor=staff, household_id=alone.pk)
+        tenant = person_register(
+            actor=staff,
+            unit_id=alone.unit_id,
+            entrance=alone.entrance,
+            room=alone.room,
+            relation=Relation.HEAD,
+            name=person_name(rng),
+            id_number=numbers.id_number("620402", _birth(rng, 28, 35)),
+            phone=numbers.next_phone(),
+            today=TODAY,
+        )
+        person_register(
+            actor=staff,
+            unit_id=alone.unit_id,
+            entrance=alone.entrance,
+            room=alone.room,
+            relation=Relation.SPOUSE,
+            name=person_name(rng),
+            id_number=numbers.id_number("620402", _birth(rng, 27, 34)),
+            phone=numbers.next_phone(),
+            tags=["rider"],
+            today=TODAY,
+        )
+        done += [f"moved {old.pk}", f"closed {alone.pk}", f"registered {tenant.pk}"]
+    if family is not None:
+        head = members[family.pk][0]
+        baby = person_register(
+            actor=staff,
+            unit_id=family.unit_id,
+            entrance=family.entrance,
+            room=family.room,
+            relation=Relation.GRANDCHILD,
+            name=person_name(rng),
+            id_number=numbers.id_number("620402", TODAY - dt.timedelta(days=40)),
+            guardian_id=head.pk,
+            today=TODAY,
+        )
+        done.append(f"registered {baby.pk}")
+    resident = Person.objects.get(pk=people.persons[0].pk)
+    if resident.unit.path.startswith(compound.path):
+        tags = list(resident.tags.values_list("code", flat=True))
+        _person, changed = person_update(
+            actor=staff,
+            person_id=resident.pk,
+            version=person_version(resident),
+            name=resident.name,
+            relation=resident.relation,
+            guardian_id=resident.guardian_id,
+            tags=sorted({*tags, "veteran"}),
+            today=TODAY,
+        )
+        if changed:
+            done.append(f"corrected {resident.pk}")
+    return done

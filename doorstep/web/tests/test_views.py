@@ -192,6 +192,22 @@ def test_seed_demo_builds_the_case_study_places_once(tmp_path: Path) -> None:
 
     assert Household.objects.filter(mianfang.subtree_q(field="unit__path")).count() == 16 * 2
     resident = Person.objects.get(user__username="demo_resident")
+    # A week of registry upkeep went through the services: a move, a closed flat opened
+    # again, a newborn, and a correction the demo resident reads in their record's history.
+    from doorstep.accounts.models import AuditAction, AuditEvent
+
+    upkeep = set(
+        AuditEvent.objects.filter(actor__username="demo_community_staff").values_list(
+            "action", flat=True
+        )
+    )
+    assert {
+        AuditAction.PERSON_MOVED,
+        AuditAction.HOUSEHOLD_CLOSED,
+        AuditAction.PERSON_REGISTERED,
+        AuditAction.PERSON_CHANGED,
+    } <= upkeep
+    assert resident.tags.filter(code="veteran").exists()
     # The home page greets the resident by the name their record shows.
     assert resident.user is not None and resident.user.display_name == resident.name
     before = Unit.objects.count()

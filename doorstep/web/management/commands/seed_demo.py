@@ -114,6 +114,9 @@ class Command(BaseCommand):
             volunteers_demo.build(rng, tree, scale=options["scale"], resident=people.persons[0])
             points_demo.build(rng, tree, outlets, scale=options["scale"])
             canteen_demo.build(rng, tree, outlets, scale=options["scale"])
+            # Last, a week of registry upkeep by the community worker: a move, a closed
+            # and reopened flat, a newborn, a correction (each in its record's history).
+            people_demo.upkeep(rng, tree, people, User.objects.get(username="demo_community_staff"))
         accounts_demo.write_credentials(credentials, accounts)
         self.stdout.write(
             f"Demo jurisdiction loaded: {len(tree.units)} units, {len(tree.party_orgs)} party organizations, "
