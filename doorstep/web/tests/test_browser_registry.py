@@ -93,8 +93,10 @@ def test_grid_member_phone_view(page: Page, estate: dict[str, Any]) -> None:
 def test_worker_registers_a_member_and_puts_a_newcomer_in_a_grid(
     page: Page, worker: Any, estate: dict[str, Any]
 ) -> None:
-    from doorstep.people.models import Household, Person
+    from doorstep.people.models import Household, Person, Tag
 
+    # A transactional test's database is flushed after each test, migration data too.
+    Tag.objects.get_or_create(code="living_alone", defaults={"name": "独居"})
     household = Household.objects.get(unit__name="1号楼", room="101")
     _login(page, worker.username, "/console/")
     page.goto(f"/console/registry/households/{household.pk}/")
