@@ -1,7 +1,7 @@
 """A place's figures over a period, gathered from each app's own selectors (so each is
 counted exactly as the app's own report counts it, over what the user may see): the
-appeals' closed loop, services at the sites, volunteering, the points economy and the
-canteen — what the case studies report, on one page for leaders."""
+appeals' closed loop, grid work, services at the sites, volunteering, the points economy
+and the canteen — what the case studies report, on one page for leaders."""
 
 from __future__ import annotations
 
@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 from doorstep.appeals import selectors as appeals
 from doorstep.canteen import selectors as canteen
 from doorstep.core.timeutils import LOCAL_TZ
+from doorstep.grids import selectors as grids
 from doorstep.orgs.models import Unit
 from doorstep.points import selectors as points
 from doorstep.sites import selectors as sites
@@ -32,6 +33,7 @@ class Figures:
     appeals: dict[str, Any]
     suggestions: dict[str, int]
     disputes: dict[str, int]
+    grids: dict[str, Any]
     site_person_times: int
     volunteering: dict[str, Any]
     points: points.PointsReport
@@ -61,6 +63,7 @@ def gather(*, actor: Any, unit: Unit, start: dt.date, end: dt.date) -> Figures:
         appeals=appeals.period_figures(actor=actor, unit=unit, start=begin, end=finish),
         suggestions=appeals.suggestion_figures(unit=unit, start=begin, end=finish, actor=actor),
         disputes=appeals.disputes_resolved(unit=unit, start=begin, end=finish, actor=actor),
+        grids=grids.period_figures(actor=actor, unit=unit, start=start, end=end),
         site_person_times=sum(row["person_times"] or 0 for row in served),
         volunteering=volunteers.period_figures(actor=actor, unit=unit, start=begin, end=finish),
         points=points.points_report(actor=actor, unit=unit, start=start, end=end),
@@ -217,6 +220,37 @@ SECTIONS: tuple[Section, ...] = (
         ),
     ),
     Section(
+        "grids",
+        gettext_lazy("网格走访"),
+        (
+            Line("visits", gettext_lazy("入户走访次数"), lambda f: f.grids["visits"]),
+            Line("visited", gettext_lazy("走访到的住户"), lambda f: f.grids["visited"]),
+            Line(
+                "coverage",
+                gettext_lazy("住户走访覆盖率"),
+                lambda f: f.grids["coverage"],
+                RATE,
+            ),
+            Line("wishes", gettext_lazy("收集心愿"), lambda f: f.grids["wishes"]),
+            Line(
+                "grid_households",
+                gettext_lazy("网格内住户"),
+                lambda f: f.grids["households"],
+                of_now=True,
+            ),
+            Line(
+                "visit_overdue",
+                gettext_lazy("当前超期未走访"),
+                lambda f: f.grids["overdue"],
+                of_now=True,
+            ),
+        ),
+        gettext_lazy(
+            "走访按走访日期统计；覆盖率：期间内走访到的在册住户占当前网格内住户的比例；"
+            "超期未走访：近期（走访周期内）没有走访记录的网格住户，不受期间限制。"
+        ),
+    ),
+    Section(
         "services",
         gettext_lazy("阵地服务与志愿服务"),
         (
@@ -299,7 +333,7 @@ def shown(
 # The figures compared across the units below a place, side by side.
 BRANCH_LINES = (
     "received", "resolved", "on_time", "satisfaction", "open", "overdue",
-    "site_person_times", "volunteer_hours", "yuan", "diners",
+    "coverage", "site_person_times", "volunteer_hours", "yuan", "diners",
 )  # fmt: skip
 
 
@@ -321,9 +355,9 @@ def branches(
     *, actor: Any, unit: Unit, children: list[Unit], start: dt.date, end: dt.date
 ) -> list[Branch]:
     """The figures of each of ``children`` (units directly below ``unit``) over the
-    period: the appeals', person-times at the sites, volunteer hours, value redeemed and
-    diners, each counted by its app as for the whole place, in nine queries whatever
-    their number; a row for ``unit`` itself when rows are placed at it."""
+    period: the appeals', the share of households visited, person-times at the sites,
+    volunteer hours, value redeemed and diners, each counted by its app as for the whole
+    place, in eleven queries whatever their number; a row for ``unit`` itself when rows are placed at it."""
     begin = dt.datetime.combine(start, dt.time(0), tzinfo=LOCAL_TZ)
     finish = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), tzinfo=LOCAL_TZ)
     cases = appeals.period_figures_by_branch(
@@ -334,11 +368,13 @@ def branches(
     hours = volunteers.hours_by_branch(actor=actor, unit=unit, start=begin, end=finish)
     value = points.redemptions_by_branch(actor=actor, unit=unit, start=start, end=end)
     diners = canteen.diners_by_branch(actor=actor, unit=unit, start=start, end=end)
+    coverage = grids.coverage_by_branch(actor=actor, unit=unit, start=start, end=end)
     lines = branch_lines()
 
     def row(who: Unit | None, path: str) -> Branch:
         shape = SimpleNamespace(
             appeals=cases[path],
+            grids={"coverage": coverage.get(path)},
             site_person_times=served.get(path, 0),
             volunteering={"hours": hours.get(path, 0.0)},
             points_yuan=value.get(path, 0) / 100,

@@ -22,6 +22,7 @@ from doorstep.core import timeutils
 from doorstep.core.inputs import key_from_text
 from doorstep.core.pages import xlsx_response
 from doorstep.core.tree import ancestor_paths
+from doorstep.orgs.choices import GRASSROOTS_KINDS
 from doorstep.orgs.models import Unit
 
 from .figures import (
@@ -115,6 +116,12 @@ def _links(unit: Unit, start: dt.date, end: dt.date) -> dict[str, str]:
         "overdue": f"{reverse('appeals:overdue')}?{place}",
         "suggestions": f"{reverse('appeals:suggestions')}?{place}",
         "disputes": f"{reverse('appeals:disputes')}?{place}",
+        **dict.fromkeys(
+            ("visits", "grid_households", "visit_overdue"),
+            reverse("grids:grid-list", args=[unit.pk])
+            if unit.kind in GRASSROOTS_KINDS
+            else reverse("grids:index"),
+        ),
         "site_person_times": f"{reverse('sites:console-report')}?"
         + urlencode({"start": start.isoformat(), "end": end.isoformat(), "by": "site"}),
         "volunteer_times": f"{reverse('volunteers:index')}?{place}",

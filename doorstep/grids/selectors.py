@@ -18,6 +18,7 @@ from django.db.models import (
     Case,
     Count,
     DateField,
+    Exists,
     IntegerField,
     OuterRef,
     Q,
@@ -27,13 +28,15 @@ from django.db.models import (
     When,
 )
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 
 from doorstep.accounts.models import User
 from doorstep.accounts.roles import Role
 from doorstep.accounts.scope_rules import anchor_unit
 from doorstep.accounts.scoping import grants, scoped
 from doorstep.accounts.selectors import role_holders
-from doorstep.core.tree import ancestor_paths
+from doorstep.core.timeutils import LOCAL_TZ
+from doorstep.core.tree import ancestor_paths, per_branch
 from doorstep.orgs.choices import GRASSROOTS_KINDS, UnitKind
 from doorstep.orgs.models import Unit
 from doorstep.people.models import Household
@@ -497,4 +500,79 @@ def grid_map_data(*, actor: Any, unit: Unit) -> dict[str, Any]:
         "markers": markers,
         "center": list(center) if center else None,
         "tileUrl": settings.DOORSTEP.get("MAP_TILE_URL", ""),
+    }
+
+
+# --- Figures for leaders -------------------------------------------------------------------
+
+
+def period_figures(
+    *, actor: Any, unit: Unit, start: dt.date, end: dt.date, today: dt.date | None = None
+) -> dict[str, Any]:
+    """Grid work in a unit's subtree (入户走访), over what the actor may see: visits made
+    from ``start`` to ``end`` (local dates, both included), the households they reached
+    and the share of the households now in grids that this is, wishes found on them; and,
+    whatever the period, the households in grids now and how many are overdue a visit
+    (none within the overdue days). Four aggregate queries."""
+    today = today or timezone.localdate()
+    linked = scoped(actor, GridHousehold).filter(
+        unit.subtree_q(field="household__unit__path"), household__is_active=True
+    )
+    cutoff = today - dt.timedelta(days=overdue_days())
+    recent = Visit.objects.filter(household_id=OuterRef("household_id"), visited_on__gte=cutoff)
+    now = linked.aggregate(
+        households=Count("id"),
+        overdue=Count("id", filter=~Q(Exists(recent))),
+    )
+    visits = (
+        scoped(actor, Visit)
+        .filter(unit.subtree_q(field="household__unit__path"))
+        .filter(visited_on__gte=start, visited_on__lte=end)
+        .aggregate(
+            visits=Count("id"),
+            visited=Count("household_id", distinct=True, filter=Q(household__is_active=True)),
+        )
+    )
+    begin = dt.datetime.combine(start, dt.time(0), tzinfo=LOCAL_TZ)
+    finish = dt.datetime.combine(end + dt.timedelta(days=1), dt.time(0), tzinfo=LOCAL_TZ)
+    wishes = (
+        scoped(actor, Wish)
+        .filter(unit.subtree_q(field="household__unit__path"))
+        .filter(created_at__gte=begin, created_at__lt=finish)
+        .count()
+    )
+    households = now["households"]
+    return {
+        "households": households,
+        "overdue": now["overdue"],
+        "visits": visits["visits"],
+        "visited": visits["visited"],
+        "coverage": round(100 * visits["visited"] / households, 1) if households else None,
+        "wishes": wishes,
+    }
+
+
+def coverage_by_branch(
+    *, actor: Any, unit: Unit, start: dt.date, end: dt.date
+) -> dict[str, float | None]:
+    """``period_figures``' coverage per unit directly below ``unit`` (keyed by its path):
+    the share of each branch's households in grids visited in the period. Two queries."""
+    households = per_branch(
+        scoped(actor, GridHousehold).filter(household__is_active=True),
+        field="household__unit__path",
+        path=unit.path,
+        n=Count("id"),
+    )
+    visited = per_branch(
+        scoped(actor, Visit).filter(
+            visited_on__gte=start, visited_on__lte=end, household__is_active=True
+        ),
+        field="household__unit__path",
+        path=unit.path,
+        n=Count("household_id", distinct=True),
+    )
+    return {
+        branch: round(100 * visited.get(branch, {}).get("n", 0) / row["n"], 1)
+        for branch, row in households.items()
+        if row["n"]
     }

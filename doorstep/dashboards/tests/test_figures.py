@@ -126,7 +126,7 @@ def test_a_district_sees_its_communities_and_drills_down(world: World) -> None:
     street = district.get(URL, {"unit": world.a.street.pk}).content.decode()
     rows = branch_rows(street)
     assert rows[world.a.community.name] == [
-        "5", "2", "50.0%", "66.7%", "2", "1", "3", "1.5", "15.00", "0"
+        "5", "2", "50.0%", "66.7%", "2", "1", "0.0%", "3", "1.5", "15.00", "0"
     ]  # fmt: skip
     assert f"?unit={world.a.community.pk}&amp;" in street.split('id="figures-children"', 1)[1]
     # Tree B's community is not under A's street: it is no row of it.
@@ -164,10 +164,11 @@ def test_the_comparison_counts_each_branch_in_a_fixed_number_of_queries(world: W
     with CaptureQueriesContext(connection) as queries:
         rows = branches(actor=district, unit=world.a.district, children=children, start=today,
                         end=today)  # fmt: skip
-    assert len(queries) <= 9 + 2  # nine counts, and the role grants read once
+    assert len(queries) <= 11 + 2  # eleven counts, and the role grants read once
     assert [r.unit for r in rows] == children
     by_name = {r.unit.name: [c.value for c in r.cells] for r in rows if r.unit}
-    assert by_name[world.a.street.name] == [5, 2, 50.0, 66.7, 2, 1, 3, 1.5, 15.0, 0]
+    # The street's one grid household has not been visited today: 0% of it.
+    assert by_name[world.a.street.name] == [5, 2, 50.0, 66.7, 2, 1, 0.0, 3, 1.5, 15.0, 0]
     # A case placed at a community itself, not below it, is counted on a row of its own.
     submit(world, household=None, unit=world.a.community, text="社区里的事")
     compounds = list(Unit.objects.filter(parent=world.a.community).order_by("name"))
@@ -317,11 +318,11 @@ def test_the_figures_export_to_a_workbook_and_the_export_is_audited(world: World
     table = list(book["下级单位对比"].iter_rows(values_only=True))
     assert table[0] == (
         "单位", "收到诉求", "已办结", "按期办结率", "群众满意率", "当前未办结", "其中已超期",
-        "阵地服务人次", "志愿服务时长（小时）", "兑换物品价值（元）", "就餐人次",
+        "住户走访覆盖率", "阵地服务人次", "志愿服务时长（小时）", "兑换物品价值（元）", "就餐人次",
     )  # fmt: skip
-    assert (world.a.compound.name, 5, 2, 50.0, 66.7, 2, 1, 0, 0.0, 0.0, 0) in table
+    assert (world.a.compound.name, 5, 2, 50.0, 66.7, 2, 1, 0.0, 0, 0.0, 0.0, 0) in table
     # The site, the activity and the outlet are the community's own: its own row.
-    assert ("本级", 0, 0, None, None, 0, 0, 3, 1.5, 15.0, 0) in table
+    assert ("本级", 0, 0, None, None, 0, 0, None, 3, 1.5, 15.0, 0) in table
     months = list(book["近 12 个月走势"].iter_rows(values_only=True))
     assert months[0][:3] == ("月份", "收到诉求", "已办结")
     assert months[-1] == (f"{today:%Y-%m}", 5, 2, 3, 1.5, 15.0, 0)
@@ -377,3 +378,33 @@ def test_the_months_of_the_trend_run_back_across_the_new_year() -> None:
         dt.date(2025, 12, 1), dt.date(2026, 1, 1), dt.date(2026, 2, 1)
     ]  # fmt: skip
     assert len(month_firsts(dt.date(2026, 12, 31))) == 12
+
+
+def test_grid_work_counts_visits_coverage_wishes_and_overdue(world: World) -> None:
+    """Tree A: two households in the grid, one visited twice this year (a wish found)
+    and one never; tree B's visit is not counted by A's staff."""
+    from doorstep.grids.services import household_link, visit_log
+    from doorstep.people.services import household_create
+
+    second = household_create(unit=world.a.building, entrance="1", room="102")
+    household_link(household=second, grid=world.a.grid)
+    today = timeutils.local_today()
+    member = world.user(Role.GRID_MEMBER)
+    visit_log(actor=member, household=world.a.household, visited_on=today, wishes=["修楼道灯"])
+    visit_log(actor=member, household=world.a.household, visited_on=today)
+    html = client_for(world.user(Role.COMMUNITY_STAFF)).get(URL).content.decode()
+    figures = {
+        label: stat(html, "figures-grids", label)
+        for label in ("入户走访次数", "走访到的住户", "住户走访覆盖率", "收集心愿", "网格内住户",
+                      "当前超期未走访")
+    }  # fmt: skip
+    assert figures == {
+        "入户走访次数": "2", "走访到的住户": "1", "住户走访覆盖率": "50.0%", "收集心愿": "1",
+        "网格内住户": "2", "当前超期未走访": "1",
+    }  # fmt: skip
+    last_year = client_for(world.user(Role.COMMUNITY_STAFF)).get(
+        URL, {"start": "2020-01-01", "end": "2020-12-31"}
+    )
+    old = last_year.content.decode()
+    assert stat(old, "figures-grids", "入户走访次数") == "0"
+    assert stat(old, "figures-grids", "当前超期未走访") == "1"  # of now, whatever the period
