@@ -58,13 +58,14 @@ def figures_xlsx(
     if trend is not None:
         months = workbook.create_sheet(_("近 12 个月走势"))
         months.append(
-            [_("月份"), _("收到诉求"), _("已办结"), _("阵地服务人次"), _("志愿服务时长（小时）"),
-             _("兑换物品价值（元）"), _("就餐人次")]
+            [_("月份"), _("收到诉求"), _("已办结"), _("入户走访次数"), _("阵地服务人次"),
+             _("志愿服务时长（小时）"), _("兑换物品价值（元）"), _("就餐人次")]
         )  # fmt: skip
         for month in trend.months:
             months.append(
-                [f"{month.first:%Y-%m}", month.received, month.resolved, month.site_person_times,
-                 month.volunteer_hours, month.redeemed_yuan, month.diners]
+                [f"{month.first:%Y-%m}", month.received, month.resolved, month.visits,
+                 month.site_person_times, month.volunteer_hours, month.redeemed_yuan,
+                 month.diners]
             )  # fmt: skip
     notes = workbook.create_sheet(_("说明"))
     notes.append([_("单位"), " / ".join(u.name for u in trail) or figures.unit.name])

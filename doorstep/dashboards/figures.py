@@ -403,6 +403,7 @@ class Month:
     first: dt.date
     received: int
     resolved: int
+    visits: int = 0
     site_person_times: int = 0
     volunteer_hours: float = 0.0
     redeemed_fen: int = 0
@@ -428,8 +429,8 @@ class Month:
 @dataclass
 class Trend:
     """Each of the twelve months to the period's end month: appeals received and
-    resolved (with the geometry of a bar chart of them), person-times served at the
-    sites, confirmed volunteer hours, the value of goods redeemed and diners."""
+    resolved (with the geometry of a bar chart of them), home visits, person-times
+    served at the sites, confirmed volunteer hours, the value of goods redeemed and diners."""
 
     months: list[Month]
     peak: int
@@ -492,6 +493,7 @@ def trend(*, actor: Any, unit: Unit, end: dt.date) -> Trend:
         )
     }
     hours = volunteers.monthly_figures(actor=actor, unit=unit, months=firsts)
+    visits = grids.monthly_visits(actor=actor, unit=unit, months=firsts)
     redeemed = {
         _month_of(row["month"]): row["value"] or 0
         for row in points.redemptions_by_month(actor=actor, unit=unit, start=begin, end=finish)
@@ -508,6 +510,7 @@ def trend(*, actor: Any, unit: Unit, end: dt.date) -> Trend:
             first,
             counts.get(first, {}).get("received", 0),
             counts.get(first, {}).get("resolved", 0),
+            visits=visits.get(first, 0),
             site_person_times=served.get(f"{first:%Y-%m}", 0),
             volunteer_hours=hours.get(first, {}).get("hours", 0.0),
             redeemed_fen=redeemed.get(first, 0),

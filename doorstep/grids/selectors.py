@@ -576,3 +576,26 @@ def coverage_by_branch(
         for branch, row in households.items()
         if row["n"]
     }
+
+
+def monthly_visits(*, actor: Any, unit: Unit, months: list[dt.date]) -> dict[dt.date, int]:
+    """Home visits in a unit's subtree for each month (given by its first day), in one
+    query of conditional counts."""
+    if not months:
+        return {}
+    bounds = []
+    for first in months:
+        after = dt.date(first.year + (first.month == 12), first.month % 12 + 1, 1)
+        bounds.append((first, after))
+    counts = (
+        scoped(actor, Visit)
+        .filter(unit.subtree_q(field="household__unit__path"))
+        .filter(visited_on__gte=bounds[0][0], visited_on__lt=bounds[-1][1])
+        .aggregate(
+            **{
+                f"v{n}": Count("id", filter=Q(visited_on__gte=a, visited_on__lt=b))
+                for n, (a, b) in enumerate(bounds)
+            }
+        )
+    )
+    return {first: counts[f"v{n}"] for n, first in enumerate(months)}

@@ -325,7 +325,7 @@ def test_the_figures_export_to_a_workbook_and_the_export_is_audited(world: World
     assert ("本级", 0, 0, None, None, 0, 0, None, 3, 1.5, 15.0, 0) in table
     months = list(book["近 12 个月走势"].iter_rows(values_only=True))
     assert months[0][:3] == ("月份", "收到诉求", "已办结")
-    assert months[-1] == (f"{today:%Y-%m}", 5, 2, 3, 1.5, 15.0, 0)
+    assert months[-1] == (f"{today:%Y-%m}", 5, 2, 0, 3, 1.5, 15.0, 0)
     # Against the same days a year before, the column says so.
     yearly = staff.get(URL, {"compare": "year", "format": "xlsx"})
     header = next(
@@ -364,8 +364,8 @@ def test_the_trend_counts_each_month_to_the_period_s_end(world: World) -> None:
     # Tree B's case is not counted; the moved case is in its own month.
     # Each month also has its services, volunteering, redemptions and diners, counted as
     # the period's figures count them: A's, not B's.
-    assert rows[f"{today:%Y-%m}"] == ["4", "2", "3", "1.5", "15.00", "0"]
-    assert rows[f"{earlier:%Y-%m}"] == ["1", "0", "0", "0.0", "0.00", "0"]
+    assert rows[f"{today:%Y-%m}"] == ["4", "2", "0", "3", "1.5", "15.00", "0"]
+    assert rows[f"{earlier:%Y-%m}"] == ["1", "0", "0", "0", "0.0", "0.00", "0"]
     assert sum(int(r[0]) for r in rows.values()) == 5
     # The bars are drawn to the highest month: it reaches the chart's full height.
     assert 'height="120.0"' in html.split('id="figures-trend"', 1)[1].split("</svg>", 1)[0]
@@ -408,3 +408,10 @@ def test_grid_work_counts_visits_coverage_wishes_and_overdue(world: World) -> No
     old = last_year.content.decode()
     assert stat(old, "figures-grids", "入户走访次数") == "0"
     assert stat(old, "figures-grids", "当前超期未走访") == "1"  # of now, whatever the period
+    # The month's visits in the twelve months' table, after appeals received and resolved.
+    table = html.split('id="trend-table"', 1)[1].split("</table>", 1)[0]
+    last = table.split("<tr>")[-1]
+    cells = [
+        re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", last)
+    ]
+    assert cells[0] == f"{today:%Y-%m}" and cells[3] == "2"
