@@ -227,12 +227,17 @@ def household_community(household: Household) -> Unit | None:
 UNGRIDDED_SHOWN = 100
 
 
+def households_in_no_grid(*, actor: Any) -> QuerySet[Household]:
+    """The registered households the actor sees that are in no grid (moved in, or
+    registered, after the last balancing)."""
+    return scoped(actor, Household).filter(is_active=True, grid_link__isnull=True)
+
+
 def households_without_grid(*, actor: Any, unit: Unit) -> QuerySet[Household]:
-    """The registered households of a community or village that are in no grid (moved
-    in, or registered, after the last balancing), in address order."""
+    """A community's or village's households in no grid, in address order."""
     return (
-        scoped(actor, Household)
-        .filter(unit.subtree_q(field="unit__path"), is_active=True, grid_link__isnull=True)
+        households_in_no_grid(actor=actor)
+        .filter(unit.subtree_q(field="unit__path"))
         .select_related("unit__parent", "head")
         .order_by("unit__path", "entrance", "room", "id")
     )

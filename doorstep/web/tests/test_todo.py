@@ -200,3 +200,16 @@ def test_a_local_place_on_the_home_counts_its_households_and_residents(world: Wo
     for role in (Role.CITY_ADMIN, Role.DEPARTMENT_STAFF):
         client.force_login(world.user(role))
         assert "您可查看的住户和居民" not in client.get("/console/").content.decode(), role
+
+
+def test_community_staff_see_the_households_in_no_grid(world: World) -> None:
+    from doorstep.people.services import household_create
+
+    staff = world.user(Role.COMMUNITY_STAFF)
+    grids_page = f"/console/grids/units/{world.a.community.pk}/"
+    assert todos(staff)["未划入网格的住户"] == (0, grids_page, False)
+    household_create(unit=world.a.building, entrance="2", room="201")
+    household_create(unit=world.b.building, entrance="2", room="201")  # not theirs
+    assert todos(staff)["未划入网格的住户"] == (1, grids_page, False)
+    # A city administrator balances; the count is the community's staff's.
+    assert "未划入网格的住户" not in todos(world.user(Role.CITY_ADMIN))
