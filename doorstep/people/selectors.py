@@ -790,5 +790,7 @@ def person_history(*, person: Person) -> list[Any]:
     return list(
         AuditEvent.objects.filter(
             object_type="people.person", object_id=str(person.pk), action__in=HISTORY_ACTIONS
-        ).order_by("-at", "-id")[:HISTORY_LIMIT]
+        )
+        .select_related("actor")
+        .order_by("-at", "-id")[:HISTORY_LIMIT]
     )

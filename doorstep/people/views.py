@@ -238,13 +238,23 @@ def _history_lines(events: list[Any], *, reader: Any = None) -> list[dict[str, A
                 "who": (
                     (_("本人") if event.actor_id == reader.pk else _("社区工作人员"))
                     if reader is not None
-                    else event.actor_username or "—"
+                    else _staff_name(event)
                 ),
                 "action": event.get_action_display(),
                 "text": pgettext("list separator", "；").join(parts),
             }
         )
     return lines
+
+
+def _staff_name(event: Any) -> str:
+    """Who did it, as colleagues know them: the account's display name and username."""
+    actor = event.actor
+    if actor is None:
+        return event.actor_username or "—"
+    name = getattr(actor, "display_name", "") or ""
+    username = actor.get_username()
+    return _("%(name)s（%(note)s）") % {"name": name, "note": username} if name else username
 
 
 def _registry_editor(request: HttpRequest) -> None:
