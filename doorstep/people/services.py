@@ -489,6 +489,11 @@ def person_register(
     household, created = _household_at(actor, unit, entrance, room)
     if relation == Relation.HEAD:
         _refuse_second_head(household, None)
+    # A form sent twice (a double click, a retry) must not register one person twice;
+    # two members of one household never share a name.
+    clean_name = (name or "").strip()
+    if clean_name and current_members(household).filter(name=clean_name).exists():
+        raise Conflict(_("该户已登记名为%(name)s的成员。") % {"name": clean_name}, field="name")
     person = person_create(
         name=name,
         household=household,

@@ -3,6 +3,7 @@ resident to another address. Through the services and through the console's page
 
 import datetime as dt
 import json
+from typing import Any
 
 import pytest
 from django.test import Client
@@ -633,3 +634,19 @@ def test_the_household_page_closes_an_empty_household(world: World) -> None:
     empty.refresh_from_db()
     assert not empty.is_active
     assert "已注销该住户" in client.get(url).content.decode()
+
+
+def test_a_registration_sent_twice_registers_one_person(world: World) -> None:
+    values: dict[str, Any] = {
+        "actor": world.user(Role.COMMUNITY_STAFF),
+        "unit_id": world.a.building.pk,
+        "entrance": "1",
+        "room": "101",
+        "relation": "spouse",
+        "name": "甲配偶",
+    }
+    person_register(**values)
+    before = _counts()
+    with pytest.raises(Conflict, match="已登记名为甲配偶的成员") as caught:
+        person_register(**values)
+    assert caught.value.field == "name" and _counts() == before
