@@ -11,6 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
 from doorstep.accounts.roles import Role
 from doorstep.accounts.rules import require_staff
@@ -80,6 +81,7 @@ def grid_list(request: HttpRequest, unit_pk: int) -> HttpResponse:
 
 
 @login_required
+@require_http_methods(["GET", "POST"])
 def household_assign_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Put one household in a grid of its community and link it to a member; for those
     who run the community's grids (anyone else: 404)."""
