@@ -733,6 +733,8 @@ def person_move(
         raise ValidationError(_("该人员已是这一住户的成员。"), field="room")
     if relation == Relation.HEAD:
         _refuse_second_head(household, person.pk)
+    if current_members(household).filter(name=person.name).exists():
+        raise Conflict(_("该户已登记名为%(name)s的成员。") % {"name": person.name}, field="room")
     person.household, person.unit, person.relation = household, household.unit, relation
     _save_if_unchanged(
         person, dt.datetime.fromisoformat(version), ["household", "unit", "relation"]

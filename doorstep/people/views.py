@@ -410,7 +410,10 @@ def person_move_view(request: HttpRequest, pk: int) -> HttpResponse:
     if person.pseudonymized_at is not None:
         raise Http404
     choices = {"units": address_choices(actor=request.user)}
-    form = PersonMoveForm(initial={"version": person_version(person)}, **choices)
+    # Most moves stay in the building or compound: the current one is chosen to begin with.
+    form = PersonMoveForm(
+        initial={"version": person_version(person), "unit": person.unit_id}, **choices
+    )
     status = 200
     if request.method == "POST":
         form = PersonMoveForm(request.POST, **choices)

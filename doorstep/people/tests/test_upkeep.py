@@ -650,3 +650,28 @@ def test_a_registration_sent_twice_registers_one_person(world: World) -> None:
     with pytest.raises(Conflict, match="已登记名为甲配偶的成员") as caught:
         person_register(**values)
     assert caught.value.field == "name" and _counts() == before
+
+
+def test_a_move_into_a_household_with_a_namesake_is_refused(world: World) -> None:
+    staff = world.user(Role.COMMUNITY_STAFF)
+    namesake = person_create(name="甲居民", unit=world.a.building)
+    before = _counts()
+    with pytest.raises(Conflict, match="已登记名为甲居民的成员"):
+        person_move(
+            actor=staff,
+            person_id=namesake.pk,
+            version=person_version(namesake),
+            unit_id=world.a.building.pk,
+            entrance="1",
+            room="101",
+        )
+    assert _counts() == before
+
+
+def test_the_move_page_starts_at_the_current_building(world: World) -> None:
+    html = (
+        _as(world.user(Role.COMMUNITY_STAFF))
+        .get(f"/console/registry/people/{world.a.person.pk}/move/")
+        .content.decode()
+    )
+    assert f'<option value="{world.a.building.pk}" selected>' in html
