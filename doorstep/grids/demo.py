@@ -1,6 +1,7 @@
 """Demo grids: every community and village with households is balanced into grids of
 at most 50 households by the same planner staff use (grids.balancing); the demo grid
-gets a year of home visits."""
+gets a year of home visits, and the recent ones a few wishes (心愿) still waiting to be
+taken up."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ import random
 from doorstep.orgs.demo import DemoTree
 from doorstep.orgs.selectors import grassroots_units
 
-from .models import Grid, GridHousehold, Visit
+from .models import Grid, GridHousehold, Visit, Wish
 from .selectors import balance_plan, overdue_days
 from .services import grid_balance_apply
 
@@ -52,6 +53,18 @@ VISIT_NEEDS = [
 ]
 
 
+# Wishes residents told their grid member on a recent visit (the wish list that the
+# appeals part turns into cases someone can claim).
+VISIT_WISHES = [
+    "想要一副老花镜，看报纸方便些。",
+    "希望有人教我用智能手机视频通话。",
+    "孩子想要几本课外书。",
+    "想请志愿者帮忙打扫一次屋子。",
+    "希望有人陪老人去医院复查。",
+]
+WISH_WINDOW_DAYS = 60
+
+
 def visits(rng: random.Random, grid: Grid, *, today: dt.date) -> int:
     """A year of home visits (入户走访) in the demo grid by the members its households
     are spread over: most households seen within the overdue window, some overdue, a few
@@ -82,4 +95,15 @@ def visits(rng: random.Random, grid: Grid, *, today: dt.date) -> int:
             )
             day -= dt.timedelta(days=rng.randint(45, 100))
     Visit.objects.bulk_create(rows, batch_size=1000)
+    # About one recent visit in eight found a wish, dated the day of its visit.
+    recent = Visit.objects.filter(
+        grid=grid, visited_on__gte=today - dt.timedelta(days=WISH_WINDOW_DAYS)
+    ).order_by("id")
+    for visit in recent:
+        if rng.random() < 0.125:
+            wish = Wish.objects.create(
+                household_id=visit.household_id, visit=visit, text=rng.choice(VISIT_WISHES)
+            )
+            stamp = dt.datetime.combine(visit.visited_on, dt.time(10), tzinfo=dt.UTC)
+            Wish.objects.filter(pk=wish.pk).update(created_at=stamp, updated_at=stamp)
     return len(rows)

@@ -208,6 +208,10 @@ def test_seed_demo_builds_the_case_study_places_once(tmp_path: Path) -> None:
         AuditAction.PERSON_CHANGED,
     } <= upkeep
     assert resident.tags.filter(code="veteran").exists()
+    # Recent home visits found wishes still waiting to be taken up.
+    from doorstep.grids.models import Wish
+
+    assert Wish.objects.filter(status="open", visit__isnull=False).exists()
     # The home page greets the resident by the name their record shows.
     assert resident.user is not None and resident.user.display_name == resident.name
     before = Unit.objects.count()
