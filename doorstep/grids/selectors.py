@@ -35,6 +35,7 @@ from doorstep.accounts.roles import Role
 from doorstep.accounts.scope_rules import anchor_unit
 from doorstep.accounts.scoping import grants, scoped
 from doorstep.accounts.selectors import role_holders
+from doorstep.core import timeutils
 from doorstep.core.timeutils import LOCAL_TZ
 from doorstep.core.tree import ancestor_paths, per_branch
 from doorstep.orgs.choices import GRASSROOTS_KINDS, UnitKind
@@ -588,10 +589,10 @@ def monthly_visits(*, actor: Any, unit: Unit, months: list[dt.date]) -> dict[dt.
     query of conditional counts."""
     if not months:
         return {}
-    bounds = []
-    for first in months:
-        after = dt.date(first.year + (first.month == 12), first.month % 12 + 1, 1)
-        bounds.append((first, after))
+    bounds = [
+        tuple(moment.date() for moment in timeutils.month_bounds(first.year, first.month))
+        for first in months
+    ]
     counts = (
         scoped(actor, Visit)
         .filter(unit.subtree_q(field="household__unit__path"))

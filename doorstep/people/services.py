@@ -525,14 +525,23 @@ def person_register(
     return person
 
 
+def _snapshot(person: Person) -> dict[str, Any]:
+    """A record's fields as a correction compares and audits them (numbers masked)."""
+    return {
+        "name": person.name,
+        "gender": person.gender,
+        "birth_date": person.birth_date,
+        "id_number": person.id_number_masked,
+        "phone": person.phone_masked,
+        "relation": person.relation,
+        "guardian": person.guardian_id,
+    }
+
+
 def _filled(person: Person, field: str) -> bool:
     if field == "tags":
         return person.tags.exists()
-    if field in ("id_number", "phone"):
-        return bool(getattr(person, f"{field}_hash" if field == "phone" else "id_number_hash"))
-    if field == "guardian":
-        return person.guardian_id is not None
-    return getattr(person, field) not in ("", None, Gender.UNKNOWN)
+    return _snapshot(person)[field] not in ("", None, Gender.UNKNOWN)
 
 
 def person_version(person: Person) -> str:
@@ -604,15 +613,7 @@ def person_update(
     # The guardian already on the record stays, even one living outside the actor's area.
     keep = guardian_id not in (None, "") and guardian_id == person.guardian_id
     guardian = person.guardian if keep else _guardian(actor, guardian_id, person.pk)
-    before = {
-        "name": person.name,
-        "gender": person.gender,
-        "birth_date": person.birth_date,
-        "id_number": person.id_number_masked,
-        "phone": person.phone_masked,
-        "relation": person.relation,
-        "guardian": person.guardian_id,
-    }
+    before = _snapshot(person)
     old_hashes = (person.id_number_hash, person.phone_hash)
     has_id = bool(sealed.id_hash or person.id_number_hash)
     if has_id:
@@ -641,15 +642,7 @@ def person_update(
     household = person.household
     if household is not None and relation == Relation.HEAD:
         _refuse_second_head(household, person.pk)
-    after = {
-        "name": person.name,
-        "gender": person.gender,
-        "birth_date": person.birth_date,
-        "id_number": person.id_number_masked,
-        "phone": person.phone_masked,
-        "relation": person.relation,
-        "guardian": person.guardian_id,
-    }
+    after = _snapshot(person)
     changed = [
         f for f in ("name", "gender", "birth_date", "relation", "guardian") if before[f] != after[f]
     ]
