@@ -320,6 +320,7 @@ SPECTACULAR_SETTINGS = {
         "RoleEnum": "doorstep.accounts.roles.Role",
         "AuditActionEnum": "doorstep.accounts.models.AuditAction",
         "AuditOutcomeEnum": "doorstep.accounts.models.AuditOutcome",
+        "LeftReasonEnum": "doorstep.people.choices.LeftReason",
     },
 }
 

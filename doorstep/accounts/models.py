@@ -136,6 +136,8 @@ class AuditAction(models.TextChoices):
     PERSON_CHANGED = "person_changed", _("修改人员信息")
     PERSON_MOVED = "person_moved", _("人员迁移")
     HOUSEHOLD_CLOSED = "household_closed", _("注销住户")
+    PERSON_LEFT = "person_left", _("登记迁出或去世")
+    PERSON_REINSTATED = "person_reinstated", _("恢复在册")
 
 
 class AuditOutcome(models.TextChoices):

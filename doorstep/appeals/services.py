@@ -38,7 +38,7 @@ from doorstep.grids.services import wish_mark_taken_up
 from doorstep.orgs.choices import GRASSROOTS_KINDS, UnitKind
 from doorstep.orgs.models import Department, PartyOrg, Unit
 from doorstep.people.idnumber import normalize_phone
-from doorstep.people.models import Household, Person
+from doorstep.people.models import ON_REGISTER, Household, Person
 
 from . import notify
 from .choices import (
@@ -1239,7 +1239,7 @@ def mediation_assign(
     if mediator is not None and mediator_person is not None:
         raise ValidationError(_("调解员只能选一位：账号或居民，不能两者都填。"), field="mediator")
     if mediator_person is not None:
-        visible = scoped(actor, Person).filter(pk=mediator_person.pk, pseudonymized_at__isnull=True)
+        visible = scoped(actor, Person).filter(ON_REGISTER, pk=mediator_person.pk)
         if not visible.exists():
             raise ValidationError(_("找不到这位居民。"), field="mediator_person")
     elif mediator is None or not getattr(mediator, "is_active", False):

@@ -16,7 +16,7 @@ from doorstep.core import tickets, timeutils
 from doorstep.core.errors import ValidationError
 from doorstep.core.tree import per_branch
 from doorstep.orgs.models import Unit
-from doorstep.people.models import Person
+from doorstep.people.models import ON_REGISTER, Person
 from doorstep.people.selectors import CounterCandidate, counter_candidates
 from doorstep.people.services import counter_search
 from doorstep.points.selectors import QR_TOKEN_CHARS, QR_TOKEN_LENGTH, counter_find
@@ -170,10 +170,7 @@ def diner_from_ticket(*, actor: Any, canteen: Canteen, ticket: str) -> Person:
     if person_id is None:
         raise Http404
     person = (
-        Person.objects.filter(
-            pk=person_id,
-            pseudonymized_at__isnull=True,
-        )
+        Person.objects.filter(ON_REGISTER, pk=person_id)
         .filter(canteen.unit.subtree_q(field="unit__path"))
         .select_related("unit")
         .first()

@@ -717,6 +717,8 @@ def order_create(
     if day != today:
         raise ValidationError(_("只能为当天的餐次收款。"), field="date")
     meal = _meal(meal, canteen)
+    if person is not None and person.left_on is not None:
+        raise ValidationError(_("该居民已迁出或去世，不在册。"), field="person")
     if person is not None and (
         person.pseudonymized_at is not None or not person.unit.path.startswith(canteen.unit.path)
     ):

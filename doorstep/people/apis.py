@@ -1,5 +1,6 @@
 """REST endpoints of the registry: masked persons and households, the audited reveal of
-one full number, and the staff's writes (register, correct, move; ADR 0018)."""
+one full number, and the staff's writes (register, correct, move, off the register and
+back; ADR 0018)."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from rest_framework.views import APIView
 from doorstep.core.api import Pagination
 from doorstep.core.errors import ValidationError
 
-from .choices import Relation
+from .choices import LeftReason, Relation
 from .models import Person
 from .selectors import (
     RegistryPaginator,
@@ -27,8 +28,10 @@ from .selectors import (
     with_list_relations,
 )
 from .services import (
+    person_leave,
     person_move,
     person_register,
+    person_reinstate,
     person_reveal,
     person_update,
     person_version,
@@ -62,8 +65,15 @@ class PersonOutput(serializers.ModelSerializer):
             "relation",
             "address",
             "tags",
+            "left_on",
+            "left_reason",
+            "left_note",
             "version",
         ]
+        extra_kwargs = {
+            "left_on": {"help_text": "迁出本辖区或去世的日期；在册时为 null"},
+            "left_reason": {"help_text": "moved_away（迁出本辖区）、deceased（去世）；在册时为空"},
+        }
 
     def get_age(self, person: Person) -> int | None:
         return person.age_on(timezone.localdate())
@@ -125,6 +135,12 @@ class PersonListApi(APIView):
             OpenApiParameter("tag", str, many=True, description="标签代码，可重复，须全部满足"),
             OpenApiParameter("age_group", str, enum=["elderly", "child"]),
             OpenApiParameter("within", int, description="单元 id（含下级）"),
+            OpenApiParameter(
+                "status",
+                str,
+                enum=["current", "left", "all"],
+                description="current：在册（默认）；left：已迁出或去世；all：全部",
+            ),
         ],
         operation_id="people_list",
     )
@@ -140,6 +156,7 @@ class PersonListApi(APIView):
             tags=params.getlist("tag"),
             age_group=params.get("age_group", ""),
             within=int(within) if within else None,
+            status=params.get("status", "") or "current",
         )
         qs = search()
         # The count stops at a limit for a wide scope; "more" says there are more rows.
@@ -249,6 +266,60 @@ class PersonMoveApi(APIView):
             entrance=data["entrance"],
             room=data["room"],
             relation=data.get("relation", ""),
+            request=request._request,
+        )
+        return Response(PersonOutput(person_detail(actor=request.user, person_id=pk)).data)
+
+
+class PersonLeaveApi(APIView):
+    class LeaveInputSerializer(serializers.Serializer):
+        reason = serializers.ChoiceField(choices=LeftReason.choices)
+        on = serializers.DateField(help_text="迁出或去世的日期，不晚于今天")
+        note = serializers.CharField(max_length=100, required=False, allow_blank=True, default="")
+        version = serializers.CharField(max_length=40)
+
+    @extend_schema(
+        request=LeaveInputSerializer,
+        responses=PersonOutput,
+        operation_id="people_leave",
+        description="登记迁出本辖区或去世：人员不再在册（不计入统计，不再列为家庭成员、"
+        "监护人或柜台可查找的居民），记录、诉求、走访和积分保留。户主离开后住户没有户主。"
+        "记入审计日志；登记有误时用 reinstate 恢复。",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        serializer = self.LeaveInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        person_leave(
+            actor=request.user,
+            person_id=pk,
+            version=data["version"],
+            reason=data["reason"],
+            on=data["on"],
+            note=data["note"],
+            request=request._request,
+        )
+        return Response(PersonOutput(person_detail(actor=request.user, person_id=pk)).data)
+
+
+class PersonReinstateApi(APIView):
+    class ReinstateInputSerializer(serializers.Serializer):
+        version = serializers.CharField(max_length=40)
+
+    @extend_schema(
+        request=ReinstateInputSerializer,
+        responses=PersonOutput,
+        operation_id="people_reinstate",
+        description="恢复在册：撤销迁出或去世的登记。已注销的住户重新启用；原为户主且该户"
+        "没有新户主时仍为户主。记入审计日志。",
+    )
+    def post(self, request: Request, pk: int) -> Response:
+        serializer = self.ReinstateInputSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        person_reinstate(
+            actor=request.user,
+            person_id=pk,
+            version=serializer.validated_data["version"],
             request=request._request,
         )
         return Response(PersonOutput(person_detail(actor=request.user, person_id=pk)).data)

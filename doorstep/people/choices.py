@@ -20,6 +20,14 @@ class Relation(models.TextChoices):
     TENANT = "tenant", _("租户")
 
 
+class LeftReason(models.TextChoices):
+    """Why a person is no longer on the register (迁出、去世): the record stays, with its
+    history, cases, visits and points."""
+
+    MOVED_AWAY = "moved_away", _("迁出本辖区")
+    DECEASED = "deceased", _("去世")
+
+
 class PartyMemberKind(models.TextChoices):
     REGULAR = "regular", _("正式党员")
     PROBATIONARY = "probationary", _("预备党员")

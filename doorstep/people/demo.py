@@ -15,7 +15,7 @@ from doorstep.core.synthetic import person_name
 from doorstep.orgs.demo import DemoTree
 from doorstep.orgs.models import PartyOrg, Unit
 
-from .choices import Relation
+from .choices import LeftReason, Relation
 from .idnumber import make_id_number
 from .models import Household, Person
 from .services import (
@@ -24,6 +24,7 @@ from .services import (
     mobile_register,
     party_member_register,
     person_create,
+    person_leave,
     person_move,
     person_register,
     person_update,
@@ -235,7 +236,8 @@ def upkeep(rng: random.Random, tree: DemoTree, people: DemoPeople, staff: Any) -
     worker uses (so each record shows it in its history, and the audit log holds it): an
     old resident living alone moves in with her family and her flat is closed; a couple
     rents that flat, which opens again; a baby is registered; the demo resident's record
-    is corrected. The compound keeps its 736 households. Returns what was done."""
+    is corrected; the oldest resident of a shared home dies and a young spouse moves
+    away. The compound keeps its 736 households. Returns what was done."""
     done: list[str] = []
     numbers = people.numbers if people.numbers is not None else _Numbers(rng)
     compound = tree.units["mianfang"]
@@ -319,4 +321,56 @@ def upkeep(rng: random.Random, tree: DemoTree, people: DemoPeople, staff: Any) -
         )
         if changed:
             done.append(f"corrected {resident.pk}")
+    done += _departures(households, members, staff, skip={resident.pk})
+    return done
+
+
+def _departures(
+    households: list[Household], members: dict[int, list[Person]], staff: Any, skip: set[int]
+) -> list[str]:
+    """The oldest resident of a household of two or more dies, and a young spouse moves
+    out of the area; both stay in the registry, off the register."""
+    done: list[str] = []
+    busy = skip | set(Person.objects.filter(user__isnull=False).values_list("pk", flat=True))
+    shared = [
+        p
+        for h in households
+        if len(members.get(h.pk, [])) >= 2
+        for p in members[h.pk]
+        if p.pk not in busy and p.birth_date is not None
+    ]
+    if not shared:
+        return done
+    oldest = min(shared, key=lambda p: (p.birth_date, p.pk))
+    person_leave(
+        actor=staff,
+        person_id=oldest.pk,
+        version=person_version(Person.objects.get(pk=oldest.pk)),
+        reason=LeftReason.DECEASED,
+        on=TODAY - dt.timedelta(days=12),
+        today=TODAY,
+    )
+    done.append(f"deceased {oldest.pk}")
+    # A young spouse takes a job in Chengdu and moves the registration there.
+    leaver = next(
+        (
+            p
+            for p in shared
+            if p.relation == Relation.SPOUSE
+            and p.household_id != oldest.household_id
+            and 26 <= (p.age_on(TODAY) or 0) <= 40
+        ),
+        None,
+    )
+    if leaver is not None:
+        person_leave(
+            actor=staff,
+            person_id=leaver.pk,
+            version=person_version(Person.objects.get(pk=leaver.pk)),
+            reason=LeftReason.MOVED_AWAY,
+            on=TODAY - dt.timedelta(days=5),
+            note="迁往成都市",
+            today=TODAY,
+        )
+        done.append(f"moved away {leaver.pk}")
     return done

@@ -9,11 +9,16 @@ from django.utils.translation import gettext_lazy as _
 
 from doorstep.core.forms import ServiceForm
 
-from .choices import CHILD_AGE, Gender, Relation
+from .choices import CHILD_AGE, Gender, LeftReason, Relation
 from .models import Tag
 
 AGE_GROUP_CHOICES = [("", _("全部年龄")), ("elderly", _("60岁及以上")), ("child", _("14岁以下"))]
 PARTY_CHOICES = [("", _("不限")), ("yes", _("党员")), ("no", _("非党员"))]
+STATUS_CHOICES = [
+    ("current", _("在册")),
+    ("left", _("已迁出或去世")),
+    ("all", _("全部")),
+]
 PAGE_SIZES = (20, 50, 100, 200)
 
 
@@ -29,6 +34,7 @@ class RegistrySearchForm(forms.Form):
     )
     age_group = forms.ChoiceField(label=_("年龄段"), required=False, choices=AGE_GROUP_CHOICES)
     party = forms.ChoiceField(label=_("政治面貌"), required=False, choices=PARTY_CHOICES)
+    status = forms.ChoiceField(label=_("人员状态"), required=False, choices=STATUS_CHOICES)
     within = forms.TypedChoiceField(
         label=_("范围"), required=False, coerce=int, empty_value=None, choices=[]
     )
@@ -198,4 +204,24 @@ class PersonEditForm(PersonFields):
 class PersonMoveForm(AddressFields):
     """Another address of the actor's area: the household there, or a new one."""
 
+    version = forms.CharField(widget=forms.HiddenInput, max_length=40)
+
+
+class PersonLeaveForm(ServiceForm):
+    """Off the register: moved out of the area or deceased, as of a day."""
+
+    reason = forms.ChoiceField(
+        label=_("原因"), choices=LeftReason.choices, widget=forms.RadioSelect
+    )
+    on = forms.DateField(label=_("日期"), widget=forms.DateInput(attrs={"type": "date"}))
+    note = forms.CharField(
+        label=_("说明"),
+        max_length=100,
+        required=False,
+        help_text=_("例如迁往何处；选填。"),
+    )
+    version = forms.CharField(widget=forms.HiddenInput, max_length=40)
+
+
+class ReinstateForm(forms.Form):
     version = forms.CharField(widget=forms.HiddenInput, max_length=40)

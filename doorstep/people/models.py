@@ -18,7 +18,15 @@ from django.utils.translation import pgettext_lazy
 from doorstep.core.models import BaseModel
 from doorstep.orgs.models import PartyOrg, Unit
 
-from .choices import CHILD_AGE, ELDERLY_AGE, Gender, MobileStatus, PartyMemberKind, Relation
+from .choices import (
+    CHILD_AGE,
+    ELDERLY_AGE,
+    Gender,
+    LeftReason,
+    MobileStatus,
+    PartyMemberKind,
+    Relation,
+)
 
 # The tags every deployment starts with (migration 0002), in the reader's language.
 BUILTIN_TAG_NAMES = {
@@ -102,6 +110,10 @@ class Household(BaseModel):
         return "".join(parts)
 
 
+# Who is on the register now: not erased on request, not moved away or deceased.
+ON_REGISTER = Q(pseudonymized_at__isnull=True, left_on__isnull=True)
+
+
 class Person(BaseModel):
     """A resident known to the registry. ``unit`` is where the person lives (the
     household's unit when there is one) and decides who may see the record."""
@@ -157,6 +169,20 @@ class Person(BaseModel):
         related_name="person",
     )
     pseudonymized_at = models.DateTimeField(_("匿名化时间"), null=True, blank=True, editable=False)
+    # Off the register (moved out of the area, or died): see people.services.person_leave.
+    left_on = models.DateField(_("离开日期"), null=True, blank=True, editable=False)
+    left_reason = models.CharField(
+        _("离开原因"),
+        max_length=20,
+        choices=LeftReason.choices,
+        blank=True,
+        editable=False,
+        default="",
+        db_default="",  # the bulk loaders name only the columns they fill
+    )
+    left_note = models.CharField(
+        _("离开说明"), max_length=100, blank=True, editable=False, default="", db_default=""
+    )
 
     class Meta:
         verbose_name = _("人员")
@@ -178,6 +204,12 @@ class Person(BaseModel):
             models.Index(fields=["id_last4"], name="people_person_id_last4_idx"),
             models.Index(fields=["phone_hash"], name="people_person_phone_hash_idx"),
             models.Index(fields=["phone_last4"], name="people_person_phone_last4_idx"),
+            # The few who moved away or died, listed apart from a registry of many.
+            models.Index(
+                fields=["left_on"],
+                name="people_person_left_idx",
+                condition=Q(left_on__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

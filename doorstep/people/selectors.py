@@ -7,7 +7,7 @@ import datetime as dt
 import string
 import time
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.core.exceptions import ObjectDoesNotExist
@@ -37,10 +37,13 @@ from doorstep.core.inputs import key_from_text
 from doorstep.orgs.models import PartyOrg, Unit
 
 from .choices import CHILD_AGE, ELDERLY_AGE, MobileStatus
-from .models import Household, MobileRegistration, PartyMember, Person, Tag
+from .models import ON_REGISTER, Household, MobileRegistration, PartyMember, Person, Tag
 from .services import ADDRESS_KINDS, id_hash_of, phone_hash_of
 
 AGE_GROUPS = ("elderly", "child")
+# Whom a registry search lists: those on the register (the default), those who moved
+# away or died, or both.
+STATUSES = ("current", "left", "all")
 ID_SUFFIX_CHARS = frozenset("0123456789X")
 
 
@@ -325,6 +328,7 @@ def person_search(
     age_group: str = "",
     within: int | None = None,
     party: bool | None = None,
+    status: str = "current",
     today: dt.date | None = None,
     for_count: bool = False,
 ) -> QuerySet[Person]:
@@ -334,13 +338,18 @@ def person_search(
     last four characters of an ID number or a phone number, or a whole ID or phone number
     (found through its keyed hash). ``tags``: tag codes, all of which must apply.
     ``within``: a unit id the actor may see. ``party``: party members only (True) or
-    non-members only (False).
+    non-members only (False). ``status``: ``current`` (on the register: the default),
+    ``left`` (moved away or deceased) or ``all``.
 
     ``for_count``: the same persons, in a form the database counts faster (a single
     character from a wide scope is then read from the name index even when a page of it
     is not); see :func:`registry_count` and :class:`RegistryPaginator`.
     """
+    if status not in STATUSES:
+        raise ValidationError(_("未知的人员状态。"), field="status")
     qs = scoped(actor, Person)
+    if status != "all":
+        qs = qs.filter(left_on__isnull=status == "current")
     unit = get_scoped_or_404(actor, Unit, pk=within) if within is not None else None
     # What the search reads from: the actor's scope, or the unit chosen within it.
     wide = _wide_scope(actor) and (unit is None or unit.kind in WIDE_SCOPE_KINDS)
@@ -453,10 +462,11 @@ def own_person(*, actor: Any) -> Person | None:
 @dataclass
 class HouseholdDetail:
     household: Household
-    members: list[Person]
+    members: list[Person]  # on the register
     head: Person | None
     grid: Any = None  # grids.Grid, read through household.grid_link
     grid_member: Any = None  # the grid member (a user) who links the household
+    former: list[Person] = field(default_factory=list)  # moved away or deceased, last first
 
 
 def household_detail(*, actor: Any, household_id: int) -> HouseholdDetail:
@@ -472,7 +482,16 @@ def household_detail(*, actor: Any, household_id: int) -> HouseholdDetail:
         pk=household_id,
     )
     visible = with_list_relations(scoped(actor, Person)).filter(household=household)
-    members = sorted(visible, key=lambda p: (p.pk != household.head_id, p.name_pinyin, p.pk))
+    everyone = list(visible)
+    members = sorted(
+        (p for p in everyone if p.left_on is None),
+        key=lambda p: (p.pk != household.head_id, p.name_pinyin, p.pk),
+    )
+    former = sorted(
+        (p for p in everyone if p.left_on is not None),
+        key=lambda p: (p.left_on, p.pk),
+        reverse=True,
+    )
     try:
         link = household.grid_link
     except ObjectDoesNotExist:
@@ -483,6 +502,7 @@ def household_detail(*, actor: Any, household_id: int) -> HouseholdDetail:
         head=next((m for m in members if m.pk == household.head_id), None),
         grid=link.grid if link else None,
         grid_member=link.member if link else None,
+        former=former,
     )
 
 
@@ -491,27 +511,31 @@ def household_detail(*, actor: Any, household_id: int) -> HouseholdDetail:
 
 @dataclass(frozen=True)
 class RegistrySummary:
-    total: int
+    total: int  # on the register
     elderly: int
     children: int
     tags: list[tuple[Tag, int]]
+    left: int = 0  # moved away or deceased: counted apart, in none of the above
 
 
 def registry_summary(
     *, actor: Any, within: int | None = None, today: dt.date | None = None
 ) -> RegistrySummary:
-    """How many persons the actor sees (within a unit), by age group and by tag."""
+    """How many persons the actor sees (within a unit) on the register, by age group
+    and by tag, and how many moved away or died."""
     today = today or timezone.localdate()
-    people = person_search(actor=actor, within=within).order_by()
+    people = person_search(actor=actor, within=within, status="all").order_by()
     ids = people.values("pk")
+    here = Q(left_on__isnull=True)
     counts = Person.objects.filter(pk__in=ids).aggregate(
-        total=Count("pk"),
-        elderly=Count("pk", filter=age_group_q("elderly", today=today)),
-        children=Count("pk", filter=age_group_q("child", today=today)),
+        total=Count("pk", filter=here),
+        elderly=Count("pk", filter=here & age_group_q("elderly", today=today)),
+        children=Count("pk", filter=here & age_group_q("child", today=today)),
+        left=Count("pk", filter=~here),
     )
     tag_rows = (
         Tag.objects.filter(is_active=True)
-        .annotate(n=Count("persons", filter=Q(persons__in=ids)))
+        .annotate(n=Count("persons", filter=Q(persons__in=ids, persons__left_on__isnull=True)))
         .order_by("code")
     )
     return RegistrySummary(
@@ -519,6 +543,7 @@ def registry_summary(
         elderly=counts["elderly"],
         children=counts["children"],
         tags=[(tag, tag.n) for tag in tag_rows],
+        left=counts["left"],
     )
 
 
@@ -655,7 +680,8 @@ def counter_candidates(
     subtree who match ``q`` (see :func:`counter_query`), at most ``limit`` of them,
     masked. ``among`` narrows them to a subquery of person ids (the residents who hold a
     points account there); ``person_ids`` instead of ``q`` names the persons outright
-    (the holder of a scanned QR code). Pseudonymized persons are never found.
+    (the holder of a scanned QR code). Pseudonymized persons are never found, nor those
+    who moved away or died.
 
     A clerk may not see the registry (they hold no scope over persons), so this does not
     go through :func:`scoped`: the caller has already decided that the actor serves a
@@ -664,9 +690,7 @@ def counter_candidates(
     if limit <= 0:
         return []
     match = Q(pk__in=person_ids) if person_ids is not None else counter_query(q)
-    persons = Person.objects.filter(
-        match, unit.subtree_q(field="unit__path"), pseudonymized_at__isnull=True
-    )
+    persons = Person.objects.filter(match, ON_REGISTER, unit.subtree_q(field="unit__path"))
     if among is not None:
         persons = persons.filter(pk__in=among)
     rows = persons.order_by("name_pinyin", "pk").values_list(
@@ -753,7 +777,7 @@ def guardian_choices(
     if household is not None:
         members = (
             scoped(actor, Person)
-            .filter(household=household, pseudonymized_at__isnull=True)
+            .filter(ON_REGISTER, household=household)
             .only("id", "name")
             .order_by("name_pinyin", "id")
         )
@@ -778,6 +802,8 @@ HISTORY_ACTIONS = (
     AuditAction.PERSON_REGISTERED,
     AuditAction.PERSON_CHANGED,
     AuditAction.PERSON_MOVED,
+    AuditAction.PERSON_LEFT,
+    AuditAction.PERSON_REINSTATED,
     AuditAction.PSEUDONYMIZED,
 )
 HISTORY_LIMIT = 50

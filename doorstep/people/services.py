@@ -27,9 +27,9 @@ from doorstep.core.inputs import is_key
 from doorstep.core.ratelimit import exceeded
 from doorstep.orgs.models import PartyOrg, Unit
 
-from .choices import CHILD_AGE, Gender, MobileStatus, Relation
+from .choices import CHILD_AGE, Gender, LeftReason, MobileStatus, Relation
 from .idnumber import mask_phone, normalize_phone, parse_id_number
-from .models import Household, MobileRegistration, PartyMember, Person, Tag
+from .models import ON_REGISTER, Household, MobileRegistration, PartyMember, Person, Tag
 from .pinyin import pinyin_keys
 from .rules import can_edit_registry, can_reveal
 
@@ -389,8 +389,9 @@ def _household_at(actor: Any, unit: Unit, entrance: str, room: str) -> tuple[Hou
 
 
 def current_members(household: Household) -> QuerySet[Person]:
-    """Who is registered in a household now (erased records are not)."""
-    return Person.objects.filter(household=household, pseudonymized_at__isnull=True)
+    """Who is registered in a household now: not erased on request, not moved away or
+    deceased."""
+    return Person.objects.filter(ON_REGISTER, household=household)
 
 
 @transaction.atomic
@@ -410,7 +411,8 @@ def household_close(
     members = current_members(household).count()
     if members:
         raise Conflict(
-            _("该户还有%(n)d名成员，请先将他们迁往新地址。") % {"n": members}, field="household"
+            _("该户还有%(n)d名在册成员，请先将他们迁往新地址或登记迁出、去世。") % {"n": members},
+            field="household",
         )
     Household.objects.filter(pk=household.pk).update(is_active=False, head=None)
     household.is_active, household.head = False, None
@@ -444,8 +446,7 @@ def _guardian(actor: Any, guardian_id: Any, person_pk: int | None = None) -> Per
         return None
     guardian = (
         scoped(actor, Person)
-        .filter(pk=guardian_id if is_key(guardian_id) else -1)
-        .filter(pseudonymized_at__isnull=True)
+        .filter(ON_REGISTER, pk=guardian_id if is_key(guardian_id) else -1)
         .first()
     )
     if guardian is None or guardian.pk == person_pk:
@@ -549,13 +550,24 @@ def person_version(person: Person) -> str:
     return person.updated_at.isoformat()
 
 
-def _editable_person(actor: Any, person_id: Any, version: str) -> Person:
+def _editable_person(actor: Any, person_id: Any, version: str, *, left: bool = False) -> Person:
+    """The record to change, read through the scoping checkpoint, in the state the page
+    showed. ``left``: the record must be off the register (to reinstate it); otherwise
+    it must be on it (a record of someone who moved away or died is not corrected or
+    moved, only reinstated)."""
     _require_editor(actor)
     person = get_scoped_or_404(
         actor, Person, queryset=Person.objects.select_related("household__unit"), pk=person_id
     )
     if person.pseudonymized_at is not None:
         raise Conflict(_("该人员信息已删除，不能再修改。"))
+    if left and person.left_on is None:
+        raise Conflict(_("该人员在册，无需恢复。"))
+    if not left and person.left_on is not None:
+        raise Conflict(
+            _("该人员已于%(date)s%(reason)s，不在册；如登记有误，请先恢复在册。")
+            % {"date": person.left_on.isoformat(), "reason": person.get_left_reason_display()}
+        )
     if version != person_version(person):
         raise Conflict(_("该人员信息已被他人修改，请刷新页面后再改。"), field="version")
     return person
@@ -752,6 +764,133 @@ def person_move(
             "household_reopened": getattr(household, "reopened", False),
             "relation": [old_relation, relation],
         },
+    )
+    return person
+
+
+LEFT_NOTE_MAX = 100
+
+
+@dataclass(frozen=True)
+class Leaving:
+    """What taking a person off the register left for the staff to do."""
+
+    person: Person
+    household_empty: bool  # nobody on the register lives there now: the household may close
+    wards: list[Person]  # children on the register whose guardian they were
+
+
+@transaction.atomic
+def person_leave(
+    *,
+    actor: Any,
+    person_id: Any,
+    version: str,
+    reason: str,
+    on: dt.date | None,
+    note: str = "",
+    request: HttpRequest | None = None,
+    today: dt.date | None = None,
+) -> Leaving:
+    """Take a person off the register as of a day: moved out of the area (迁出本辖区,
+    ``note`` may say where to) or deceased (去世). The record stays, with its history,
+    cases, visits, points and party membership, and the family still follows what was
+    asked for them; it is no longer counted, listed among the household's members,
+    offered as a guardian or found at a counter. A head who leaves leaves the household
+    without a head; the household stays open until the staff close it. Audited; a mark
+    made in error is undone by :func:`person_reinstate`."""
+    person = _editable_person(actor, person_id, version)
+    today = today or timezone.localdate()
+    if reason not in LeftReason.values:
+        raise ValidationError(_("请选择迁出本辖区或去世。"), field="reason")
+    if on is None:
+        raise ValidationError(_("请填写日期。"), field="on")
+    if on > today:
+        raise ValidationError(_("日期不能晚于今天。"), field="on")
+    if person.birth_date is not None and on < person.birth_date:
+        raise ValidationError(_("日期不能早于出生日期。"), field="on")
+    note = (note or "").strip()
+    if len(note) > LEFT_NOTE_MAX:
+        raise ValidationError(_("说明不能超过%(n)d个字。") % {"n": LEFT_NOTE_MAX}, field="note")
+    person.left_on, person.left_reason, person.left_note = on, reason, note
+    _save_if_unchanged(
+        person, dt.datetime.fromisoformat(version), ["left_on", "left_reason", "left_note"]
+    )
+    household = person.household
+    was_head = household is not None and household.head_id == person.pk
+    if household is not None and was_head:
+        Household.objects.filter(pk=household.pk).update(head=None)
+        household.head = None
+    household_empty = household is not None and not current_members(household).exists()
+    wards = [
+        ward
+        for ward in Person.objects.filter(ON_REGISTER, guardian=person).order_by(
+            "name_pinyin", "pk"
+        )
+        if ward.is_child(today)
+    ]
+    audit_record(
+        action=AuditAction.PERSON_LEFT,
+        actor=actor,
+        obj=person,
+        request=request,
+        detail={
+            "reason": reason,
+            "on": on.isoformat(),
+            "note": note,
+            "address": household.address if household is not None else person.unit.name,
+            "household": household.pk if household is not None else None,
+            "was_head": was_head,
+        },
+    )
+    return Leaving(person=person, household_empty=household_empty, wards=wards)
+
+
+@transaction.atomic
+def person_reinstate(
+    *, actor: Any, person_id: Any, version: str, request: HttpRequest | None = None
+) -> Person:
+    """Put a person marked as moved away or deceased back on the register: a mark made
+    in error, or a resident who came back to the same address (one who came back to
+    another address is reinstated, then moved). A closed household opens again; a head
+    is head again unless the household has another one by now (then the relation is
+    left blank, and the audit row says so). Audited with what was undone."""
+    person = _editable_person(actor, person_id, version, left=True)
+    detail: dict[str, Any] = {
+        "reason": person.left_reason,
+        "on": person.left_on.isoformat() if person.left_on else None,
+        "note": person.left_note,
+    }
+    fields = ["left_on", "left_reason", "left_note"]
+    household = person.household
+    if household is not None:
+        household = Household.objects.select_for_update().get(pk=household.pk)
+        if current_members(household).filter(name=person.name).exists():
+            raise Conflict(
+                _("该户已登记名为%(name)s的成员。") % {"name": person.name}, field="household"
+            )
+        if person.relation == Relation.HEAD and household.head_id not in (None, person.pk):
+            person.relation = ""
+            fields.append("relation")
+            detail["relation"] = [Relation.HEAD, ""]
+        detail["household_reopened"] = not household.is_active
+    person.left_on, person.left_reason, person.left_note = None, "", ""
+    _save_if_unchanged(person, dt.datetime.fromisoformat(version), fields)
+    if household is not None:
+        becomes_head = person.relation == Relation.HEAD and household.head_id is None
+        Household.objects.filter(pk=household.pk).update(
+            is_active=True, **({"head": person} if becomes_head else {})
+        )
+        household.is_active = True
+        if becomes_head:
+            household.head = person
+        person.household = household
+    audit_record(
+        action=AuditAction.PERSON_REINSTATED,
+        actor=actor,
+        obj=person,
+        request=request,
+        detail=detail,
     )
     return person
 

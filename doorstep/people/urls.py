@@ -10,6 +10,12 @@ urlpatterns = [
     path("console/registry/people/<int:pk>/", views.person_page, name="person-detail"),
     path("console/registry/people/<int:pk>/edit/", views.person_edit, name="person-edit"),
     path("console/registry/people/<int:pk>/move/", views.person_move_view, name="person-move"),
+    path("console/registry/people/<int:pk>/leave/", views.person_leave_view, name="person-leave"),
+    path(
+        "console/registry/people/<int:pk>/reinstate/",
+        views.person_reinstate_view,
+        name="person-reinstate",
+    ),
     path(
         "console/registry/people/<int:pk>/reveal/",
         views.person_reveal_view,

@@ -26,14 +26,16 @@ from doorstep.core.inputs import key_from_text
 from doorstep.core.pages import render_page
 from doorstep.orgs.models import Unit
 
-from .choices import Gender, Relation
+from .choices import CHILD_AGE, Gender, LeftReason, Relation
 from .forms import (
     DeletionConfirmForm,
     OwnRecordForm,
     PersonEditForm,
+    PersonLeaveForm,
     PersonMoveForm,
     PersonRegisterForm,
     RegistrySearchForm,
+    ReinstateForm,
     RevealForm,
 )
 from .models import Person
@@ -59,9 +61,11 @@ from .selectors import (
 )
 from .services import (
     household_close,
+    person_leave,
     person_move,
     person_pseudonymize,
     person_register,
+    person_reinstate,
     person_reveal,
     person_update,
     person_update_own,
@@ -113,6 +117,7 @@ def registry(request: HttpRequest) -> HttpResponse:
             age_group=data.get("age_group", ""),
             within=within,
             party=form.party_filter() if form.is_bound else None,
+            status=data.get("status") or "current",
         )
         try:
             qs = search()
@@ -134,6 +139,7 @@ def registry(request: HttpRequest) -> HttpResponse:
         "page": page,
         "error": error,
         "may_edit": can_edit_registry(request.user),
+        "may_reveal": can_reveal(request.user),
     }
     htmx = getattr(request, "htmx", None)
     if not (htmx and not htmx.boosted):
@@ -170,6 +176,7 @@ def person_page(request: HttpRequest, pk: int) -> HttpResponse:
             "party_member": party_member,
             "may_reveal": can_reveal(request.user),
             "may_edit": can_edit_registry(request.user) and person.pseudonymized_at is None,
+            "version": person_version(person),
             "history": _history_lines(person_history(person=person)),
         },
     )
@@ -212,6 +219,18 @@ def _history_lines(events: list[Any], *, reader: Any = None) -> list[dict[str, A
                 parts.append(_("新建住户"))
         elif event.action == AuditAction.PERSON_MOVED:
             parts.append(f"{detail.get('from', '—')} → {detail.get('to', '—')}")
+        elif event.action in (AuditAction.PERSON_LEFT, AuditAction.PERSON_REINSTATED):
+            if event.action == AuditAction.PERSON_REINSTATED:
+                parts.append(_("撤销"))
+            reason = detail.get("reason", "")
+            parts.append(
+                f"{detail.get('on', '—')} "
+                f"{LeftReason(reason).label if reason in LeftReason.values else '—'}"
+            )
+            if detail.get("note"):
+                parts.append(detail["note"])
+            if detail.get("relation"):
+                parts.append(_("该户已有新户主，与户主关系改为空"))
         elif event.action == AuditAction.PERSON_CHANGED:
             if detail.get("by") == "self":
                 parts.append(_("本人修改"))
@@ -341,6 +360,9 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     person = person_detail(actor=request.user, person_id=pk)
     if person.pseudonymized_at is not None:
         raise Http404
+    if person.left_on is not None:
+        messages.info(request, _("该人员已不在册：如登记有误，请先恢复在册。"))
+        return redirect("people:person-detail", pk)
     has_id = bool(person.id_number_hash)
     choices: dict[str, Any] = {
         "guardians": guardian_choices(
@@ -409,6 +431,9 @@ def person_move_view(request: HttpRequest, pk: int) -> HttpResponse:
     person = person_detail(actor=request.user, person_id=pk)
     if person.pseudonymized_at is not None:
         raise Http404
+    if person.left_on is not None:
+        messages.info(request, _("该人员已不在册：如登记有误，请先恢复在册。"))
+        return redirect("people:person-detail", pk)
     choices = {"units": address_choices(actor=request.user)}
     # Most moves stay in the building or compound: the current one is chosen to begin with.
     form = PersonMoveForm(
@@ -442,6 +467,86 @@ def person_move_view(request: HttpRequest, pk: int) -> HttpResponse:
         {"form": form, "person": person, "mode": "move"},
         status=status,
     )
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def person_leave_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Take a person off the register: moved out of the area, or deceased. What is left
+    to do (close an empty household, name a new guardian) is said on the person's page."""
+    _registry_editor(request)
+    person = person_detail(actor=request.user, person_id=pk)
+    if person.pseudonymized_at is not None:
+        raise Http404
+    if person.left_on is not None:
+        messages.info(request, _("该人员已不在册。"))
+        return redirect("people:person-detail", pk)
+    form = PersonLeaveForm(initial={"version": person_version(person), "on": timezone.localdate()})
+    status = 200
+    if request.method == "POST":
+        form = PersonLeaveForm(request.POST)
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                leaving = person_leave(
+                    actor=request.user,
+                    person_id=pk,
+                    version=data["version"],
+                    reason=data["reason"],
+                    on=data["on"],
+                    note=data["note"],
+                    request=request,
+                )
+            except DomainError as exc:
+                status = form.refuse(exc)
+            else:
+                messages.success(
+                    request,
+                    _("已登记%(name)s%(reason)s。")
+                    % {"name": person.name, "reason": LeftReason(data["reason"]).label},
+                )
+                for ward in leaving.wards:
+                    messages.warning(
+                        request,
+                        _("%(name)s未满%(age)d周岁，请为其登记新的监护人。")
+                        % {"name": ward.name, "age": CHILD_AGE},
+                    )
+                if leaving.household_empty:
+                    messages.info(request, _("该户已没有在册成员，可在住户页面注销住户。"))
+                return redirect("people:person-detail", pk)
+    return render(
+        request,
+        "people/person_leave.html",
+        {"form": form, "person": person},
+        status=status,
+    )
+
+
+@never_cache
+@login_required
+@require_POST
+def person_reinstate_view(request: HttpRequest, pk: int) -> HttpResponse:
+    """Undo a mark of moved away or deceased (made in error, or the resident came back).
+    A refusal comes back on the person's page, with its reason."""
+    _registry_editor(request)
+    form = ReinstateForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("页面已过期，请刷新后再试。"))
+        return redirect("people:person-detail", pk)
+    try:
+        person = person_reinstate(
+            actor=request.user,
+            person_id=pk,
+            version=form.cleaned_data["version"],
+            request=request,
+        )
+    except DomainError as exc:
+        messages.error(request, str(exc.message))
+    else:
+        messages.success(request, _("%(name)s已恢复在册。") % {"name": person.name})
+    return redirect("people:person-detail", pk)
 
 
 @never_cache

@@ -111,8 +111,8 @@ def import_template_download(request: HttpRequest, kind: str) -> HttpResponse:
 @login_required
 @require_GET
 def export_xlsx(request: HttpRequest) -> HttpResponse:
-    """The registry search (?q=&tag=&age_group=&within=&party=) as .xlsx; ?reveal=1 asks
-    for full numbers, which only roles that may reveal get."""
+    """The registry search (?q=&tag=&age_group=&within=&party=&status=) as .xlsx;
+    ?reveal=1 asks for full numbers, which only roles that may reveal get."""
     if not is_staff_user(request.user):
         raise Http404
     params = request.GET
@@ -123,14 +123,19 @@ def export_xlsx(request: HttpRequest) -> HttpResponse:
         raise Http404 from None
     party = {"1": True, "yes": True, "0": False, "no": False}.get(params.get("party", ""))
     tags = [t for t in params.getlist("tag") if t]
-    qs = person_search(
-        actor=request.user,
-        q=params.get("q", "").strip(),
-        tags=tags,
-        age_group=params.get("age_group", ""),
-        within=within,
-        party=party,
-    )
+    status = params.get("status", "") or "current"
+    try:
+        qs = person_search(
+            actor=request.user,
+            q=params.get("q", "").strip(),
+            tags=tags,
+            age_group=params.get("age_group", ""),
+            within=within,
+            party=party,
+            status=status,
+        )
+    except ValidationError as exc:
+        return HttpResponse(str(exc.message), status=400, content_type="text/plain; charset=utf-8")
     reveal = params.get("reveal") == "1"
     if reveal and not can_reveal(request.user):
         reveal = False  # masked, as for everyone who may not reveal; the file says so
@@ -140,6 +145,7 @@ def export_xlsx(request: HttpRequest) -> HttpResponse:
         "age_group": params.get("age_group", ""),
         "within": within,
         "party": party,
+        "status": status,
     }
     content = persons_export_xlsx(
         actor=request.user, queryset=qs, reveal=reveal, request=request, filters=filters

@@ -18,7 +18,7 @@ from doorstep.core import geo, timeutils
 from doorstep.core.timeutils import LOCAL_TZ
 from doorstep.core.tree import ancestor_paths, per_branch, subtree_q
 from doorstep.orgs.models import Unit
-from doorstep.people.models import Household, Person
+from doorstep.people.models import ON_REGISTER, Household, Person
 from doorstep.people.selectors import counter_match, id_number_match
 
 from . import circle, hours, network
@@ -242,7 +242,7 @@ def household_persons(actor: Any) -> QuerySet[Person]:
     # live in), narrowed to the actor's own so that staff get no wider list.
     households = scoped(actor, Household).filter(members__user_id=actor.pk, is_active=True)
     return Person.objects.filter(pseudonymized_at__isnull=True).filter(
-        Q(user_id=actor.pk) | Q(household__in=households.values("pk"))
+        Q(user_id=actor.pk) | Q(ON_REGISTER, household__in=households.values("pk"))
     )
 
 
@@ -265,13 +265,13 @@ def desk_people(*, actor: Any, q: str, limit: int = DESK_CANDIDATES) -> list[Per
     registry scope who match what the clerk typed (a name of two characters or more, a
     pinyin prefix, a whole phone number or its last four digits; anything vaguer is
     refused, naming ``q``) or the 18-digit ID number on the card they were handed, at
-    most ``limit``, pseudonymized persons never."""
+    most ``limit``; pseudonymized persons never, nor those who moved away or died."""
     match = id_number_match(q)
     if match is None:
         match = counter_match(q)[1]
     return list(
         scoped(actor, Person)
-        .filter(match, pseudonymized_at__isnull=True)
+        .filter(match, ON_REGISTER)
         .select_related("unit", "household__unit")
         .order_by("name_pinyin", "pk")[:limit]
     )
@@ -281,7 +281,7 @@ def desk_person(*, actor: Any, person_id: int) -> Person | None:
     """One person the desk may register a matter for (see :func:`desk_people`)."""
     return (
         scoped(actor, Person)
-        .filter(pk=person_id, pseudonymized_at__isnull=True)
+        .filter(ON_REGISTER, pk=person_id)
         .select_related("unit", "household__unit")
         .first()
     )

@@ -181,6 +181,8 @@ def signup_create(*, actor: Any, activity: Activity, person: Person) -> Signup:
         raise PermissionDenied(_("您不能为他人报名。"), field="person")
     if person.pseudonymized_at is not None:
         raise ValidationError(_("该人员信息已删除。"), field="person")
+    if person.left_on is not None:
+        raise ValidationError(_("该人员已迁出或去世，不在册。"), field="person")
     with transaction.atomic():
         locked = _lock_activity(activity)
         if locked.status != ActivityStatus.OPEN:

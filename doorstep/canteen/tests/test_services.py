@@ -386,6 +386,10 @@ def test_bad_orders_are_refused_and_change_nothing(place: dict[str, Any]) -> Non
     _refused(place, "只能为当天", "date", date=f.today() + dt.timedelta(days=1))
     outsider = f.resident(place["other"], "外社区居民", age=70)
     _refused(place, "不属于本食堂", "person", person=outsider)
+    departed = f.resident(place["compound"], "已迁出居民", age=70)
+    departed.left_on, departed.left_reason = f.today(), "moved_away"
+    departed.save(update_fields=["left_on", "left_reason"])
+    _refused(place, "已迁出或去世", "person", person=departed)
     # Sold out: portions are counted.
     menu_publish(
         actor=None, canteen=canteen, date=f.today(), meal=Meal.LUNCH,

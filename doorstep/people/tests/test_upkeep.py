@@ -583,7 +583,7 @@ def test_a_household_closes_once_empty_and_reopens_for_newcomers(world: World) -
     staff = world.user(Role.COMMUNITY_STAFF)
     household = world.a.household
     before = _counts()
-    with pytest.raises(Conflict, match="还有1名成员"):
+    with pytest.raises(Conflict, match="还有1名在册成员"):
         household_close(actor=staff, household_id=household.pk)
     assert _counts() == before
     person = world.a.person

@@ -128,7 +128,8 @@ def test_a_resident_enrols_themselves_and_a_household_member(home: dict[str, Any
 
 
 @pytest.mark.parametrize(
-    "who", ["neighbour", "other_tree", "pseudonymized", "missing", "huge", "zero", "text"]
+    "who",
+    ["neighbour", "other_tree", "pseudonymized", "departed", "missing", "huge", "zero", "text"],
 )
 def test_a_person_outside_the_household_is_refused_naming_person(
     world: Any, home: dict[str, Any], who: str
@@ -136,7 +137,11 @@ def test_a_person_outside_the_household_is_refused_naming_person(
     """The same answer whether the person exists or not: nobody can probe the registry."""
     gone = person_create(name="甲已注销", household=world.a.household, relation="other")
     Person.objects.filter(pk=gone.pk).update(pseudonymized_at=NOW)
+    # A member who moved out of the area (or died) is no longer one the household acts for.
+    departed = person_create(name="甲已迁出", household=world.a.household, relation="other")
+    Person.objects.filter(pk=departed.pk).update(left_on=TODAY, left_reason="moved_away")
     person_id: Any = {
+        "departed": departed.pk,
         "neighbour": home["neighbour"].pk, "other_tree": world.b.person.pk,
         "pseudonymized": gone.pk, "missing": 999_999, "huge": 2**70, "zero": 0, "text": "1",
     }[who]  # fmt: skip

@@ -138,6 +138,21 @@ def test_qr_scan_checks_the_volunteer_in_then_out(
         signup_confirm(actor=resident, signup=out)
 
 
+def test_a_person_who_moved_away_or_died_is_not_signed_up(
+    world: World, staff: Any, activity: Activity
+) -> None:
+    from doorstep.people.models import Person
+
+    Person.objects.filter(pk=world.a.person.pk).update(
+        left_on=dt.date(2026, 1, 5), left_reason="moved_away"
+    )
+    with pytest.raises(ValidationError, match="已迁出或去世") as error:
+        signup_create(
+            actor=staff, activity=activity, person=Person.objects.get(pk=world.a.person.pk)
+        )
+    assert error.value.field == "person" and not Signup.objects.exists()
+
+
 def test_slots_are_limited_and_a_person_signs_up_once(world: World, staff: Any) -> None:
     activity = activity_create(
         actor=staff,

@@ -193,7 +193,8 @@ def test_seed_demo_builds_the_case_study_places_once(tmp_path: Path) -> None:
     assert Household.objects.filter(mianfang.subtree_q(field="unit__path")).count() == 16 * 2
     resident = Person.objects.get(user__username="demo_resident")
     # A week of registry upkeep went through the services: a move, a closed flat opened
-    # again, a newborn, and a correction the demo resident reads in their record's history.
+    # again, a newborn, a correction the demo resident reads in their record's history,
+    # and a death.
     from doorstep.accounts.models import AuditAction, AuditEvent
 
     upkeep = set(
@@ -206,8 +207,13 @@ def test_seed_demo_builds_the_case_study_places_once(tmp_path: Path) -> None:
         AuditAction.HOUSEHOLD_CLOSED,
         AuditAction.PERSON_REGISTERED,
         AuditAction.PERSON_CHANGED,
+        AuditAction.PERSON_LEFT,
     } <= upkeep
     assert resident.tags.filter(code="veteran").exists()
+    # The compound's oldest resident living with family died: off the register, kept.
+    [deceased] = Person.objects.filter(left_reason="deceased")
+    assert deceased.household is not None and deceased.household.is_active
+    assert deceased.left_on is not None and deceased.pseudonymized_at is None
     # Recent home visits found wishes still waiting to be taken up.
     from doorstep.grids.models import Wish
 

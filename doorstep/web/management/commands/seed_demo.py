@@ -115,7 +115,8 @@ class Command(BaseCommand):
             points_demo.build(rng, tree, outlets, scale=options["scale"])
             canteen_demo.build(rng, tree, outlets, scale=options["scale"])
             # Last, a week of registry upkeep by the community worker: a move, a closed
-            # and reopened flat, a newborn, a correction (each in its record's history).
+            # and reopened flat, a newborn, a correction, a death and a move out of the
+            # area (each in its record's history).
             people_demo.upkeep(rng, tree, people, User.objects.get(username="demo_community_staff"))
         accounts_demo.write_credentials(credentials, accounts)
         self.stdout.write(
