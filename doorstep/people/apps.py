@@ -8,6 +8,10 @@ class PeopleConfig(AppConfig):
     verbose_name = _("人口与住户")
 
     def ready(self) -> None:
+        from doorstep.core import todo
+
+        from . import todo as todos
         from .scope_rules import register
 
         register()
+        todo.register(todos.todos)

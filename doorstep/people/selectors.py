@@ -506,6 +506,39 @@ def household_detail(*, actor: Any, household_id: int) -> HouseholdDetail:
     )
 
 
+EMPTY_SHOWN = 200
+
+
+def empty_households(*, actor: Any) -> QuerySet[Household]:
+    """The open households the actor sees where nobody is on the register any more
+    (everyone moved away, died, moved elsewhere or was erased): each waits for a worker
+    to close it, so that its grid member stops visiting it and grid counts leave it out."""
+    here = Person.objects.filter(ON_REGISTER, household=OuterRef("pk"))
+    return scoped(actor, Household).filter(~Exists(here), is_active=True)
+
+
+@dataclass(frozen=True)
+class EmptyHousehold:
+    household: Household
+    last_left: Person | None  # the last member taken off the register, if any
+
+
+def empty_household_list(*, actor: Any, limit: int = EMPTY_SHOWN) -> list[EmptyHousehold]:
+    """:func:`empty_households` in address order, at most ``limit``, each with the member
+    who left last (in a fixed number of queries)."""
+    households = list(
+        empty_households(actor=actor)
+        .select_related("unit__parent", "grid_link__grid")
+        .order_by("unit__path", "entrance", "room", "id")[:limit]
+    )
+    last: dict[int, Person] = {}
+    for person in Person.objects.filter(
+        household__in=[h.pk for h in households], left_on__isnull=False
+    ).order_by("household_id", "-left_on", "-id"):
+        last.setdefault(person.household_id or 0, person)
+    return [EmptyHousehold(household=h, last_left=last.get(h.pk)) for h in households]
+
+
 # --- Summaries ----------------------------------------------------------------------------
 
 

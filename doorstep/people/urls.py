@@ -22,6 +22,11 @@ urlpatterns = [
         name="person-reveal",
     ),
     path("console/registry/households/<int:pk>/", views.household_page, name="household-detail"),
+    path(
+        "console/registry/households/empty/",
+        views.empty_households_page,
+        name="empty-households",
+    ),
     path("console/registry/party-members/", views.party_members, name="party-members"),
     path(
         "console/registry/mobile-party-members/",

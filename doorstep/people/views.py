@@ -44,6 +44,7 @@ from .selectors import (
     RegistryPaginator,
     address_choices,
     count_limit,
+    empty_household_list,
     guardian_choices,
     household_at_address,
     household_detail,
@@ -603,6 +604,18 @@ def household_page(request: HttpRequest, pk: int) -> HttpResponse:
             "error": error,
         },
         status=status,
+    )
+
+
+@login_required
+def empty_households_page(request: HttpRequest) -> HttpResponse:
+    """The open households where nobody is on the register any more, for the staff who
+    keep the registry to close them (from each household's page)."""
+    _registry_editor(request)
+    return render(
+        request,
+        "people/empty_households.html",
+        {"rows": empty_household_list(actor=request.user)},
     )
 
 

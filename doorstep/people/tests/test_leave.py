@@ -463,3 +463,30 @@ def test_the_api_marks_lists_and_reinstates(world: World, grandma: Person) -> No
     )
     assert refused.status_code in (403, 404)
     assert Household.objects.get(pk=world.a.household.pk).is_active
+
+
+# --- Households nobody is left in ---------------------------------------------------------
+
+
+def test_a_household_everyone_left_waits_on_the_console_to_be_closed(world: World) -> None:
+    from doorstep.web.tests.test_todo import todos
+
+    staff = _staff(world)
+    page = "/console/registry/households/empty/"
+    label = "已无在册成员、待注销的住户"
+    assert todos(staff)[label] == (0, page, False)
+    _leave(world, world.a.person, reason="moved_away", today=timezone.localdate(),
+           on=timezone.localdate())  # fmt: skip
+    assert todos(staff)[label] == (1, page, False)
+    assert label not in todos(world.user(Role.CITY_ADMIN))  # a city is too wide to count
+    client = _as(staff)
+    html = client.get(page).content.decode()
+    assert "1号楼1单元101" in html and "甲居民 · 迁出本辖区" in html and "第一网格" in html
+    assert client.get("/console/registry/").content.decode().count(page) == 1
+    # Closing it on its page takes it off the list.
+    closed = client.post(f"/console/registry/households/{world.a.household.pk}/")
+    assert closed.status_code == 302
+    assert todos(staff)[label] == (0, page, False)
+    assert "没有这样的住户" in client.get(page).content.decode()
+    # Those who do not keep the registry do not reach the page.
+    assert _as(world.user(Role.GRID_MEMBER)).get(page).status_code == 404
