@@ -686,12 +686,12 @@ def report_places(limit: int = 3000) -> list[Unit]:
 def home_place(user: Any) -> Unit | None:
     """The compound or natural village a resident lives in (from their registry record's
     household), for the report form to start at; None when the account is linked to no
-    household."""
+    household, or the resident moved away."""
     if not getattr(user, "is_authenticated", False):
         return None
     unit_path = (
         scoped(user, Person)
-        .filter(user_id=user.pk, household__isnull=False, pseudonymized_at=None)
+        .filter(user_id=user.pk, household__isnull=False, pseudonymized_at=None, left_on=None)
         .values_list("household__unit__path", flat=True)
         .first()
     )

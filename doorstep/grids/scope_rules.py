@@ -49,7 +49,13 @@ def register() -> None:
         [
             (registry, within_unit("household__unit")),
             (GRID_ROLES, _grid("household__grid_link__grid_id")),
-            ((Role.RESIDENT,), lambda g: Q(household__members__user_id=g.user.pk)),
+            (
+                (Role.RESIDENT,),
+                lambda g: Q(
+                    household__members__user_id=g.user.pk,
+                    household__members__left_on__isnull=True,
+                ),
+            ),
         ],
         distinct=True,
     )

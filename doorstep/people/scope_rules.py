@@ -35,9 +35,15 @@ def register() -> None:
         Person,
         [(place, within_unit("unit")), ((Role.RESIDENT,), own_person)],
     )
+
+    def own_household(grant: Grant) -> Q:
+        # The household the resident lives in now: not one they moved away from (or
+        # that was closed and opened again for newcomers).
+        return Q(members__user_id=grant.user.pk, members__left_on__isnull=True)
+
     scoping.register(
         Household,
-        [(place, within_unit("unit")), ((Role.RESIDENT,), lambda g: Q(members__user_id=g.user.pk))],
+        [(place, within_unit("unit")), ((Role.RESIDENT,), own_household)],
         distinct=True,
     )
     scoping.register(

@@ -69,9 +69,9 @@ def _household(field: str) -> scoping.Rule:
     def rule(grant: Grant) -> Q:
         from doorstep.people.models import Person
 
-        households = Person.objects.filter(user_id=grant.user.pk, household__is_active=True).values(
-            "household"
-        )
+        households = Person.objects.filter(
+            user_id=grant.user.pk, household__is_active=True, left_on__isnull=True
+        ).values("household")
         return Q(**{f"{field}__user": grant.user.pk}) | Q(
             **{f"{field}__household__in": households, f"{field}__pseudonymized_at__isnull": True}
         )
@@ -88,7 +88,7 @@ def _household_by_key(field: str) -> scoping.Rule:
         from doorstep.people.models import Person
 
         own = Person.objects.filter(user_id=grant.user.pk)
-        households = own.filter(household__is_active=True).values("household")
+        households = own.filter(household__is_active=True, left_on__isnull=True).values("household")
         members = Person.objects.filter(household__in=households, pseudonymized_at__isnull=True)
         return Q(**{f"{field}__in": own.values("pk")}) | Q(**{f"{field}__in": members.values("pk")})
 

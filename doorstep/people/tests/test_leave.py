@@ -490,3 +490,22 @@ def test_a_household_everyone_left_waits_on_the_console_to_be_closed(world: Worl
     assert "没有这样的住户" in client.get(page).content.decode()
     # Those who do not keep the registry do not reach the page.
     assert _as(world.user(Role.GRID_MEMBER)).get(page).status_code == 404
+
+
+def test_a_resident_who_moved_away_no_longer_sees_the_household(world: World) -> None:
+    """A tenant who moved out must not follow the flat once it is let to newcomers; their
+    own record (and what they asked for themselves) stays theirs."""
+    from doorstep.accounts.scoping import scoped
+    from doorstep.people.services import person_link_account
+    from doorstep.sites.selectors import household_persons
+
+    resident = world.user(Role.RESIDENT)
+    person_link_account(person=world.a.person, user=resident)
+    neighbour = person_create(name="甲同住", household=world.a.household, relation="other")
+    assert list(scoped(resident, Household)) == [world.a.household]
+    assert set(household_persons(resident)) == {world.a.person, neighbour}
+    _leave(world, world.a.person, reason="moved_away", on=timezone.localdate(),
+           today=timezone.localdate())  # fmt: skip
+    assert list(scoped(resident, Household)) == []
+    assert list(household_persons(resident)) == [world.a.person]
+    assert list(scoped(resident, Person)) == [world.a.person]
