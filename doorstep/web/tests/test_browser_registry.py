@@ -139,3 +139,42 @@ def test_worker_registers_a_member_and_puts_a_newcomer_in_a_grid(
         newcomer.household is not None
         and newcomer.household.grid_link.member_id == estate["member"].pk
     )
+
+
+def test_worker_records_a_death_closes_the_empty_flat_and_can_undo_it(
+    page: Page, worker: Any, estate: dict[str, Any]
+) -> None:
+    from doorstep.people.models import Household, Person
+
+    person = Person.objects.get(name="刘芳")  # alone in 1号楼1单元202
+    _login(page, worker.username, "/console/")
+    page.goto(f"/console/registry/people/{person.pk}/")
+    page.get_by_role("link", name="登记迁出或去世").click()
+    _assert_accessible(page, "the leave form")
+    # A day in the future is refused beside the field, and nothing changes.
+    page.get_by_label("去世").check()
+    page.get_by_label("日期").fill("2099-01-01")
+    page.get_by_role("button", name="确认登记").click()
+    expect(page.get_by_label("日期")).to_have_attribute("aria-invalid", "true")
+    expect(page.locator("main")).to_contain_text("日期不能晚于今天")
+    page.get_by_label("日期").fill("2026-01-05")
+    page.get_by_label("说明").fill("病故")
+    page.get_by_role("button", name="确认登记").click()
+    expect(page.locator("main")).to_contain_text("已登记刘芳去世")
+    expect(page.locator("main")).to_contain_text("可在住户页面注销住户")
+    expect(page.locator("p.notice")).to_contain_text("已于 2026-01-05 去世")
+    _assert_accessible(page, "the record of someone who died")
+    # The console home counts the flat nobody on the register lives in; its list links it.
+    page.goto("/console/")
+    page.get_by_role("link", name="已无在册成员、待注销的住户").click()
+    page.get_by_role("link", name="棉纺厂小区 · 1号楼1单元202").click()
+    expect(page.locator("main")).to_contain_text("已迁出或去世的成员")
+    page.get_by_role("button", name="注销住户").click()
+    expect(page.locator("main")).to_contain_text("已注销该住户")
+    assert Household.objects.get(pk=person.household_id).is_active is False
+    # A mistake is undone from the record: on the register again, the flat open again.
+    page.get_by_role("link", name="刘芳").click()
+    page.get_by_role("button", name="恢复在册").click()
+    expect(page.locator("main")).to_contain_text("刘芳已恢复在册")
+    person.refresh_from_db()
+    assert person.left_on is None and Household.objects.get(pk=person.household_id).is_active
