@@ -509,3 +509,6 @@ def test_a_resident_who_moved_away_no_longer_sees_the_household(world: World) ->
     assert list(scoped(resident, Household)) == []
     assert list(household_persons(resident)) == [world.a.person]
     assert list(scoped(resident, Person)) == [world.a.person]
+    # Their own record says so, and its history names the staff by office.
+    html = _as(resident).get("/me/record/").content.decode()
+    assert "迁出本辖区，已不在本社区登记" in html and "社区工作人员" in html
