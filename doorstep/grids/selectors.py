@@ -40,7 +40,7 @@ from doorstep.core.timeutils import LOCAL_TZ
 from doorstep.core.tree import ancestor_paths, per_branch
 from doorstep.orgs.choices import GRASSROOTS_KINDS, UnitKind
 from doorstep.orgs.models import Unit
-from doorstep.people.models import Household
+from doorstep.people.models import ON_REGISTER, Household, Person
 
 from .balancing import (
     DEFAULT_MAX_SIZE,
@@ -289,6 +289,10 @@ def with_last_visit(
         .annotate(
             last_visit=Subquery(last.values("visited_on")[:1], output_field=DateField()),
             open_wishes=Coalesce(Subquery(open_wishes, output_field=IntegerField()), Value(0)),
+            # Everyone moved away or died: the member checks, and the staff close it.
+            on_register=Exists(
+                Person.objects.filter(ON_REGISTER, household_id=OuterRef("household_id"))
+            ),
         )
         .annotate(
             overdue=Case(

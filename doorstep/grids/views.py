@@ -263,7 +263,8 @@ def my_household(request: HttpRequest, pk: int) -> HttpResponse:
     else:
         form = VisitForm(initial={"visited_on": timezone.localdate()})
     today = timezone.localdate()
-    members = household_detail(actor=request.user, household_id=household.pk).members
+    detail = household_detail(actor=request.user, household_id=household.pk)
+    members = detail.members
     for person in members:
         person.display_age = person.age_on(today)  # type: ignore[attr-defined]
     return render(
@@ -273,6 +274,7 @@ def my_household(request: HttpRequest, pk: int) -> HttpResponse:
             "link": link,
             "household": household,
             "members": members,
+            "former": detail.former,
             "form": form,
             "visits": household_visits(actor=request.user, household=household)[:50],
             "wishes": household_wishes(actor=request.user, household=household)[:100],

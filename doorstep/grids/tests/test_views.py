@@ -218,6 +218,20 @@ def test_a_grid_leader_sees_every_household_of_the_grid(world: Any) -> None:
     assert "1单元101" in page and page.count("5单元") == 2
 
 
+def test_a_household_everyone_left_says_so_before_the_visit(world: Any) -> None:
+    from doorstep.people.models import Person
+
+    Person.objects.filter(pk=world.a.person.pk).update(
+        left_on=dt.date(2026, 1, 5), left_reason="deceased"
+    )
+    client = client_for(world.user(Role.GRID_LEADER))
+    page = client.get("/console/my-grid/").content.decode()
+    assert "1单元101" in page and "无在册成员" in page
+    household = client.get(f"/console/my-grid/households/{world.a.household.pk}/")
+    html = household.content.decode()
+    assert "没有在册的家庭成员" in html and "已迁出或去世：甲居民（去世 2026-01-05）" in html
+
+
 def test_my_grid_query_count_does_not_grow_with_households(
     world: Any, django_assert_max_num_queries: Any
 ) -> None:
