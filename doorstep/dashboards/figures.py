@@ -20,6 +20,7 @@ from doorstep.canteen import selectors as canteen
 from doorstep.core.timeutils import LOCAL_TZ
 from doorstep.grids import selectors as grids
 from doorstep.orgs.models import Unit
+from doorstep.people import selectors as people
 from doorstep.points import selectors as points
 from doorstep.sites import selectors as sites
 from doorstep.volunteers import selectors as volunteers
@@ -34,6 +35,7 @@ class Figures:
     suggestions: dict[str, int]
     disputes: dict[str, int]
     grids: dict[str, Any]
+    registry: dict[str, int]
     site_person_times: int
     volunteering: dict[str, Any]
     points: points.PointsReport
@@ -64,6 +66,7 @@ def gather(*, actor: Any, unit: Unit, start: dt.date, end: dt.date) -> Figures:
         suggestions=appeals.suggestion_figures(unit=unit, start=begin, end=finish, actor=actor),
         disputes=appeals.disputes_resolved(unit=unit, start=begin, end=finish, actor=actor),
         grids=grids.period_figures(actor=actor, unit=unit, start=start, end=end),
+        registry=people.period_changes(actor=actor, unit=unit, start=start, end=end),
         site_person_times=sum(row["person_times"] or 0 for row in served),
         volunteering=volunteers.period_figures(actor=actor, unit=unit, start=begin, end=finish),
         points=points.points_report(actor=actor, unit=unit, start=start, end=end),
@@ -249,6 +252,15 @@ SECTIONS: tuple[Section, ...] = (
             "走访按走访日期统计；覆盖率：期间内走访到的在册住户占当前网格内住户的比例；"
             "超期未走访：近期（走访周期内）没有走访记录的网格住户，不受期间限制。"
         ),
+    ),
+    Section(
+        "registry",
+        gettext_lazy("人口变动"),
+        (
+            Line("moved_away", gettext_lazy("迁出本辖区"), lambda f: f.registry["moved_away"]),
+            Line("deceased", gettext_lazy("去世"), lambda f: f.registry["deceased"]),
+        ),
+        gettext_lazy("按登记的迁出、去世日期统计；辖区内搬家不计入。"),
     ),
     Section(
         "services",

@@ -415,3 +415,28 @@ def test_grid_work_counts_visits_coverage_wishes_and_overdue(world: World) -> No
         re.sub(r"<[^>]+>", "", c).strip() for c in re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", last)
     ]
     assert cells[0] == f"{today:%Y-%m}" and cells[3] == "2"
+
+
+def test_population_changes_count_who_left_in_the_period(world: World) -> None:
+    """Tree A: one death and one move out of the area this year, one death in 2020;
+    tree B's death is not counted by A's staff."""
+    from doorstep.people.models import Person
+    from doorstep.people.services import person_create
+
+    today = timeutils.local_today()
+    left = [
+        (world.a, "甲老人", "deceased", today),
+        (world.a, "甲青年", "moved_away", today),
+        (world.a, "甲旧事", "deceased", dt.date(2020, 3, 1)),
+        (world.b, "乙老人", "deceased", today),
+    ]
+    for tree, name, reason, day in left:
+        person = person_create(name=name, household=tree.household, relation="other")
+        Person.objects.filter(pk=person.pk).update(left_on=day, left_reason=reason)
+    staff = client_for(world.user(Role.COMMUNITY_STAFF))
+    html = staff.get(URL).content.decode()
+    assert stat(html, "figures-registry", "迁出本辖区") == "1"
+    assert stat(html, "figures-registry", "去世") == "1"
+    old = staff.get(URL, {"start": "2020-01-01", "end": "2020-12-31"}).content.decode()
+    assert stat(old, "figures-registry", "去世") == "1"
+    assert stat(old, "figures-registry", "迁出本辖区") == "0"
