@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -32,6 +33,7 @@ from .idnumber import mask_phone, normalize_phone, parse_id_number
 from .models import ON_REGISTER, Household, MobileRegistration, PartyMember, Person, Tag
 from .pinyin import pinyin_keys
 from .rules import can_edit_registry, can_reveal
+from .signals import person_left
 
 if TYPE_CHECKING:
     from django.db.models import QuerySet
@@ -778,6 +780,8 @@ class Leaving:
     person: Person
     household_empty: bool  # nobody on the register lives there now: the household may close
     wards: list[Person]  # children on the register whose guardian they were
+    # What the other apps did in turn (a program's seat given back …), in words.
+    followups: list[str] = dataclasses.field(default_factory=list)
 
 
 @transaction.atomic
@@ -822,6 +826,22 @@ def person_leave(
         Household.objects.filter(pk=household.pk).update(head=None)
         household.head = None
     household_empty = household is not None and not current_members(household).exists()
+    # A mobile party member who left is no longer reporting to the site's organization.
+    closed = []
+    for registration in MobileRegistration.objects.filter(
+        person=person, status=MobileStatus.ACTIVE
+    ):
+        mobile_leave(registration=registration, left_on=max(on, registration.registered_on))
+        closed.append(registration.pk)
+    followups = [
+        str(said)
+        for _receiver, said in person_left.send(
+            sender=Person, person=person, actor=actor, reason=reason, on=on
+        )
+        if said
+    ]
+    if closed:
+        followups.insert(0, _("流动党员报到已转出。"))
     wards = [
         ward
         for ward in Person.objects.filter(ON_REGISTER, guardian=person).order_by(
@@ -841,9 +861,10 @@ def person_leave(
             "address": household.address if household is not None else person.unit.name,
             "household": household.pk if household is not None else None,
             "was_head": was_head,
+            **({"mobile_registrations_closed": closed} if closed else {}),
         },
     )
-    return Leaving(person=person, household_empty=household_empty, wards=wards)
+    return Leaving(person=person, household_empty=household_empty, wards=wards, followups=followups)
 
 
 @transaction.atomic

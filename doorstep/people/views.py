@@ -514,6 +514,8 @@ def person_leave_view(request: HttpRequest, pk: int) -> HttpResponse:
                         _("%(name)s未满%(age)d周岁，请为其登记新的监护人。")
                         % {"name": ward.name, "age": CHILD_AGE},
                     )
+                for said in leaving.followups:
+                    messages.info(request, said)
                 if leaving.household_empty:
                     messages.info(request, _("该户已没有在册成员，可在住户页面注销住户。"))
                 return redirect("people:person-detail", pk)

@@ -1263,6 +1263,8 @@ def _enrol(program: Program, person: Person, on: dt.date | None = None) -> Enrol
     """Take a place in ``program`` for ``person`` and record the enrolment. The place is
     taken by a conditional UPDATE (``enrolled < capacity``), so that sign-ups at the same
     moment never overfill it, on SQLite as on PostgreSQL."""
+    if person.left_on is not None:
+        raise ValidationError(_("该居民已迁出或去世，不在册。"), field="person")
     if Enrolment.objects.filter(
         program=program, person=person, status=EnrolmentStatus.ACTIVE
     ).exists():
@@ -1294,6 +1296,24 @@ def _withdraw(enrolment: Enrolment) -> Enrolment:
     )
     enrolment.refresh_from_db()
     return enrolment
+
+
+def leave_programs(sender: Any, *, person: Person, actor: Any, **kwargs: Any) -> str:
+    """A person who moved away or died leaves the programs they were enrolled in: each
+    place goes back, recorded in the network's history (``people.signals.person_left``,
+    inside the registry's transaction)."""
+    left = 0
+    for enrolment in Enrolment.objects.select_related("program__site__unit").filter(
+        person=person, status=EnrolmentStatus.ACTIVE
+    ):
+        _withdraw(enrolment)
+        _log(actor, "withdrawn", enrolment, site=enrolment.program.site, detail={
+            "program": enrolment.program_id, "person": person.pk, "cause": "person_left",
+        })  # fmt: skip
+        left += 1
+    if not left:
+        return ""
+    return _("已退出%(n)d个阵地服务项目，名额已释放。") % {"n": left}
 
 
 @transaction.atomic

@@ -9,10 +9,13 @@ class VolunteersConfig(AppConfig):
 
     def ready(self) -> None:
         from doorstep.core import todo
+        from doorstep.people.signals import person_left
 
         from . import todo as todos
         from .scope_rules import register
+        from .services import cancel_upcoming
 
         register()
+        person_left.connect(cancel_upcoming, dispatch_uid="doorstep.volunteers.signups")
         todo.register(todos.todos)
         todo.register_mine(todos.mine)

@@ -216,6 +216,25 @@ def signup_cancel(*, actor: Any, signup: Signup) -> Signup:
     return signup
 
 
+def cancel_upcoming(sender: Any, *, person: Person, actor: Any, **kwargs: Any) -> str:
+    """A person who moved away or died will not come: their sign-ups to activities that
+    have not started are cancelled, freeing the places (``people.signals.person_left``,
+    inside the registry's transaction). Past participation stays as it was."""
+    upcoming = list(
+        Signup.objects.select_related("activity").filter(
+            person=person,
+            status=SignupStatus.SIGNED_UP,
+            activity__starts_at__gt=timeutils.now(),
+        )
+    )
+    for signup in upcoming:
+        _move(signup, SignupStatus.CANCELLED)
+        signup.save(update_fields=["status", "updated_at"])
+    if not upcoming:
+        return ""
+    return _("已取消%(n)d个尚未开始的志愿活动报名。") % {"n": len(upcoming)}
+
+
 # --- Check-in and check-out ------------------------------------------------------------------
 
 

@@ -341,6 +341,14 @@ def test_the_leave_page_marks_a_death_and_the_person_page_offers_to_undo_it(
 
 
 def test_the_leave_page_says_what_is_left_to_do(world: World) -> None:
+    from doorstep.orgs.services import party_org_create
+    from doorstep.people.services import mobile_register
+
+    branch = party_org_create(kind="functional", name="功能型党支部", unit=world.a.community)
+    mobile_register(
+        person=world.a.person, party_org=branch, registered_on=dt.date(2026, 3, 1),
+        origin_org="外省某党支部",
+    )  # fmt: skip
     client = _as(_staff(world))
     person = world.a.person
     response = client.post(
@@ -355,7 +363,7 @@ def test_the_leave_page_says_what_is_left_to_do(world: World) -> None:
     )
     html = response.content.decode()
     assert "已登记甲居民迁出本辖区" in html and "迁往成都市" in html
-    assert "可在住户页面注销住户" in html
+    assert "可在住户页面注销住户" in html and "流动党员报到已转出" in html
 
 
 def test_the_leave_page_refuses_bad_input_beside_the_field(world: World, grandma: Person) -> None:
@@ -512,3 +520,22 @@ def test_a_resident_who_moved_away_no_longer_sees_the_household(world: World) ->
     # Their own record says so, and its history names the staff by office.
     html = _as(resident).get("/me/record/").content.decode()
     assert "迁出本辖区，已不在本社区登记" in html and "社区工作人员" in html
+
+
+def test_a_mobile_party_member_who_moves_away_is_transferred_out(world: World) -> None:
+    from doorstep.orgs.services import party_org_create
+    from doorstep.people.models import MobileRegistration
+    from doorstep.people.services import mobile_register
+
+    branch = party_org_create(kind="functional", name="红立方功能型党支部", unit=world.a.community)
+    registration = mobile_register(
+        person=world.a.person, party_org=branch, registered_on=dt.date(2026, 3, 1),
+        origin_org="外省某党支部",
+    )  # fmt: skip
+    leaving = _leave(world, world.a.person, reason="moved_away")
+    registration.refresh_from_db()
+    assert registration.status == "left" and registration.left_on == dt.date(2026, 4, 28)
+    assert leaving.followups == ["流动党员报到已转出。"]
+    [event] = _events(world.a.person, AuditAction.PERSON_LEFT)
+    assert event.detail["mobile_registrations_closed"] == [registration.pk]
+    assert MobileRegistration.objects.filter(status="active").count() == 0

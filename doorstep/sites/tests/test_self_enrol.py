@@ -514,3 +514,28 @@ def test_a_worker_who_is_also_a_resident_withdraws_their_child_through_the_api(
     )
     assert Enrolment.objects.get(pk=stranger.pk).status == "active"
     assert Enrolment.objects.get(pk=other.pk).status == "active"
+
+
+def test_a_person_who_died_leaves_their_programs_and_cannot_be_enrolled(
+    home: dict[str, Any],
+) -> None:
+    from doorstep.people.services import person_leave, person_version
+
+    staff, care, mother = home["staff"], home["care"], home["mother"]
+    enrolment = program_enrol(actor=staff, program_id=care.pk, person=mother)
+    assert enrolled(care) == 1
+    mother.refresh_from_db()
+    leaving = person_leave(
+        actor=staff, person_id=mother.pk, version=person_version(mother),
+        reason="deceased", on=TODAY, today=TODAY,
+    )  # fmt: skip
+    assert leaving.followups == ["已退出1个阵地服务项目，名额已释放。"]
+    enrolment.refresh_from_db()
+    assert enrolment.status == "withdrawn" and enrolled(care) == 0
+    event = SiteEvent.objects.get(object_type="enrolment", action="withdrawn")
+    assert event.detail == {"program": care.pk, "person": mother.pk, "cause": "person_left"}
+    mother.refresh_from_db()
+    before = state()
+    with pytest.raises(ValidationError, match="已迁出或去世") as refused:
+        program_enrol(actor=staff, program_id=care.pk, person=mother)
+    assert refused.value.field == "person" and state() == before

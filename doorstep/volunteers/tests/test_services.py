@@ -153,6 +153,36 @@ def test_a_person_who_moved_away_or_died_is_not_signed_up(
     assert error.value.field == "person" and not Signup.objects.exists()
 
 
+def test_leaving_the_register_cancels_upcoming_sign_ups_only(
+    world: World, staff: Any, activity: Activity, monkeypatch: Any
+) -> None:
+    from doorstep.core import timeutils
+    from doorstep.people.models import Person
+    from doorstep.people.services import person_leave, person_version
+
+    person = world.a.person
+    past = worked(staff, activity, person)  # checked out, hours waiting to be confirmed
+    later = activity_create(
+        actor=staff, unit=world.a.community, title="助老送餐",
+        activity_type=ActivityType.ELDERLY_HELP, place="颐和食堂",
+        starts_at=START + dt.timedelta(days=7), ends_at=START + dt.timedelta(days=7) + HOUR,
+        slots=5,
+    )  # fmt: skip
+    upcoming = signup_create(actor=staff, activity=later, person=person)
+    monkeypatch.setattr(timeutils, "now", lambda: START + dt.timedelta(days=1))
+    fresh = Person.objects.get(pk=person.pk)
+    leaving = person_leave(
+        actor=staff, person_id=person.pk, version=person_version(fresh),
+        reason="moved_away", on=(START + dt.timedelta(days=1)).date(),
+        today=(START + dt.timedelta(days=1)).date(),
+    )  # fmt: skip
+    assert leaving.followups == ["已取消1个尚未开始的志愿活动报名。"]
+    upcoming.refresh_from_db()
+    past.refresh_from_db()
+    assert upcoming.status == SignupStatus.CANCELLED
+    assert past.status == SignupStatus.CHECKED_OUT  # what they did stays to be confirmed
+
+
 def test_slots_are_limited_and_a_person_signs_up_once(world: World, staff: Any) -> None:
     activity = activity_create(
         actor=staff,
