@@ -76,7 +76,7 @@ class PersonOutput(serializers.ModelSerializer):
         }
 
     def get_age(self, person: Person) -> int | None:
-        return person.age_on(timezone.localdate())
+        return person.age_shown(timezone.localdate())
 
     def get_address(self, person: Person) -> str:
         return person.household.address if person.household is not None else person.unit.name

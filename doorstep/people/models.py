@@ -221,6 +221,12 @@ class Person(BaseModel):
         born = self.birth_date
         return day.year - born.year - ((day.month, day.day) < (born.month, born.day))
 
+    def age_shown(self, today: dt.date) -> int | None:
+        """The age a page shows: today's, or the age at death for someone deceased."""
+        if self.left_on is not None and self.left_reason == LeftReason.DECEASED:
+            return self.age_on(min(self.left_on, today))
+        return self.age_on(today)
+
     def is_elderly(self, day: dt.date) -> bool:
         age = self.age_on(day)
         return age is not None and age >= ELDERLY_AGE

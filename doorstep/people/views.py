@@ -86,9 +86,10 @@ def _registry_staff(request: HttpRequest) -> None:
 
 
 def _with_ages(persons: Any, today: Any) -> None:
-    """Ages are computed from the birth date on each read, never stored."""
+    """Ages are computed from the birth date on each read, never stored (the age at
+    death for someone deceased)."""
     for person in persons:
-        person.display_age = person.age_on(today)
+        person.display_age = person.age_shown(today)
 
 
 @login_required

@@ -539,3 +539,13 @@ def test_a_mobile_party_member_who_moves_away_is_transferred_out(world: World) -
     [event] = _events(world.a.person, AuditAction.PERSON_LEFT)
     assert event.detail["mobile_registrations_closed"] == [registration.pk]
     assert MobileRegistration.objects.filter(status="active").count() == 0
+
+
+def test_someone_deceased_is_shown_at_the_age_they_died(world: World, grandma: Person) -> None:
+    _leave(world, grandma, on=dt.date(2025, 12, 1), today=dt.date(2026, 3, 1))
+    grandma.refresh_from_db()
+    assert grandma.age_shown(dt.date(2026, 3, 1)) == 89  # born 1936-02-09
+    assert grandma.age_on(dt.date(2026, 3, 1)) == 90
+    page = _as(_staff(world)).get(f"/console/registry/people/{grandma.pk}/").content.decode()
+    assert "（89岁）" in page
+    assert _api(_staff(world)).get(f"/api/v1/people/{grandma.pk}/").json()["age"] == 89
