@@ -152,6 +152,9 @@ class ImportReport:
     rows: int = 0
     created: int = 0
     unchanged: int = 0
+    # Of the unchanged persons, those off the register (moved away or deceased): an
+    # import neither puts them back nor takes anyone off, and says so.
+    off_register: int = 0
     households_created: int = 0
     errors: list[RowError] = field(default_factory=list)
 
@@ -164,6 +167,7 @@ class ImportReport:
             "rows": self.rows,
             "created": self.created,
             "unchanged": self.unchanged,
+            "off_register": self.off_register,
             "households_created": self.households_created,
             "errors": len(self.errors),
         }
@@ -184,6 +188,7 @@ class ImportReport:
             rows=data["rows"],
             created=data["created"],
             unchanged=data["unchanged"],
+            off_register=data.get("off_register", 0),
             households_created=data["households_created"],
             errors=[RowError(*e) for e in data.get("error_list", [])],
         )
@@ -934,6 +939,7 @@ class _Existing:
     phone_hash: str
     guardian_hash: str
     tags: set[int]
+    left: bool = False  # off the register
 
 
 class _PersonsImporter(_Importer):
@@ -1167,6 +1173,7 @@ class _PersonsImporter(_Importer):
                 "relation",
                 "phone_hash",
                 "guardian__id_number_hash",
+                "left_on",
             )
         }
         tags: dict[int, set[int]] = {}
@@ -1193,6 +1200,7 @@ class _PersonsImporter(_Importer):
                 phone_hash=p["phone_hash"],
                 guardian_hash=p["guardian__id_number_hash"] or "",
                 tags=tags.get(p["id"], set()),
+                left=p["left_on"] is not None,
             )
         return result
 
@@ -1232,6 +1240,8 @@ class _PersonsImporter(_Importer):
             return
         self.existing_pk[row["id"]] = existing.pk
         self.report.unchanged += 1
+        if existing.left:
+            self.report.off_register += 1
         if row["guardian"]:
             self.guardian_refs.append((line, row["id"], row["guardian"]))
 

@@ -216,6 +216,24 @@ def test_reimporting_the_same_file_changes_nothing(world: World) -> None:
     assert list(Person.objects.order_by("id").values()) == rows_before
 
 
+def test_reimporting_someone_who_left_keeps_them_off_the_register_and_says_so(
+    client: Any, world: World
+) -> None:
+    data = csv_bytes(family_rows())
+    run(world, data)
+    head = Person.objects.get(id_number_hash=id_hash_of(HEAD_ID))
+    Person.objects.filter(pk=head.pk).update(left_on=TODAY, left_reason="deceased")
+    rows_before = list(Person.objects.order_by("id").values())
+
+    report = run(world, data)
+
+    assert report.ok and (report.unchanged, report.off_register) == (3, 1)
+    assert list(Person.objects.order_by("id").values()) == rows_before
+    response = post(client, world.user(Role.COMMUNITY_STAFF), data, "a.csv", world.a.community)
+    page = client.get(response["Location"]).content.decode()
+    assert "其中已迁出或去世（导入不改变其状态）" in page and 'import-off-register">1<' in page
+
+
 def test_registered_person_with_different_data_is_a_conflict_not_an_overwrite(
     world: World,
 ) -> None:
