@@ -532,9 +532,11 @@ def empty_household_list(*, actor: Any, limit: int = EMPTY_SHOWN) -> list[EmptyH
         .order_by("unit__path", "entrance", "room", "id")[:limit]
     )
     last: dict[int, Person] = {}
-    for person in Person.objects.filter(
-        household__in=[h.pk for h in households], left_on__isnull=False
-    ).order_by("household_id", "-left_on", "-id"):
+    for person in (
+        scoped(actor, Person)
+        .filter(household__in=[h.pk for h in households], left_on__isnull=False)
+        .order_by("household_id", "-left_on", "-id")
+    ):
         last.setdefault(person.household_id or 0, person)
     return [EmptyHousehold(household=h, last_left=last.get(h.pk)) for h in households]
 

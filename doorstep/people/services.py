@@ -842,11 +842,12 @@ def person_leave(
     ]
     if closed:
         followups.insert(0, _("流动党员报到已转出。"))
+    # Named to the staff: only the wards they may see.
     wards = [
         ward
-        for ward in Person.objects.filter(ON_REGISTER, guardian=person).order_by(
-            "name_pinyin", "pk"
-        )
+        for ward in scoped(actor, Person)
+        .filter(ON_REGISTER, guardian=person)
+        .order_by("name_pinyin", "pk")
         if ward.is_child(today)
     ]
     audit_record(

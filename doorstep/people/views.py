@@ -286,6 +286,19 @@ def _registry_editor(request: HttpRequest) -> None:
         raise Http404
 
 
+def _record_on_register(request: HttpRequest, pk: int) -> Person | None:
+    """The record a correction, a move or a leaving starts from: erased ones do not
+    exist (404); for one off the register the caller sends the staff back to the record,
+    which says so and offers to reinstate it (None)."""
+    person = person_detail(actor=request.user, person_id=pk)
+    if person.pseudonymized_at is not None:
+        raise Http404
+    if person.left_on is not None:
+        messages.info(request, _("该人员已不在册：如登记有误，请先恢复在册。"))
+        return None
+    return person
+
+
 @never_cache
 @login_required
 @require_http_methods(["GET", "POST"])
@@ -359,11 +372,8 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
     """Correct a record. The page carries the version it showed: a record someone else
     changed meanwhile is refused (409) with what was typed kept."""
     _registry_editor(request)
-    person = person_detail(actor=request.user, person_id=pk)
-    if person.pseudonymized_at is not None:
-        raise Http404
-    if person.left_on is not None:
-        messages.info(request, _("该人员已不在册：如登记有误，请先恢复在册。"))
+    person = _record_on_register(request, pk)
+    if person is None:
         return redirect("people:person-detail", pk)
     has_id = bool(person.id_number_hash)
     choices: dict[str, Any] = {
@@ -430,11 +440,8 @@ def person_edit(request: HttpRequest, pk: int) -> HttpResponse:
 def person_move_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Move a resident to another address of the actor's area (人户迁移)."""
     _registry_editor(request)
-    person = person_detail(actor=request.user, person_id=pk)
-    if person.pseudonymized_at is not None:
-        raise Http404
-    if person.left_on is not None:
-        messages.info(request, _("该人员已不在册：如登记有误，请先恢复在册。"))
+    person = _record_on_register(request, pk)
+    if person is None:
         return redirect("people:person-detail", pk)
     choices = {"units": address_choices(actor=request.user)}
     # Most moves stay in the building or compound: the current one is chosen to begin with.
@@ -478,11 +485,8 @@ def person_leave_view(request: HttpRequest, pk: int) -> HttpResponse:
     """Take a person off the register: moved out of the area, or deceased. What is left
     to do (close an empty household, name a new guardian) is said on the person's page."""
     _registry_editor(request)
-    person = person_detail(actor=request.user, person_id=pk)
-    if person.pseudonymized_at is not None:
-        raise Http404
-    if person.left_on is not None:
-        messages.info(request, _("该人员已不在册。"))
+    person = _record_on_register(request, pk)
+    if person is None:
         return redirect("people:person-detail", pk)
     form = PersonLeaveForm(initial={"version": person_version(person), "on": timezone.localdate()})
     status = 200
